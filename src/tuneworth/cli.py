@@ -1,0 +1,165 @@
+"""The ``tuneworth`` command. Heavy modules are imported inside the commands, so ``--help``
+answers at once."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tuneworth.evaluate import FoldResult
+
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "command"):
+        parser.print_help()
+        return EXIT_USAGE
+    from tuneworth.errors import TuneworthError
+
+    try:
+        return int(args.command(args))
+    except TuneworthError as exc:
+        print(f"tuneworth: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\ntuneworth: interrupted; finished arms are kept in MLflow", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tuneworth",
+        description="Is hyperparameter tuning worth it on your tabular data, "
+        "or would the same effort on the data buy more?",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run an experiment spec and print the comparison")
+    run.add_argument("spec", help="experiment spec (YAML), e.g. pipelines/default.yaml")
+    run.add_argument(
+        "--tracking-uri",
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db)",
+    )
+    run.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=-1,
+        help="parallel workers over arms x folds (default: all cores)",
+    )
+    run.add_argument("-q", "--quiet", action="store_true", help="print only the table")
+    run.set_defaults(command=_run)
+
+    check = commands.add_parser("check", help="validate a spec and its data without running")
+    check.add_argument("spec")
+    check.set_defaults(command=_check)
+
+    ui = commands.add_parser("ui", help="serve the MLflow UI for this project's store")
+    ui.add_argument("--tracking-uri", help="store to show (default as for 'run')")
+    ui.add_argument("--port", type=int, default=5000)
+    ui.set_defaults(command=_ui)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tuneworth.experiment import run_experiment
+    from tuneworth.report import format_table
+    from tuneworth.spec import load_spec
+
+    spec = load_spec(args.spec)
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
+    start = time.perf_counter()
+    progress = _Progress() if sys.stderr.isatty() and not args.quiet else None
+    result = run_experiment(
+        spec, tracking_uri=args.tracking_uri, n_jobs=args.jobs, progress=progress
+    )
+    if progress:
+        progress.close()
+    plan = result.plan
+    for note in plan.dataset.notes:
+        say(f"note: {note}")
+    families = [arm.family for arm in plan.arms]
+    print(
+        f"\n{spec.name}: {len(plan.dataset.y)} rows, {len(plan.dataset.schema.features)} features, "
+        f"{plan.dataset.task}; {len(plan.arms)} arms x {len(plan.splits)} outer folds "
+        f"({spec.cv.folds}-fold x {spec.cv.repeats})\n"
+    )
+    print(format_table(result.summary, families, plan.metric))
+    say(
+        f"\nfinished in {time.perf_counter() - start:.1f} s; MLflow study run "
+        f"{result.study_run_id} (make ui to browse)"
+    )
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from tuneworth.experiment import plan_experiment
+    from tuneworth.spec import load_spec
+
+    plan = plan_experiment(load_spec(args.spec))
+    for note in plan.dataset.notes:
+        print(f"note: {note}")
+    schema = plan.dataset.schema
+    print(
+        f"{args.spec}: ok; {len(plan.dataset.y)} rows, {len(schema.numeric)} numeric and "
+        f"{len(schema.categorical)} categorical features, task {plan.dataset.task}, "
+        f"metric {plan.metric.name}, {len(plan.arms)} arms x {len(plan.splits)} folds"
+    )
+    return 0
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from tuneworth.tracking import artifact_root, resolve_tracking_uri
+
+    uri = resolve_tracking_uri(args.tracking_uri)
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "ui",
+        "--backend-store-uri",
+        uri,
+        "--host",
+        "127.0.0.1",  # never listen beyond this machine
+        "--port",
+        str(args.port),
+        "--workers",
+        "1",
+    ]
+    root = artifact_root(uri)
+    if root:
+        command += ["--default-artifact-root", root]
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    print(f"MLflow UI for {uri} at http://127.0.0.1:{args.port} (Ctrl-C to stop)", file=sys.stderr)
+    os.execve(sys.executable, command, env)
+    return 0
+
+
+class _Progress:
+    """One self-rewriting line on a terminal: folds done, elapsed, the last arm."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __call__(self, done: int, total: int, result: FoldResult) -> None:
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / done * (total - done)
+        line = (
+            f"  {done}/{total} arm-folds  {elapsed:5.0f}s elapsed  ~{eta:4.0f}s left  {result.arm}"
+        )
+        print(f"\r{line[:100]:<100}", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        print("\r" + " " * 100 + "\r", end="", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

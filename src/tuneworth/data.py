@@ -1,0 +1,265 @@
+"""Load a dataset, infer its schema and task, and fingerprint it.
+
+Everything here is pure apart from reading the file: no tracking, no printing. Notes meant
+for the user (an excluded ID column, dropped rows) come back as strings in ``Dataset.notes``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from tuneworth.errors import TuneworthError, closest
+
+Task = Literal["binary", "multiclass", "regression"]
+
+SKLEARN_PREFIX = "sklearn:"
+# Built-in datasets that ship with scikit-learn (no download at run time).
+SKLEARN_DATASETS = ("breast_cancer", "iris", "wine", "digits", "diabetes")
+# An integer target with at most this many distinct values is taken as class labels.
+MAX_CLASSES = 20
+_MIN_ROWS_FOR_ID_GUESS = 20
+_ID_NAMES = ("id", "uuid", "guid", "pid", "key", "index", "order")
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Which columns are features of which kind, and which were left out and why."""
+
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    excluded: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self.numeric + self.categorical
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Features, target and what was learned about them while loading."""
+
+    X: pd.DataFrame
+    y: pd.Series
+    schema: Schema
+    task: Task
+    source: str
+    fingerprint: str
+    notes: tuple[str, ...] = ()
+
+
+def read_frame(source: str) -> pd.DataFrame:
+    """Read a CSV or Parquet file, or a scikit-learn built-in (``sklearn:breast_cancer``)."""
+    if source.startswith(SKLEARN_PREFIX):
+        return _load_builtin(source.removeprefix(SKLEARN_PREFIX))
+    path = Path(source)
+    if not path.is_file():
+        raise TuneworthError(
+            f"data file '{source}' not found: give a CSV or Parquet path relative to "
+            f"'{Path.cwd()}', or a built-in such as 'sklearn:breast_cancer'"
+        )
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise TuneworthError(
+            f"data file '{source}' is empty: it needs a header row and data"
+        ) from None
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TuneworthError(
+            f"cannot read '{source}': {first}; save it as UTF-8 CSV or Parquet"
+        ) from None
+    if frame.empty:
+        raise TuneworthError(f"data file '{source}' has no data rows")
+    return frame
+
+
+def _load_builtin(name: str) -> pd.DataFrame:
+    from sklearn import datasets
+
+    if name not in SKLEARN_DATASETS:
+        raise TuneworthError(
+            f"unknown built-in dataset 'sklearn:{name}'{closest(name, SKLEARN_DATASETS)}; "
+            f"choose one of {', '.join(SKLEARN_DATASETS)}"
+        )
+    bunch = getattr(datasets, f"load_{name}")(as_frame=True)
+    frame: pd.DataFrame = bunch.frame
+    if name in ("breast_cancer", "iris", "wine"):
+        # Class names read better than codes in reports, and make the target categorical.
+        names = np.asarray(bunch.target_names)
+        frame["target"] = pd.Series(names[frame["target"].to_numpy()], dtype="str")
+    return frame
+
+
+def load_dataset(
+    source: str,
+    target: str,
+    task: Task | Literal["auto"] = "auto",
+    drop: tuple[str, ...] = (),
+) -> Dataset:
+    """Load ``source`` and split it into features and ``target``.
+
+    Rows whose target is missing are dropped (with a note), ID-like columns and columns in
+    ``drop`` are excluded from the features, and the task is inferred unless given.
+    """
+    frame = read_frame(source)
+    columns = [str(c) for c in frame.columns]
+    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicated:
+        raise TuneworthError(
+            f"duplicate column names in '{source}': {', '.join(duplicated)}; rename them"
+        )
+    frame.columns = pd.Index(columns)
+    if target not in frame.columns:
+        raise TuneworthError(
+            f"target column '{target}' not in '{source}'{closest(target, columns)}; "
+            f"set dataset.target to one of its {len(columns)} columns"
+        )
+    unknown = [c for c in drop if c not in frame.columns]
+    if unknown:
+        raise TuneworthError(
+            f"dataset.drop names unknown column '{unknown[0]}'{closest(unknown[0], columns)}"
+        )
+    notes: list[str] = []
+    y = frame[target]
+    missing = y.isna()
+    if missing.all():
+        raise TuneworthError(f"target column '{target}' is entirely missing: choose another")
+    if missing.any():
+        notes.append(f"dropped {int(missing.sum())} rows whose target '{target}' is missing")
+        frame = frame.loc[~missing].reset_index(drop=True)
+        y = frame[target]
+    if y.nunique() < 2:
+        raise TuneworthError(
+            f"target column '{target}' has a single value ({y.iloc[0]!r}): nothing to predict"
+        )
+    resolved = detect_task(y) if task == "auto" else task
+    if resolved == "regression":
+        if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+            raise TuneworthError(
+                f"task is regression but target '{target}' is not numeric; "
+                "set dataset.task to binary or multiclass"
+            )
+        y = y.astype("float64")
+    elif resolved == "binary" and y.nunique() != 2:
+        raise TuneworthError(
+            f"task is binary but target '{target}' has {y.nunique()} classes; "
+            "set dataset.task to multiclass"
+        )
+    X = frame.drop(columns=[target, *drop])
+    schema = infer_schema(X)
+    for column, reason in schema.excluded.items():
+        notes.append(f"excluded column '{column}': {reason}")
+    if not schema.features:
+        raise TuneworthError(
+            f"no usable feature columns in '{source}' besides the target: "
+            "add numeric or categorical columns"
+        )
+    X = X[list(schema.features)]
+    return Dataset(
+        X=X,
+        y=y,
+        schema=schema,
+        task=resolved,
+        source=source,
+        fingerprint=fingerprint(X, y),
+        notes=tuple(notes),
+    )
+
+
+def detect_task(y: pd.Series) -> Task:
+    """Infer the task from the target's dtype and number of distinct values.
+
+    >>> import pandas as pd
+    >>> detect_task(pd.Series(["a", "b", "a"]))
+    'binary'
+    >>> detect_task(pd.Series([0, 1, 2, 1]))
+    'multiclass'
+    >>> detect_task(pd.Series([0.5, 1.25, 3.0]))
+    'regression'
+    """
+    values = y.dropna()
+    n_unique = values.nunique()
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        return "binary" if n_unique == 2 else "multiclass"
+    integral = pd.api.types.is_integer_dtype(values) or bool(
+        np.all(np.mod(values.to_numpy(dtype=float), 1) == 0)
+    )
+    if integral and n_unique <= MAX_CLASSES:
+        return "binary" if n_unique == 2 else "multiclass"
+    return "regression"
+
+
+def infer_schema(X: pd.DataFrame) -> Schema:
+    """Sort columns into numeric and categorical features, and exclude unusable ones.
+
+    Excluded: columns that are entirely missing or constant, datetimes, and ID-like columns
+    (a distinct value on every row, and either an ID-like name, a string column, or an
+    integer column counting up by one), which would let a model memorise rows.
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"id": [1, 2, 3, 4], "age": [30.0, None, 41.0, 25.0],
+    ...                       "city": ["Oslo", "Rome", None, "Oslo"], "flag": [1, 1, 1, 1]})
+    >>> schema = infer_schema(frame)
+    >>> schema.numeric, schema.categorical
+    (('age',), ('city',))
+    >>> sorted(schema.excluded)
+    ['flag', 'id']
+    """
+    numeric: list[str] = []
+    categorical: list[str] = []
+    excluded: dict[str, str] = {}
+    n_rows = len(X)
+    for column in X.columns:
+        values = X[column]
+        non_missing = values.dropna()
+        if non_missing.empty:
+            excluded[column] = "entirely missing"
+            continue
+        if non_missing.nunique() < 2:
+            excluded[column] = "constant"
+            continue
+        if pd.api.types.is_datetime64_any_dtype(values) or isinstance(values.dtype, pd.PeriodDtype):
+            excluded[column] = "dates are not used as features yet"
+            continue
+        is_bool = pd.api.types.is_bool_dtype(values)
+        is_numeric = pd.api.types.is_numeric_dtype(values) and not is_bool
+        if _looks_like_id(column, values, is_numeric, n_rows):
+            excluded[column] = "ID-like (a distinct value on every row)"
+            continue
+        (numeric if is_numeric else categorical).append(column)
+    return Schema(numeric=tuple(numeric), categorical=tuple(categorical), excluded=excluded)
+
+
+def _looks_like_id(name: str, values: pd.Series, is_numeric: bool, n_rows: int) -> bool:
+    if values.isna().any() or values.nunique() != len(values):
+        return False
+    lowered = name.lower()
+    if lowered in _ID_NAMES or lowered.endswith(("_id", " id")) or lowered.startswith("id_"):
+        return True
+    if n_rows < _MIN_ROWS_FOR_ID_GUESS:
+        # In a handful of rows any column can be all-distinct; only the name is evidence.
+        return False
+    if not is_numeric:
+        return True
+    if pd.api.types.is_integer_dtype(values):
+        ordered = np.sort(values.to_numpy())
+        return bool(np.all(np.diff(ordered) == 1))
+    return False
+
+
+def fingerprint(X: pd.DataFrame, y: pd.Series) -> str:
+    """A short hash of the rows, columns and dtypes: equal data gives an equal fingerprint."""
+    digest = hashlib.sha256()
+    digest.update("\x1f".join(f"{c}:{X[c].dtype}" for c in X.columns).encode())
+    digest.update(pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes())
+    digest.update(pd.util.hash_pandas_object(y, index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:16]

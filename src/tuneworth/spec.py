@@ -1,0 +1,181 @@
+"""The experiment spec: one YAML file, validated strictly before any work starts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, field_validator
+
+from tuneworth.errors import TuneworthError, closest
+from tuneworth.levers import FAMILIES, LEVERS, Lever, Preprocessing, Strict, check_model
+
+Design = Literal["one_at_a_time", "ladder", "factorial"]
+
+
+class DatasetSpec(Strict):
+    """Where the data comes from and what to predict."""
+
+    source: str = Field(min_length=1)
+    target: str = "target"
+    task: Literal["auto", "binary", "multiclass", "regression"] = "auto"
+    drop: tuple[str, ...] = ()
+
+
+class CVSpec(Strict):
+    """Outer repeated K-fold shared by every arm; inner K-fold for searches."""
+
+    folds: int = Field(default=5, ge=2, le=50)
+    repeats: int = Field(default=2, ge=1, le=50)
+    inner_folds: int = Field(default=3, ge=2, le=20)
+
+
+class BaselineSpec(Strict):
+    """The pipeline every lever is measured against."""
+
+    model: str = "linear"
+    params: dict[str, Any] = Field(default_factory=dict)
+    preprocess: Preprocessing = Preprocessing()
+
+    _known_model = field_validator("model")(check_model)
+
+
+class BudgetSpec(Strict):
+    """Default search budget: configurations evaluated per search (per outer fold)."""
+
+    trials: int = Field(default=20, gt=0, le=100_000)
+
+
+class Spec(Strict):
+    """One experiment. See ``pipelines/default.yaml`` for a commented example."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    dataset: DatasetSpec
+    metric: str | None = None
+    cv: CVSpec = CVSpec()
+    baseline: BaselineSpec = BaselineSpec()
+    levers: tuple[Lever, ...] = ()
+    design: Design = "one_at_a_time"
+    budget: BudgetSpec = BudgetSpec()
+    seed: int = Field(default=0, ge=0)
+
+    @field_validator("levers", mode="before")
+    @classmethod
+    def _parse_levers(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        return [parse_lever(item, index) for index, item in enumerate(value)]
+
+    def digest(self) -> str:
+        """A hash of everything that changes results; equal digests, equal experiments."""
+        payload = json.dumps(self.to_document(), sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def to_document(self) -> dict[str, Any]:
+        """The spec as a plain document, defaults filled in, levers in their YAML form."""
+        document = self.model_dump(mode="json", exclude={"levers"})
+        document["levers"] = [
+            {lever.name: lever.model_dump(mode="json", by_alias=True)} for lever in self.levers
+        ]
+        return document
+
+    def families(self) -> set[str]:
+        return {lever.family for lever in self.levers}
+
+
+def parse_lever(item: Any, index: int) -> Lever:
+    """Turn ``"name"`` or ``{"name": {params}}`` into a validated lever."""
+    where = f"levers.{index}"
+    params: Any
+    if isinstance(item, str):
+        name, params = item, {}
+    elif isinstance(item, dict) and len(item) == 1:
+        name, params = next(iter(item.items()))
+        params = {} if params is None else params
+    else:
+        raise ValueError(
+            f"{where}: a lever is a name or a mapping of one name to its parameters, "
+            "e.g. 'scaling' or {scaling: {method: standard}}"
+        )
+    if not isinstance(name, str) or name not in LEVERS:
+        raise ValueError(
+            f"{where}: unknown lever '{name}'{closest(str(name), LEVERS)}; "
+            f"choose one of {', '.join(LEVERS)}"
+        )
+    if not isinstance(params, dict):
+        raise ValueError(f"{where}: the parameters of lever '{name}' must be a mapping")
+    try:
+        return LEVERS[name].model_validate(params)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        path = ".".join(str(p) for p in (where, name, *error["loc"]))
+        if error["type"] == "extra_forbidden":
+            known = [f.alias or key for key, f in LEVERS[name].model_fields.items()]
+            message = f"unknown key{closest(str(error['loc'][-1]), known)}"
+        else:
+            message = str(error["msg"]).removeprefix("Value error, ")
+        raise ValueError(f"{path}: {message}") from None
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a spec file; any problem is a one-line :class:`TuneworthError`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TuneworthError(
+            f"spec file '{path}' not found: pass a YAML file such as pipelines/default.yaml"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TuneworthError(f"cannot read spec file '{path}': {exc}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise TuneworthError(f"spec file '{path}' is not valid YAML{where}: {problem}") from None
+    return parse_spec(document, str(path))
+
+
+def parse_spec(document: Any, origin: str = "spec") -> Spec:
+    """Validate a spec document (the parsed YAML)."""
+    if not isinstance(document, dict):
+        raise TuneworthError(f"{origin}: a spec is a mapping with at least 'name' and 'dataset'")
+    try:
+        return Spec.model_validate(document)
+    except ValidationError as exc:
+        raise TuneworthError(f"{origin}: {format_error(exc)}") from None
+
+
+def format_error(exc: ValidationError) -> str:
+    """The first validation error as ``key.path: message``, with a hint for unknown keys."""
+    error = exc.errors()[0]
+    loc = [str(p) for p in error["loc"]]
+    path = ".".join(loc) or "spec"
+    if error["type"] == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        return f"{path}: unknown key{closest(loc[-1], known)}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "value_error" and loc == ["levers"]:
+        return message  # parse_lever names the lever's own key path
+    if error["type"] == "missing":
+        return f"{path}: required key is missing"
+    return f"{path}: {message}"
+
+
+def _known_keys(loc: list[str]) -> list[str]:
+    model: Any = Spec
+    for part in loc:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        model = field.annotation
+    return list(getattr(model, "model_fields", {}))
+
+
+__all__ = ["FAMILIES", "BaselineSpec", "CVSpec", "DatasetSpec", "Spec", "load_spec", "parse_spec"]
