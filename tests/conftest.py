@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One SQLite MLflow store for the whole session: creating one takes seconds."""
+    from tuneworth.tracking import Tracker
+
+    uri = f"sqlite:///{tmp_path_factory.mktemp('mlruns') / 'mlflow.db'}"
+    Tracker(uri)  # runs the migrations once
+    return uri
+
+
+@pytest.fixture
+def mixed_frame() -> pd.DataFrame:
+    """A small frame with every kind of column a user's CSV may hold."""
+    rng = np.random.default_rng(0)
+    n = 60
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(1000, 1000 + n),
+            "age": np.where(rng.random(n) < 0.1, np.nan, rng.normal(40, 10, n)),
+            "visits": rng.integers(0, 5, n),
+            "city": pd.Series(rng.choice(["Oslo", "Rome", None], n), dtype="str"),
+            "member": rng.random(n) < 0.5,
+            "constant": 1.0,
+            "churned": rng.choice(["yes", "no"], n),
+        }
+    )
+
+
+@pytest.fixture
+def csv_path(tmp_path: Path, mixed_frame: pd.DataFrame) -> Path:
+    path = tmp_path / "customers.csv"
+    mixed_frame.to_csv(path, index=False)
+    return path

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+import tuneworth.evaluate as evaluate_module
+from tuneworth.cli import main
+from tuneworth.experiment import plan_experiment, run_experiment
+from tuneworth.spec import load_spec, parse_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY = {
+    "name": "tiny",
+    "dataset": {"source": "sklearn:breast_cancer"},
+    "cv": {"folds": 3, "repeats": 1, "inner_folds": 2},
+    "baseline": {"model": "linear"},
+    "levers": [
+        "random_oversampling",
+        {"scaling": {"method": "standard"}},
+        {"model": {"name": "knn"}},
+        {"random_search": {"trials": 2}},
+    ],
+    "seed": 3,
+}
+
+
+def test_every_arm_is_fitted_on_the_same_outer_splits(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, int, tuple[int, ...], tuple[int, ...]]] = []
+    original = evaluate_module.fit_and_score
+
+    def recording(arm: str, pipeline: Any, X: Any, y: Any, split: Any, metric: Any) -> Any:
+        seen.append((arm, split.index, tuple(split.train), tuple(split.test)))
+        return original(arm, pipeline, X, y, split, metric)
+
+    monkeypatch.setattr(evaluate_module, "fit_and_score", recording)
+    plan = plan_experiment(parse_spec(TINY))
+    list(
+        evaluate_module.evaluate(
+            plan.pipelines, plan.dataset.X, plan.dataset.y, plan.splits, plan.metric, n_jobs=1
+        )
+    )
+    assert len(seen) == len(plan.arms) * 3
+    by_fold: dict[int, set[tuple[tuple[int, ...], tuple[int, ...]]]] = {}
+    for _, fold, train, test in seen:
+        by_fold.setdefault(fold, set()).add((train, test))
+    assert all(len(pairs) == 1 for pairs in by_fold.values())
+    tests = [next(iter(pairs))[1] for pairs in by_fold.values()]
+    assert sorted(i for t in tests for i in t) == list(range(len(plan.dataset.y)))
+
+
+def test_default_spec_plans_without_network() -> None:
+    plan = plan_experiment(load_spec(ROOT / "pipelines" / "default.yaml"))
+    assert plan.dataset.task == "binary"
+    assert {arm.family for arm in plan.arms} == {
+        "baseline",
+        "data",
+        "preprocess",
+        "model",
+        "tuning",
+    }
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tracking_uri: str) -> Any:
+    return run_experiment(parse_spec(TINY), tracking_uri=tracking_uri, n_jobs=1)
+
+
+def test_run_writes_a_study_with_one_nested_run_per_arm(tiny_run: Any, tracking_uri: str) -> None:
+    mlflow.set_tracking_uri(tracking_uri)
+    runs = mlflow.search_runs(experiment_names=["tiny"], output_format="pandas")
+    study = runs[runs["tags.tuneworth.kind"] == "study"]
+    arms = runs[runs["tags.tuneworth.kind"] == "arm"]
+    assert len(study) == 1
+    study_id = study["run_id"].iloc[0]
+    assert study_id == tiny_run.study_run_id
+    assert len(arms) == 5
+    assert (arms["tags.mlflow.parentRunId"] == study_id).all()
+    assert set(arms["tags.tuneworth.family"]) == {
+        "baseline",
+        "data",
+        "preprocess",
+        "model",
+        "tuning",
+    }
+    assert set(arms["tags.tuneworth.lever"]) >= {
+        "baseline",
+        "standard scaling",
+        "random search, 2 trials",
+    }
+    assert (arms["status"] == "FINISHED").all()
+    spec_hash = parse_spec(TINY).digest()
+    assert (runs["tags.tuneworth.spec_hash"] == spec_hash).all()
+    assert study["tags.tuneworth.data_fingerprint"].iloc[0] == tiny_run.plan.dataset.fingerprint
+    assert study["tags.tuneworth.version.scikit-learn"].iloc[0]
+
+
+def test_arm_runs_hold_scores_deltas_and_cost(tiny_run: Any, tracking_uri: str) -> None:
+    runs = mlflow.search_runs(experiment_names=["tiny"])
+    arms = runs[runs["tags.tuneworth.kind"] == "arm"].set_index("tags.tuneworth.arm")
+    summary = tiny_run.summary.set_index("arm")
+    for arm, row in summary.iterrows():
+        assert arms.loc[arm, "metrics.score_mean"] == pytest.approx(row["score_mean"])
+        assert arms.loc[arm, "metrics.n_fits"] == row["n_fits"]
+        assert arms.loc[arm, "metrics.fit_cpu_seconds"] > 0
+    scaled = arms.loc["standard scaling"]
+    assert scaled["metrics.delta"] == pytest.approx(summary.loc["standard scaling", "delta"])
+    assert (
+        scaled["metrics.delta_ci_low"] <= scaled["metrics.delta"] <= scaled["metrics.delta_ci_high"]
+    )
+    assert scaled["params.preprocess.scale"] == "standard"
+    client = MlflowClient(tracking_uri)
+    history = client.get_metric_history(scaled["run_id"], "fold_score")
+    assert sorted(m.step for m in history) == [0, 1, 2]
+    search = arms.loc["random search, 2 trials"]
+    assert search["metrics.n_fits"] == 3 * (2 * 2 + 1)
+    assert len(client.get_metric_history(search["run_id"], "best_so_far")) == 2
+    assert {a.path for a in client.list_artifacts(search["run_id"])} == {"folds.csv", "trials.csv"}
+
+
+def test_study_run_keeps_the_spec_and_results(tiny_run: Any, tracking_uri: str) -> None:
+    client = MlflowClient(tracking_uri)
+    paths = {a.path for a in client.list_artifacts(tiny_run.study_run_id)}
+    assert {"spec.yaml", "results.csv", "summary.csv"} <= paths
+    local = client.download_artifacts(tiny_run.study_run_id, "results.csv")
+    results = pd.read_csv(local)
+    assert len(results) == 5 * 3
+    assert results["score"].between(0, 1).all()
+
+
+def test_same_spec_and_seed_give_the_same_fold_scores(tiny_run: Any) -> None:
+    plan = plan_experiment(parse_spec(TINY))
+    again = list(
+        evaluate_module.evaluate(
+            plan.pipelines, plan.dataset.X, plan.dataset.y, plan.splits, plan.metric, n_jobs=2
+        )
+    )
+    scores = evaluate_module.results_frame(again).set_index(["arm", "fold"])["score"]
+    first = tiny_run.results.set_index(["arm", "fold"])["score"]
+    pd.testing.assert_series_equal(scores.sort_index(), first.sort_index())
+
+
+def test_cli_rejects_a_bad_spec_in_one_line_and_writes_nothing(
+    tmp_path: Path, tracking_uri: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: never_written\ndataset: {source: sklearn:iris, target: species}\n")
+    code = main(["run", str(path), "--tracking-uri", tracking_uri])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "target column 'species' not in 'sklearn:iris'" in err
+    assert MlflowClient(tracking_uri).get_experiment_by_name("never_written") is None
+
+
+def test_cli_run_prints_the_table(
+    tmp_path: Path, tracking_uri: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump({**TINY, "name": "tiny_cli", "levers": ["scaling"]}))
+    assert main(["run", str(path), "--tracking-uri", tracking_uri, "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "standard scaling" in out
+    assert "Δ vs baseline" in out
