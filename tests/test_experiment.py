@@ -67,8 +67,9 @@ def test_default_spec_plans_without_network() -> None:
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tracking_uri: str) -> Any:
-    return run_experiment(parse_spec(TINY), tracking_uri=tracking_uri, n_jobs=1)
+def tiny_run(tracking_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    reports = tmp_path_factory.mktemp("reports")
+    return run_experiment(parse_spec(TINY), tracking_uri=tracking_uri, n_jobs=1, report_dir=reports)
 
 
 def test_run_writes_a_study_with_one_nested_run_per_arm(tiny_run: Any, tracking_uri: str) -> None:
@@ -103,7 +104,7 @@ def test_run_writes_a_study_with_one_nested_run_per_arm(tiny_run: Any, tracking_
 def test_arm_runs_hold_scores_deltas_and_cost(tiny_run: Any, tracking_uri: str) -> None:
     runs = mlflow.search_runs(experiment_names=["tiny"])
     arms = runs[runs["tags.tuneworth.kind"] == "arm"].set_index("tags.tuneworth.arm")
-    summary = tiny_run.summary.set_index("arm")
+    summary = tiny_run.verdict.summary.set_index("arm")
     for arm, row in summary.iterrows():
         assert arms.loc[arm, "metrics.score_mean"] == pytest.approx(row["score_mean"])
         assert arms.loc[arm, "metrics.n_fits"] == row["n_fits"]
@@ -126,7 +127,10 @@ def test_arm_runs_hold_scores_deltas_and_cost(tiny_run: Any, tracking_uri: str) 
 def test_study_run_keeps_the_spec_and_results(tiny_run: Any, tracking_uri: str) -> None:
     client = MlflowClient(tracking_uri)
     paths = {a.path for a in client.list_artifacts(tiny_run.study_run_id)}
-    assert {"spec.yaml", "results.csv", "summary.csv"} <= paths
+    assert {"spec.yaml", "results.csv", "summary.csv", "arms.csv", "trials.csv"} <= paths
+    report = {a.path for a in client.list_artifacts(tiny_run.study_run_id, "report")}
+    assert {"report/report.html", "report/report.md", "report/gains.png"} <= report
+    assert (tiny_run.report_dir / "report.html").is_file()
     local = client.download_artifacts(tiny_run.study_run_id, "results.csv")
     results = pd.read_csv(local)
     assert len(results) == 5 * 3
@@ -165,7 +169,10 @@ def test_cli_run_prints_the_table(
 
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump({**TINY, "name": "tiny_cli", "levers": ["scaling"]}))
-    assert main(["run", str(path), "--tracking-uri", tracking_uri, "--jobs", "1"]) == 0
+    reports = tmp_path / "reports"
+    args = ["run", str(path), "--tracking-uri", tracking_uri, "--jobs", "1"]
+    assert main([*args, "--report-dir", str(reports)]) == 0
     out = capsys.readouterr().out
     assert "standard scaling" in out
-    assert "Δ vs baseline" in out
+    assert "95% CI" in out
+    assert "No tuning lever ran" in out

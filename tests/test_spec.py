@@ -95,3 +95,11 @@ def test_digest_ignores_formatting_but_not_content() -> None:
     b = parse_spec(spec(levers=[{"scaling": {"method": "standard"}}]))
     c = parse_spec(spec(levers=[{"scaling": {"method": "robust"}}]))
     assert a.digest() == b.digest() != c.digest()
+
+
+def test_stacking_designs_take_one_search_at_most() -> None:
+    levers = ["scaling", "grid_search", "optuna"]
+    message = error(spec(design="ladder", levers=levers))
+    assert message.startswith("spec: design: 'ladder' stacks levers")
+    assert "(grid_search, optuna)" in message
+    assert parse_spec(spec(design="one_at_a_time", levers=levers)).levers

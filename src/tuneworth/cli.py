@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -55,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
         default=-1,
         help="parallel workers over arms x folds (default: all cores)",
     )
+    run.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports"),
+        help="where report.md and report.html go, under <spec>/<time>/ (default: reports)",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="print only the table")
     run.set_defaults(command=_run)
 
@@ -71,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from tuneworth.experiment import run_experiment
-    from tuneworth.report import format_table
+    from tuneworth.report import format_table, format_verdict
     from tuneworth.spec import load_spec
 
     spec = load_spec(args.spec)
@@ -79,23 +86,29 @@ def _run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     progress = _Progress() if sys.stderr.isatty() and not args.quiet else None
     result = run_experiment(
-        spec, tracking_uri=args.tracking_uri, n_jobs=args.jobs, progress=progress
+        spec,
+        tracking_uri=args.tracking_uri,
+        n_jobs=args.jobs,
+        progress=progress,
+        report_dir=args.report_dir,
     )
     if progress:
         progress.close()
     plan = result.plan
     for note in plan.dataset.notes:
         say(f"note: {note}")
-    families = [arm.family for arm in plan.arms]
     print(
         f"\n{spec.name}: {len(plan.dataset.y)} rows, {len(plan.dataset.schema.features)} features, "
         f"{plan.dataset.task}; {len(plan.arms)} arms x {len(plan.splits)} outer folds "
         f"({spec.cv.folds}-fold x {spec.cv.repeats})\n"
     )
-    print(format_table(result.summary, families, plan.metric))
+    print(format_table(result.verdict))
+    print()
+    print(format_verdict(result.verdict))
+    where = f"; report in {result.report_dir}/report.html" if result.report_dir else ""
     say(
         f"\nfinished in {time.perf_counter() - start:.1f} s; MLflow study run "
-        f"{result.study_run_id} (make ui to browse)"
+        f"{result.study_run_id} (make ui to browse){where}"
     )
     return 0
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from tuneworth.levers import (
+    FAMILIES,
     BuildContext,
     DataLever,
     Lever,
@@ -28,11 +31,14 @@ class Arm:
     levers: tuple[Lever, ...] = ()
 
     @property
+    def families(self) -> tuple[str, ...]:
+        """The lever families this arm applies, in the order data, preprocess, model, tuning."""
+        present = {lever.family for lever in self.levers}
+        return tuple(family for family in FAMILIES if family in present)
+
+    @property
     def family(self) -> str:
-        families = {lever.family for lever in self.levers}
-        if not families:
-            return BASELINE
-        return families.pop() if len(families) == 1 else "+".join(sorted(families))
+        return "+".join(self.families) or BASELINE
 
     @property
     def lever(self) -> str:
@@ -64,17 +70,42 @@ class Arm:
 
 
 def build_arms(spec: Spec) -> list[Arm]:
-    """The arms the spec's design asks for, baseline first."""
+    """The arms the spec's design asks for, baseline first.
+
+    - ``one_at_a_time``: the baseline plus one arm per lever.
+    - ``ladder``: levers added cumulatively in family order (data, preprocess, model,
+      tuning; spec order within a family), each arm one step on from the one before.
+    - ``factorial``: one arm per subset of the families present, each applying every lever
+      of its families: 2^k arms for k families, the input of a Shapley attribution.
+    """
+    combos: list[tuple[Lever, ...]]
+    if spec.design == "one_at_a_time":
+        combos = [(lever,) for lever in spec.levers]
+    elif spec.design == "ladder":
+        ordered = by_family(spec.levers)
+        combos = [tuple(ordered[: i + 1]) for i in range(len(ordered))]
+    else:
+        present = [f for f in FAMILIES if any(lv.family == f for lv in spec.levers)]
+        combos = [
+            tuple(lv for lv in by_family(spec.levers) if lv.family in subset)
+            for size in range(1, len(present) + 1)
+            for subset in itertools.combinations(present, size)
+        ]
     arms = [Arm(BASELINE)]
     names = {BASELINE}
-    for lever in spec.levers:
-        name = lever.describe()
-        suffix = 2
+    for levers in combos:
+        label = " + ".join(lever.describe() for lever in levers)
+        name, suffix = label, 2
         while name in names:
-            name, suffix = f"{lever.describe()} ({suffix})", suffix + 1
+            name, suffix = f"{label} ({suffix})", suffix + 1
         names.add(name)
-        arms.append(Arm(name, (lever,)))
+        arms.append(Arm(name, levers))
     return arms
+
+
+def by_family(levers: Sequence[Lever]) -> list[Lever]:
+    """Levers in family order (data, preprocess, model, tuning), stable within a family."""
+    return sorted(levers, key=lambda lever: FAMILIES.index(lever.family))
 
 
 def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:

@@ -6,7 +6,9 @@ write to MLflow, so bad input leaves the store untouched.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +24,9 @@ from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import FoldResult, Split, evaluate, make_splits, results_frame
 from tuneworth.levers import BuildContext
 from tuneworth.metrics import Metric, resolve_metric
+from tuneworth.report import Context, write_report
 from tuneworth.spec import Spec
-from tuneworth.stats import summarise
+from tuneworth.verdict import ArmInfo, Verdict, decide
 
 Progress = Callable[[int, int, FoldResult], None]
 
@@ -44,8 +47,9 @@ class Plan:
 class ExperimentResult:
     plan: Plan
     results: pd.DataFrame
-    summary: pd.DataFrame
+    verdict: Verdict
     study_run_id: str
+    report_dir: Path | None = None
 
 
 def plan_experiment(spec: Spec) -> Plan:
@@ -90,8 +94,13 @@ def run_experiment(
     tracking_uri: str | None = None,
     n_jobs: int = -1,
     progress: Progress | None = None,
+    report_dir: Path | None = Path("reports"),
 ) -> ExperimentResult:
-    """Run every arm on every outer fold, track it in MLflow and summarise it."""
+    """Run every arm on every outer fold, track it in MLflow, decide and report.
+
+    The report goes to ``report_dir/<spec>/<timestamp>/`` (nowhere if ``None``) and, always,
+    to the study run's artifacts.
+    """
     from tuneworth.tracking import Tracker, environment_tags, resolve_tracking_uri
 
     plan = plan_experiment(spec)
@@ -147,21 +156,56 @@ def run_experiment(
                     params=arm.config(spec.baseline),
                     results=by_arm[arm.name],
                 )
-    except BaseException:
-        tracker.abort("KILLED")
-        raise
-    results = results_frame([r for arm in plan.arms for r in by_arm[arm.name]])
-    summary = summarise(results, [arm.name for arm in plan.arms], BASELINE)
-    tracker.log_comparisons(run_ids, summary)
-    scores = summary["score_mean"]
-    best = scores.max() if plan.metric.greater_is_better else scores.min()
-    with tempfile.TemporaryDirectory() as tmp:
-        files = [Path(tmp, "spec.yaml"), Path(tmp, "results.csv"), Path(tmp, "summary.csv")]
-        files[0].write_text(yaml.safe_dump(spec.to_document(), sort_keys=False))
-        results.to_csv(files[1], index=False)
-        summary.to_csv(files[2], index=False)
-        tracker.finish_study(
-            {"baseline_score_mean": scores.iloc[0], "best_score_mean": best},
-            files,
+        fold_results = [r for arm in plan.arms for r in by_arm[arm.name]]
+        results = results_frame(fold_results)
+        infos = [ArmInfo(a.name, a.family, a.lever) for a in plan.arms]
+        verdict = decide(results, infos, plan.metric, spec.design)
+        tracker.log_comparisons(run_ids, verdict.summary)
+        trials = trials_frame(fold_results)
+        context = Context(
+            spec_name=spec.name,
+            description=spec.description,
+            dataset=dataset.source,
+            task=dataset.task,
+            rows=len(dataset.y),
+            features=len(dataset.schema.features),
+            folds=spec.cv.folds,
+            repeats=spec.cv.repeats,
+            inner_folds=spec.cv.inner_folds,
+            notes=dataset.notes,
+            study_run_id=tracker.study_run_id,
         )
-    return ExperimentResult(plan, results, summary, tracker.study_run_id)
+        with tempfile.TemporaryDirectory() as tmp:
+            study = Path(tmp)
+            (study / "spec.yaml").write_text(yaml.safe_dump(spec.to_document(), sort_keys=False))
+            results.to_csv(study / "results.csv", index=False)
+            verdict.summary.to_csv(study / "summary.csv", index=False)
+            pd.DataFrame([a.__dict__ for a in infos]).to_csv(study / "arms.csv", index=False)
+            if not trials.empty:
+                trials.to_csv(study / "trials.csv", index=False)
+            write_report(verdict, context, results, trials, study / "report")
+            scores = verdict.summary.set_index("arm")["score_mean"]
+            tracker.finish_study(
+                {"baseline_score_mean": scores[BASELINE], "best_score_mean": scores[verdict.best]},
+                study,
+                verdict.sentences,
+            )
+            saved = None
+            if report_dir is not None:
+                stamp = time.strftime("%Y%m%d-%H%M%S")
+                saved = report_dir / spec.name / stamp
+                shutil.copytree(study / "report", saved)
+    except BaseException as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
+        tracker.abort("KILLED" if interrupted else "FAILED")
+        raise
+    return ExperimentResult(plan, results, verdict, tracker.study_run_id, saved)
+
+
+def trials_frame(results: list[FoldResult]) -> pd.DataFrame:
+    """Every search trial of every arm and fold in one table (empty without searches)."""
+    tables = [r.trials.assign(arm=r.arm, fold=r.fold) for r in results if r.trials is not None]
+    if not tables:
+        return pd.DataFrame()
+    frame = pd.concat(tables, ignore_index=True)
+    return frame[["arm", "fold", *[c for c in frame.columns if c not in ("arm", "fold")]]]

@@ -1,71 +1,291 @@
-"""What people read: the terminal table. Pure formatting of the summary."""
+"""What people read: the terminal table and verdict, and the report files with plots.
+
+Formatting is pure (strings from a :class:`~tuneworth.verdict.Verdict`); ``write_report`` is
+the one function here that touches the file system.
+"""
 
 from __future__ import annotations
 
+import base64
+import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
-from tuneworth.metrics import Metric
+from tuneworth.design import BASELINE
+from tuneworth.verdict import Verdict, ratio
+
+HEADERS = (
+    "arm",
+    "family",
+    "score",
+    "Δ",
+    "95% CI",
+    "p adj",
+    "fit cost",
+    "Δ/CPU-min",
+    "fits",
+    "verdict",
+)
+_RIGHT = {2, 3, 5, 6, 7, 8}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the report says about the experiment besides the verdict."""
+
+    spec_name: str
+    description: str
+    dataset: str
+    task: str
+    rows: int
+    features: int
+    folds: int
+    repeats: int
+    inner_folds: int
+    notes: tuple[str, ...] = ()
+    study_run_id: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 def _signed(value: float, digits: int = 3) -> str:
-    return "—" if math.isnan(value) else f"{value:+.{digits}f}"
+    return "" if math.isnan(value) else f"{value:+.{digits}f}"
 
 
-def _verdict(row: pd.Series, metric: Metric) -> str:
-    if row["arm"] == "baseline" or math.isnan(row["ci_low"]):
-        return ""
-    if row["ci_low"] <= 0 <= row["ci_high"]:
-        return "within noise"
-    better = (row["delta"] > 0) == metric.greater_is_better
-    return "better" if better else "worse"
-
-
-def format_table(summary: pd.DataFrame, families: Sequence[str], metric: Metric) -> str:
-    """A fixed-width table, one row per arm, that reads at a glance.
-
-    ``families`` gives each row's lever family, in the order of ``summary``.
-    """
-    headers = (
-        "arm",
-        "family",
-        metric.label,
-        "Δ vs baseline",
-        "95% CI",
-        "fit cost",
-        "fits",
-        "verdict",
-    )
-    rows = []
-    for family, (_, row) in zip(families, summary.iterrows(), strict=True):
+def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
+    """The summary as display strings, one tuple of cells per arm, in HEADERS order."""
+    rows: list[tuple[str, ...]] = []
+    for row in verdict.summary.to_dict("records"):
+        baseline = row["arm"] == BASELINE
         interval = (
             ""
             if math.isnan(row["ci_low"])
-            else f"[{_signed(row['ci_low'])}, {_signed(row['ci_high'])}]"
+            else (f"[{_signed(row['ci_low'])}, {_signed(row['ci_high'])}]")
         )
-        failed = f" ({row['n_failed_folds']} failed)" if row["n_failed_folds"] else ""
+        failed = f" ({row['n_failed_folds']} folds failed)" if row["n_failed_folds"] else ""
+        gain = row["gain_per_cpu_minute"]
         rows.append(
             (
                 str(row["arm"]),
-                family,
+                str(row["family"]),
                 f"{row['score_mean']:.3f} ± {row['score_std']:.3f}",
-                "" if row["arm"] == "baseline" else _signed(row["delta"]),
+                "" if baseline else _signed(row["delta"]),
                 interval,
-                f"{row['cost_ratio']:.1f}x" if not math.isnan(row["cost_ratio"]) else "—",
-                f"{row['n_fits']}",
-                _verdict(row, metric) + failed,
+                "" if math.isnan(row["p_holm"]) else f"{row['p_holm']:.3f}",
+                ratio(row["cost_ratio"]),
+                "" if math.isnan(gain) else f"{gain:+.3f}",
+                str(row["n_fits"]),
+                str(row["outcome"]) + failed,
             )
         )
+    return rows
+
+
+ARM_WIDTH = 44
+
+
+def format_table(verdict: Verdict) -> str:
+    """A fixed-width table, one row per arm, that reads at a glance.
+
+    Long arm names (stacked levers) are shortened here only; reports and MLflow keep them.
+    """
+    headers = list(HEADERS)
+    headers[2] = verdict.metric.label
+    rows = [
+        (r[0] if len(r[0]) <= ARM_WIDTH else r[0][: ARM_WIDTH - 1] + "…", *r[1:])
+        for r in table_rows(verdict)
+    ]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    right = {2, 3, 5, 6}
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
-            c.rjust(w) if i in right else c.ljust(w)
+            c.rjust(w) if i in _RIGHT else c.ljust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
     rule = "  ".join("─" * w for w in widths)
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def format_verdict(verdict: Verdict) -> str:
+    """The verdict sentences as a short paragraph list for the terminal."""
+    return "\n".join(f"• {sentence}" for sentence in verdict.sentences)
+
+
+EFFECT_HEADERS = ("effect", "family", "Δ", "95% CI", "p", "cost factor", "verdict")
+
+
+def effect_rows(verdict: Verdict) -> list[tuple[str, ...]]:
+    """Ladder steps or Shapley shares as display strings (empty for one_at_a_time)."""
+    if verdict.design == "one_at_a_time":
+        return []
+    return [
+        (
+            e.name,
+            e.family,
+            _signed(e.delta),
+            "" if math.isnan(e.ci_low) else f"[{_signed(e.ci_low)}, {_signed(e.ci_high)}]",
+            "" if math.isnan(e.p_value) else f"{e.p_value:.3f}",
+            ratio(e.cost_factor),
+            e.outcome,
+        )
+        for e in verdict.effects
+    ]
+
+
+def _markdown_table(headers: Sequence[str], rows: list[tuple[str, ...]], right: set[int]) -> str:
+    align = ["---:" if i in right else ":---" for i in range(len(headers))]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    return "\n".join(lines)
+
+
+def _effects_heading(verdict: Verdict) -> str:
+    if verdict.design == "ladder":
+        return "Ladder steps (each against the step below it)"
+    return "Shapley shares of the best arm's gain, by family"
+
+
+def render_markdown(verdict: Verdict, context: Context, plots: Mapping[str, str]) -> str:
+    """report.md: the verdict first, then the table, then the plots (files beside it)."""
+    c = context
+    lines = [
+        f"# tuneworth report: {c.spec_name}",
+        "",
+        *([c.description.strip(), ""] if c.description.strip() else []),
+        f"{c.dataset}: {c.rows} rows, {c.features} features, {c.task}; "
+        f"{len(verdict.summary)} arms ({verdict.design}) on {c.folds * c.repeats} shared outer "
+        f"folds ({c.folds}-fold x {c.repeats}), searches on {c.inner_folds} inner folds.",
+        "",
+        "## Verdict",
+        "",
+        *(f"- {s}" for s in verdict.sentences),
+        "",
+        "## Arms",
+        "",
+        _markdown_table(
+            [verdict.metric.label if h == "score" else h for h in HEADERS],
+            table_rows(verdict),
+            _RIGHT,
+        ),
+        "",
+        "Δ is the mean paired difference from the baseline over the outer folds; the 95% "
+        "interval and p-value come from the Nadeau–Bengio corrected resampled t-test, and "
+        "p-values are Holm-adjusted across the arms (*p adj*). *Within noise* means not "
+        "significant at 5% after that adjustment. Fit cost is CPU seconds of fitting (every "
+        "inner search fit included) relative to the baseline; Δ/CPU-min is the gain per extra "
+        "CPU minute, for significant gains only.",
+    ]
+    effects = effect_rows(verdict)
+    if effects:
+        lines += ["", f"## {_effects_heading(verdict)}", ""]
+        lines += [_markdown_table(EFFECT_HEADERS, effects, {2, 4, 5})]
+    if c.notes:
+        lines += ["", "## Notes", "", *(f"- {n}" for n in c.notes)]
+    if plots:
+        lines += ["", "## Plots", ""]
+        for title, path in plots.items():
+            lines += [f"### {title}", "", f"![{title}]({path})", ""]
+    if c.study_run_id:
+        lines += ["", f"MLflow study run: `{c.study_run_id}`."]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+_CSS = """
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#1d2430}
+h1{font-size:1.6em;margin-bottom:.2em} h2{margin-top:1.6em;border-bottom:1px solid #dde3ea}
+.meta{color:#5a6472} ul.verdict li{margin:.35em 0}
+table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums;width:100%}
+th,td{padding:4px 8px;border-bottom:1px solid #e8ecf1;white-space:nowrap}
+th{background:#f4f6f9;text-align:left} td.num{text-align:right}
+tr.better td:last-child{color:#137333;font-weight:600}
+tr.worse td:last-child{color:#b3261e;font-weight:600}
+tr.noise td:last-child{color:#6b7280}
+figure{margin:1.5em 0} figure img{max-width:100%} figcaption{color:#5a6472;font-size:13px}
+"""
+
+
+def render_html(verdict: Verdict, context: Context, plots: Mapping[str, bytes]) -> str:
+    """report.html: one self-contained file, the plots embedded as PNG data."""
+    c = context
+    esc = html.escape
+    headers = list(HEADERS)
+    headers[2] = verdict.metric.label
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = []
+    for cells, outcome in zip(table_rows(verdict), verdict.summary["outcome"], strict=True):
+        css = {"better": "better", "worse": "worse", "within noise": "noise"}.get(outcome, "")
+        tds = "".join(
+            f'<td class="num">{esc(v)}</td>' if i in _RIGHT else f"<td>{esc(v)}</td>"
+            for i, v in enumerate(cells)
+        )
+        body.append(f'<tr class="{css}">{tds}</tr>')
+    figures = "".join(
+        f'<figure><img alt="{esc(title)}" src="data:image/png;base64,'
+        f'{base64.b64encode(png).decode()}"><figcaption>{esc(title)}</figcaption></figure>'
+        for title, png in plots.items()
+    )
+    notes = "".join(f"<li>{esc(n)}</li>" for n in c.notes)
+    effects = ""
+    if effect_rows(verdict):
+        effect_body = "".join(
+            "<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>"
+            for row in effect_rows(verdict)
+        )
+        head_cells = "".join(f"<th>{esc(h)}</th>" for h in EFFECT_HEADERS)
+        effects = (
+            f"<h2>{esc(_effects_heading(verdict))}</h2>"
+            f"<table><thead><tr>{head_cells}</tr></thead><tbody>{effect_body}</tbody></table>"
+        )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>tuneworth report: {esc(c.spec_name)}</title>
+<style>{_CSS}</style></head><body>
+<h1>tuneworth report: {esc(c.spec_name)}</h1>
+<p class="meta">{esc(c.description.strip())}</p>
+<p class="meta">{esc(c.dataset)}: {c.rows} rows, {c.features} features, {esc(c.task)};
+{len(verdict.summary)} arms ({esc(verdict.design)}) on {c.folds * c.repeats} shared outer folds
+({c.folds}-fold x {c.repeats}), searches on {c.inner_folds} inner folds.</p>
+<h2>Verdict</h2>
+<ul class="verdict">{"".join(f"<li>{esc(s)}</li>" for s in verdict.sentences)}</ul>
+<h2>Arms</h2>
+<table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>
+<p class="meta">Δ is the mean paired difference from the baseline over the outer folds; the 95%
+interval and p-value come from the Nadeau–Bengio corrected resampled t-test, Holm-adjusted
+across the arms. Fit cost is CPU seconds of fitting, every inner search fit included, relative
+to the baseline.</p>
+{effects}
+{f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+<h2>Plots</h2>{figures}
+{f'<p class="meta">MLflow study run: {esc(c.study_run_id)}</p>' if c.study_run_id else ""}
+</body></html>
+"""
+
+
+def write_report(
+    verdict: Verdict,
+    context: Context,
+    results: pd.DataFrame,
+    trials: pd.DataFrame | None,
+    directory: Path,
+) -> list[Path]:
+    """Write report.md, report.html and the plot PNGs into ``directory``; return the paths."""
+    from tuneworth.plots import draw_all
+
+    directory.mkdir(parents=True, exist_ok=True)
+    pngs = draw_all(verdict, results, trials)
+    paths = []
+    for name, (_, png) in pngs.items():
+        path = directory / f"{name}.png"
+        path.write_bytes(png)
+        paths.append(path)
+    titles = {title: f"{name}.png" for name, (title, _) in pngs.items()}
+    markdown = directory / "report.md"
+    markdown.write_text(render_markdown(verdict, context, titles), encoding="utf-8")
+    page = directory / "report.html"
+    embedded = {title: png for title, png in pngs.values()}
+    page.write_text(render_html(verdict, context, embedded), encoding="utf-8")
+    return [markdown, page, *paths]

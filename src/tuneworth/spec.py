@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from tuneworth.errors import TuneworthError, closest
 from tuneworth.levers import FAMILIES, LEVERS, Lever, Preprocessing, Strict, check_model
@@ -69,6 +69,21 @@ class Spec(Strict):
         if not isinstance(value, list):
             return value
         return [parse_lever(item, index) for index, item in enumerate(value)]
+
+    @model_validator(mode="after")
+    def _combinable_levers(self) -> Spec:
+        """Ladder and factorial arms stack levers: one model and one search at most."""
+        if self.design == "one_at_a_time":
+            return self
+        for family in ("model", "tuning"):
+            names = [lever.name for lever in self.levers if lever.family == family]
+            if len(names) > 1:
+                raise ValueError(
+                    f"design: '{self.design}' stacks levers, so it takes at most one {family} "
+                    f"lever, not {len(names)} ({', '.join(names)}): keep one, or use "
+                    "design: one_at_a_time"
+                )
+        return self
 
     def digest(self) -> str:
         """A hash of everything that changes results; equal digests, equal experiments."""
@@ -161,8 +176,8 @@ def format_error(exc: ValidationError) -> str:
         known = _known_keys(loc[:-1])
         return f"{path}: unknown key{closest(loc[-1], known)}"
     message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "value_error" and loc == ["levers"]:
-        return message  # parse_lever names the lever's own key path
+    if error["type"] == "value_error" and loc in (["levers"], []):
+        return message  # parse_lever and the spec-wide checks name their own key path
     if error["type"] == "missing":
         return f"{path}: required key is missing"
     return f"{path}: {message}"

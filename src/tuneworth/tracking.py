@@ -142,20 +142,27 @@ class Tracker:
             "ci_low": "delta_ci_low",
             "ci_high": "delta_ci_high",
             "p_value": "p_value",
+            "p_holm": "p_holm",
             "cost_ratio": "cost_ratio",
+            "gain_per_cpu_minute": "gain_per_cpu_minute",
         }
         for row in summary.to_dict("records"):
             run_id = run_ids.get(row["arm"])
             if run_id:
-                self._log(run_id, metrics={name: row[column] for column, name in keys.items()})
+                self._log(
+                    run_id,
+                    metrics={name: row[column] for column, name in keys.items()},
+                    tags={"tuneworth.outcome": row["outcome"]} if row["outcome"] else None,
+                )
 
     def finish_study(
-        self, metrics: Mapping[str, float], files: Iterable[Path], status: str = "FINISHED"
+        self, metrics: Mapping[str, float], artifacts: Path, verdict: Sequence[str] = ()
     ) -> None:
-        self._log(self.study_run_id, metrics=metrics)
-        for path in files:
-            self.client.log_artifact(self.study_run_id, str(path))
-        self.client.set_terminated(self.study_run_id, status=status)
+        """Close the study run with its summary metrics, verdict and artifact folder."""
+        tags = {"tuneworth.verdict": "\n".join(verdict)[:5000]} if verdict else {}
+        self._log(self.study_run_id, metrics=metrics, tags=tags)
+        self.client.log_artifacts(self.study_run_id, str(artifacts))
+        self.client.set_terminated(self.study_run_id, status="FINISHED")
 
     def abort(self, status: str = "KILLED") -> None:
         """Close the study run without losing what was already written."""

@@ -1,0 +1,226 @@
+"""The report's plots, drawn with matplotlib's non-interactive backend and returned as PNG.
+
+Each function takes the verdict (and the fold or trial tables) and returns a figure; nothing
+here writes files. ``draw_all`` renders the ones that apply to an experiment.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from tuneworth.design import BASELINE
+from tuneworth.verdict import Verdict
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+_COLOURS = {"better": "#1a7f37", "worse": "#c62828", "within noise": "#8c96a3", "": "#4a6fa5"}
+_ACCENT = "#4a6fa5"
+
+
+def _figure(height: float = 4.0, width: float = 9.0) -> tuple[Figure, Any]:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    axes = figure.add_subplot()
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.grid(axis="both", color="#e6e9ee", linewidth=0.8)
+    axes.set_axisbelow(True)
+    return figure, axes
+
+
+def _delta_label(verdict: Verdict) -> str:
+    direction = "higher" if verdict.metric.greater_is_better else "lower"
+    return f"Δ {verdict.metric.label} vs baseline ({direction} is better)"
+
+
+def gains(verdict: Verdict) -> Figure:
+    """One-at-a-time: each lever's Δ with its interval. Ladder / factorial: a waterfall."""
+    if verdict.design == "one_at_a_time" or not verdict.effects:
+        return _gain_bars(verdict)
+    summary = verdict.summary.set_index("arm")
+    start = float(summary["score_mean"][BASELINE])
+    effects = verdict.effects
+    figure, axes = _figure(height=1.2 + 0.55 * (len(effects) + 2))
+    labels = [BASELINE, *(e.name for e in effects)]
+    level = start
+    axes.barh(0, start, color="#c9d3e0", height=0.6)
+    for i, effect in enumerate(effects, start=1):
+        colour = _COLOURS[effect.outcome]
+        axes.barh(i, effect.delta, left=level, color=colour, height=0.6)
+        if not math.isnan(effect.ci_low):
+            centre = level + effect.delta
+            axes.errorbar(
+                centre,
+                i,
+                xerr=[[effect.delta - effect.ci_low], [effect.ci_high - effect.delta]],
+                fmt="none",
+                ecolor="#333",
+                capsize=3,
+                linewidth=1,
+            )
+        axes.annotate(
+            f"{effect.delta:+.3f}",
+            (level + max(effect.delta, 0), i),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+        level += effect.delta
+    shares = verdict.design == "factorial"
+    final = verdict.best if shares else str(verdict.summary["arm"].iloc[-1])
+    labels.append(f"= {final}")
+    axes.barh(len(effects) + 1, level, color=_ACCENT, height=0.6)
+    scores = [start, level, *[start + e.ci_low for e in effects if not math.isnan(e.ci_low)]]
+    low, high = min(scores), max(scores)
+    pad = max((high - low) * 0.6, 1e-3)
+    axes.set_xlim(low - pad, high + pad)
+    axes.set_yticks(range(len(labels)), labels=[_short(t, 48) for t in labels])
+    axes.invert_yaxis()
+    axes.set_xlabel(verdict.metric.label)
+    kind = "Shapley shares by family" if shares else "ladder steps"
+    axes.set_title(f"From the baseline to {_short(final, 40)}: {kind}", loc="left")
+    return figure
+
+
+def _gain_bars(verdict: Verdict) -> Figure:
+    rows = verdict.summary[verdict.summary["arm"] != BASELINE]
+    figure, axes = _figure(height=1.2 + 0.45 * max(len(rows), 1))
+    y = np.arange(len(rows))
+    colours = [_COLOURS.get(o, _ACCENT) for o in rows["outcome"]]
+    axes.barh(y, rows["delta"], color=colours, height=0.6)
+    has_ci = rows["ci_low"].notna().to_numpy()
+    axes.errorbar(
+        rows["delta"][has_ci],
+        y[has_ci],
+        xerr=[(rows["delta"] - rows["ci_low"])[has_ci], (rows["ci_high"] - rows["delta"])[has_ci]],
+        fmt="none",
+        ecolor="#333",
+        capsize=3,
+        linewidth=1,
+    )
+    axes.axvline(0, color="#333", linewidth=0.8)
+    axes.set_yticks(y, labels=[_short(a, 40) for a in rows["arm"]])
+    axes.invert_yaxis()
+    axes.set_xlabel(_delta_label(verdict))
+    axes.set_title("Gain of each lever over the baseline, with 95% corrected intervals", loc="left")
+    return figure
+
+
+def tuning_curves(verdict: Verdict, trials: pd.DataFrame) -> Figure:
+    """Best inner score so far against trials, per search strategy, averaged over folds."""
+    figure, axes = _figure()
+    sign = 1.0 if verdict.metric.greater_is_better else -1.0
+    grid_best = None
+    for arm, table in trials.groupby("arm", sort=False):
+        ordered = table.sort_values(["fold", "trial"])
+        natural = sign * ordered["score"]
+        best = natural.groupby(ordered["fold"]).cummax().groupby(ordered["fold"]).ffill()
+        curve = (sign * best).groupby(ordered["trial"].to_numpy()).mean()
+        axes.plot(curve.index + 1, curve.to_numpy(), marker=".", linewidth=1.6, label=str(arm))
+        if "grid" in str(arm):
+            grid_best = float(curve.iloc[-1])
+    if grid_best is not None:
+        axes.axhline(
+            grid_best, color="#333", linestyle="--", linewidth=1, label="grid search's best"
+        )
+    from matplotlib.ticker import MaxNLocator
+
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    from matplotlib.ticker import MaxNLocator
+
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel("trial (configurations evaluated)")
+    axes.set_ylabel(f"best inner-CV {verdict.metric.label} so far")
+    axes.set_title(
+        "Tuning curves: best configuration found so far, mean over outer folds", loc="left"
+    )
+    axes.legend(frameon=False, fontsize=8)
+    return figure
+
+
+def cost_gain(verdict: Verdict) -> Figure:
+    """Δ against fit cost (log scale): what each lever bought for its compute."""
+    rows = verdict.summary[verdict.summary["arm"] != BASELINE]
+    figure, axes = _figure(height=4.5)
+    for i, row in enumerate(rows.sort_values("cost_ratio").to_dict("records")):
+        x, y = row["cost_ratio"], row["delta"]
+        colour = _COLOURS.get(str(row["outcome"]), _ACCENT)
+        if not math.isnan(row["ci_low"]):
+            axes.errorbar(
+                x,
+                y,
+                yerr=[[y - row["ci_low"]], [row["ci_high"] - y]],
+                fmt="o",
+                color=colour,
+                ecolor=colour,
+                capsize=3,
+            )
+        else:
+            axes.plot(x, y, "o", color=colour)
+        axes.annotate(
+            _short(str(row["arm"]), 28),
+            (x, y),
+            xytext=(6, 8 if i % 2 else -12),  # alternate sides: the searches sit close
+            textcoords="offset points",
+            fontsize=8,
+        )
+    axes.axhline(0, color="#333", linewidth=0.8)
+    if (rows["cost_ratio"] > 0).all() and len(rows):
+        from matplotlib.ticker import FuncFormatter
+
+        axes.set_xscale("log")
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
+    axes.set_xlabel("fit cost relative to the baseline (CPU seconds, log scale)")
+    axes.set_ylabel(_delta_label(verdict))
+    axes.set_title("Gain against cost", loc="left")
+    return figure
+
+
+def fold_deltas(verdict: Verdict, results: pd.DataFrame) -> Figure:
+    """Every arm's per-fold difference from the baseline: the pairs behind each interval."""
+    scores = results.pivot(index="fold", columns="arm", values="score")
+    arms = [a for a in verdict.summary["arm"] if a != BASELINE]
+    figure, axes = _figure(height=1.2 + 0.45 * max(len(arms), 1))
+    rng = np.random.default_rng(0)
+    for i, arm in enumerate(arms):
+        deltas = (scores[arm] - scores[BASELINE]).dropna().to_numpy()
+        jitter = rng.uniform(-0.15, 0.15, len(deltas))
+        axes.plot(deltas, i + jitter, "o", color=_ACCENT, alpha=0.6, markersize=4)
+        axes.plot([deltas.mean()] * 2, [i - 0.3, i + 0.3], color="#111", linewidth=2)
+    axes.axvline(0, color="#333", linewidth=0.8)
+    axes.set_yticks(range(len(arms)), labels=[_short(a, 40) for a in arms])
+    axes.invert_yaxis()
+    axes.set_xlabel(f"per-fold Δ {verdict.metric.label} (arm − baseline, same fold)")
+    axes.set_title("Paired per-fold differences (bar: mean)", loc="left")
+    return figure
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def draw_all(
+    verdict: Verdict, results: pd.DataFrame, trials: pd.DataFrame | None
+) -> dict[str, tuple[str, bytes]]:
+    """Every plot that applies, as ``name -> (title, PNG bytes)``."""
+    plots = {
+        "gains": ("Gains by lever", gains(verdict)),
+        "cost_gain": ("Gain against cost", cost_gain(verdict)),
+        "fold_deltas": ("Per-fold paired differences", fold_deltas(verdict, results)),
+    }
+    if trials is not None and not trials.empty:
+        plots["tuning_curves"] = ("Tuning curves", tuning_curves(verdict, trials))
+    return {name: (title, _png(figure)) for name, (title, figure) in plots.items()}

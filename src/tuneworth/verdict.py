@@ -1,0 +1,266 @@
+"""The verdict: which levers paid, by how much, with what certainty, at what cost.
+
+Pure: fold results and arm descriptions in, numbers and plain sentences out. The terminal
+table, the report files and MLflow only read a :class:`Verdict`.
+
+What counts as a lever's effect depends on the design: in ``one_at_a_time`` it is the arm
+against the baseline (Holm-adjusted across arms); in ``ladder`` the step against the rung
+below it; in ``factorial`` the family's exact Shapley share of the best arm's gain.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from tuneworth.design import BASELINE
+from tuneworth.levers import FAMILIES
+from tuneworth.metrics import Metric
+from tuneworth.stats import cheapest_equivalent, corrected_ttest, paired, shapley, summarise
+
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class ArmInfo:
+    """What the verdict needs to know of an arm: its name and which families it applies."""
+
+    name: str
+    family: str
+    lever: str
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        return () if self.family == BASELINE else tuple(self.family.split("+"))
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One lever's or family's gain, with its 95% interval, p-value and cost multiplier.
+
+    ``outcome`` is ``better``, ``worse`` or ``within noise``; ``cost_factor`` is how many
+    times the fit cost of the arm without this lever the arm with it spent.
+    """
+
+    name: str
+    family: str
+    delta: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    cost_factor: float
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Everything an experiment concluded; ``summary`` has one row per arm."""
+
+    metric: Metric
+    design: str
+    summary: pd.DataFrame
+    best: str
+    cheapest: str
+    effects: tuple[Effect, ...]
+    sentences: tuple[str, ...] = ()
+
+
+def decide(results: pd.DataFrame, arms: Sequence[ArmInfo], metric: Metric, design: str) -> Verdict:
+    """Compare every arm with the baseline on the paired folds and say what it means."""
+    summary = summarise(results, [a.name for a in arms], BASELINE, metric.greater_is_better)
+    info = {a.name: a for a in arms}
+    summary.insert(1, "family", [info[a].family for a in summary["arm"]])
+    summary.insert(2, "lever", [info[a].lever for a in summary["arm"]])
+    complete = summary[summary["n_failed_folds"] == 0]
+    ranked = (complete if not complete.empty else summary).sort_values(
+        "score_mean", ascending=not metric.greater_is_better
+    )
+    best = str(ranked["arm"].iloc[0])
+    cheapest = cheapest_equivalent(results, summary, metric.greater_is_better)
+    if design == "ladder":
+        effects = _ladder_steps(results, summary, arms, metric)
+    elif design == "factorial":
+        effects = _shapley_shares(results, summary, arms, info[best], metric)
+    else:
+        effects = _arm_effects(summary)
+    verdict = Verdict(metric, design, summary, best, cheapest, effects)
+    return replace(verdict, sentences=tuple(_sentences(verdict)))
+
+
+def _outcome(c_low: float, c_high: float, delta: float, metric: Metric) -> str:
+    if math.isnan(c_low) or c_low <= 0 <= c_high:
+        return "within noise"
+    return "better" if (delta > 0) == metric.greater_is_better else "worse"
+
+
+def _arm_effects(summary: pd.DataFrame) -> tuple[Effect, ...]:
+    """One-at-a-time: each arm against the baseline, significance after Holm."""
+    return tuple(
+        Effect(
+            row["arm"],
+            row["family"],
+            row["delta"],
+            row["ci_low"],
+            row["ci_high"],
+            row["p_holm"],
+            row["cost_ratio"],
+            row["outcome"],
+        )
+        for row in summary.to_dict("records")
+        if row["arm"] != BASELINE
+    )
+
+
+def _ladder_steps(
+    results: pd.DataFrame, summary: pd.DataFrame, arms: Sequence[ArmInfo], metric: Metric
+) -> tuple[Effect, ...]:
+    """Each rung against the rung below it: the marginal gain given the steps before."""
+    cost = summary.set_index("arm")["fit_cpu_seconds"]
+    effects = []
+    for below, arm in itertools.pairwise(arms):
+        c = paired(results, arm.name, below.name)
+        added = arm.lever.removeprefix(below.lever).removeprefix(" + ")
+        family = arm.families[-1]
+        factor = float(cost[arm.name] / cost[below.name]) if cost[below.name] > 0 else math.nan
+        outcome = _outcome(c.ci_low, c.ci_high, c.delta, metric)
+        effects.append(
+            Effect(f"+ {added}", family, c.delta, c.ci_low, c.ci_high, c.p_value, factor, outcome)
+        )
+    return tuple(effects)
+
+
+def _shapley_shares(
+    results: pd.DataFrame,
+    summary: pd.DataFrame,
+    arms: Sequence[ArmInfo],
+    best: ArmInfo,
+    metric: Metric,
+) -> tuple[Effect, ...]:
+    """Shapley shares of the best arm's gain over the baseline, one per family it applies.
+
+    Shapley values are linear in the scores, so the shares are computed fold by fold and
+    each gets the same corrected paired interval as an arm.
+    """
+    players = list(best.families)
+    if not players:
+        return ()
+    scores = results.pivot(index="fold", columns="arm", values="score")
+    by_families = {frozenset(a.families): a.name for a in arms}
+    values = {s: scores[name].to_numpy() for s, name in by_families.items() if s <= set(players)}
+    shares = shapley(values, players)
+    sizes = results.groupby("fold")[["n_train", "n_test"]].first().mean()
+    cost = summary.set_index("arm")["fit_cpu_seconds"]
+    effects = []
+    for family in players:
+        c = corrected_ttest(shares[family], sizes["n_train"], sizes["n_test"])
+        without = by_families[frozenset(players) - {family}]
+        factor = float(cost[best.name] / cost[without]) if cost[without] > 0 else math.nan
+        outcome = _outcome(c.ci_low, c.ci_high, c.delta, metric)
+        effects.append(
+            Effect(family, family, c.delta, c.ci_low, c.ci_high, c.p_value, factor, outcome)
+        )
+    return tuple(effects)
+
+
+def ratio(value: float) -> str:
+    """A cost ratio as people say it: ``1.8x``, ``24x``, ``114x``."""
+    if math.isnan(value):
+        return ""
+    return f"{value:.1f}x" if value < 10 else f"{value:.0f}x"
+
+
+def _num(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:+.3f}"
+
+
+def _interval(low: float, high: float) -> str:
+    return "" if math.isnan(low) else f" [{_num(low)}, {_num(high)}]"
+
+
+def _describe(e: Effect, unit: str) -> str:
+    """``grid search +0.017 ROC-AUC [+0.005, +0.028], better, at 114x the fit cost``."""
+    cost = f", at {ratio(e.cost_factor)} the fit cost" if ratio(e.cost_factor) else ""
+    return f"{e.name} {_num(e.delta)} {unit}{_interval(e.ci_low, e.ci_high)}, {e.outcome}{cost}"
+
+
+def _gain(effect: Effect, metric: Metric) -> float:
+    return effect.delta if metric.greater_is_better else -effect.delta
+
+
+def _sentences(v: Verdict) -> list[str]:
+    unit = v.metric.label
+    said: list[str] = []
+    if v.design == "one_at_a_time":
+        for family in FAMILIES:
+            mine = [e for e in v.effects if e.family == family]
+            if mine:
+                top = max(mine, key=lambda e: _gain(e, v.metric))
+                best_of = f" (best of {len(mine)})" if len(mine) > 1 else ""
+                said.append(f"{family.capitalize()}{best_of}: {_describe(top, unit)}.")
+    elif v.design == "ladder":
+        said += [f"Ladder step {_describe(e, unit)}, given the steps before it." for e in v.effects]
+    elif v.effects:
+        total = float(v.summary.set_index("arm")["delta"][v.best])
+        parts = "; ".join(_describe(e, unit) for e in v.effects)
+        said.append(
+            f"The best arm, {v.best}, gained {_num(total)} {unit} over the baseline. "
+            f"Its Shapley shares by family: {parts}."
+        )
+    said.append(_tuning_sentence(v))
+    said.append(_cheapest_sentence(v))
+    failed = v.summary[v.summary["n_failed_folds"] > 0]
+    for row in failed.to_dict("records"):
+        said.append(
+            f"Incomplete: '{row['arm']}' failed on {row['n_failed_folds']} folds; its numbers "
+            "use the folds that finished (its MLflow run holds the error)."
+        )
+    return said
+
+
+def _tuning_sentence(v: Verdict) -> str:
+    """The answer to the question the tool exists for."""
+    unit = v.metric.label
+    tuning = [e for e in v.effects if e.family == "tuning"]
+    others = [e for e in v.effects if e.family != "tuning" and e.outcome == "better"]
+    if not tuning:
+        tuned_arms = v.summary["family"].str.contains("tuning").any()
+        if v.design == "factorial" and tuned_arms:
+            return f"Tuning is not worth it here: the best arm ({v.best}) does not tune."
+        return "No tuning lever ran, so this experiment cannot say whether tuning pays."
+    top = max(tuning, key=lambda e: _gain(e, v.metric))
+    if top.outcome != "better":
+        return (
+            f"Tuning is not worth it here: its gain is inside the noise ({_describe(top, unit)})."
+        )
+    rival = max(others, key=lambda e: _gain(e, v.metric), default=None)
+    if rival is not None and _gain(rival, v.metric) >= _gain(top, v.metric):
+        cheaper = " and for less compute" if rival.cost_factor < top.cost_factor else ""
+        return (
+            f"Tuning pays ({_describe(top, unit)}), but {rival.name} paid more{cheaper} "
+            f"({_num(rival.delta)} {unit}, at {ratio(rival.cost_factor)} the fit cost): "
+            "spend the effort there first."
+        )
+    return f"Tuning is worth it here: {_describe(top, unit)}, more than any other lever."
+
+
+def _cheapest_sentence(v: Verdict) -> str:
+    table = v.summary.set_index("arm")
+    if not v.cheapest:
+        return "Every arm failed on some fold, so none is named the cheapest equivalent."
+    score = table["score_mean"]
+    if v.cheapest == v.best:
+        return (
+            f"The best arm, {v.best} ({score[v.best]:.3f} {v.metric.label}), is also the "
+            "cheapest of those within noise of it."
+        )
+    compute = table["fit_cpu_seconds"] + table["predict_seconds"]
+    share = float(compute[v.cheapest] / max(float(compute[v.best]), np.finfo(float).tiny))
+    return (
+        f"Cheapest arm within noise of the best ({v.best}, {score[v.best]:.3f}): "
+        f"{v.cheapest} ({score[v.cheapest]:.3f}), at {share:.2g}x the best arm's compute."
+    )

@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tuneworth.metrics import METRICS
+from tuneworth.report import Context, format_table, write_report
+from tuneworth.stats import cheapest_equivalent, corrected_ttest, holm, shapley, summarise
+from tuneworth.verdict import ArmInfo, decide
+
+AUC = METRICS["roc_auc"]
+RMSE = METRICS["rmse"]
+FOLDS = 10
+
+
+def results(arms: dict[str, tuple[np.ndarray, float]]) -> pd.DataFrame:
+    """A fold table: arm -> (per-fold scores, CPU seconds per fold)."""
+    rows = [
+        {
+            "arm": arm,
+            "fold": fold,
+            "repeat": fold // 5,
+            "score": float(scores[fold]),
+            "fit_seconds": cost,
+            "fit_cpu_seconds": cost,
+            "predict_seconds": 0.001,
+            "n_fits": 1,
+            "n_train": 400,
+            "n_test": 100,
+            "inner_best_score": math.nan,
+            "error": "",
+        }
+        for arm, (scores, cost) in arms.items()
+        for fold in range(FOLDS)
+    ]
+    return pd.DataFrame(rows)
+
+
+RNG = np.random.default_rng(7)
+BASE = 0.80 + RNG.normal(0, 0.02, FOLDS)
+
+
+def test_corrected_interval_is_wider_than_the_plain_t_test() -> None:
+    from scipy import stats
+
+    d = RNG.normal(0.01, 0.01, FOLDS)
+    plain = stats.ttest_1samp(d, 0).confidence_interval()
+    corrected = corrected_ttest(d, n_train=400, n_test=100)
+    assert corrected.ci_high - corrected.ci_low > 1.5 * (plain.high - plain.low)
+    assert corrected.delta == pytest.approx(d.mean())
+
+
+def test_holm_multiplies_the_smallest_p_by_the_number_of_tests() -> None:
+    adjusted = holm([0.01, 0.5, 0.02])
+    assert adjusted == pytest.approx([0.03, 0.5, 0.04])
+    assert holm([0.2, 0.9]) == pytest.approx([0.4, 0.9])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(2, 4), st.data())
+def test_shapley_shares_add_up_to_the_total_gain(players: int, data: st.DataObject) -> None:
+    names = [f"p{i}" for i in range(players)]
+    values = {
+        frozenset(s): np.array([data.draw(st.floats(-1, 1))])
+        for size in range(players + 1)
+        for s in itertools.combinations(names, size)
+    }
+    shares = shapley(values, names)
+    total = values[frozenset(names)] - values[frozenset()]
+    assert sum(shares.values()) == pytest.approx(total)
+
+
+def test_shapley_gives_a_player_that_adds_nothing_no_share() -> None:
+    v = {
+        frozenset(): np.array([0.5]),
+        frozenset({"data"}): np.array([0.5]),
+        frozenset({"tuning"}): np.array([0.6]),
+        frozenset({"data", "tuning"}): np.array([0.6]),
+    }
+    shares = shapley(v, ["data", "tuning"])
+    assert shares["data"][0] == pytest.approx(0.0)
+    assert shares["tuning"][0] == pytest.approx(0.1)
+
+
+def test_a_clear_gain_is_better_and_noise_is_within_noise() -> None:
+    frame = results(
+        {
+            "baseline": (BASE, 1.0),
+            "filter": (BASE + 0.04 + RNG.normal(0, 0.003, FOLDS), 1.2),
+            "grid search": (BASE + RNG.normal(0, 0.01, FOLDS), 40.0),
+        }
+    )
+    summary = summarise(frame, ["baseline", "filter", "grid search"], "baseline").set_index("arm")
+    assert summary.loc["filter", "outcome"] == "better"
+    assert summary.loc["grid search", "outcome"] == "within noise"
+    assert math.isnan(summary.loc["grid search", "gain_per_cpu_minute"])
+    assert summary.loc["grid search", "cost_ratio"] == pytest.approx(40.0)
+    assert summary.loc["filter", "p_holm"] >= summary.loc["filter", "p_value"]
+
+
+def test_lower_is_better_metrics_call_a_drop_better() -> None:
+    frame = results({"baseline": (BASE, 1.0), "scaled": (BASE - 0.05, 1.0)})
+    summary = summarise(frame, ["baseline", "scaled"], "baseline", greater_is_better=False)
+    assert summary.set_index("arm").loc["scaled", "outcome"] == "better"
+
+
+def test_cheapest_equivalent_prefers_the_cheap_arm_inside_the_noise() -> None:
+    frame = results(
+        {
+            "baseline": (BASE, 1.0),
+            "forest": (BASE + 0.05, 20.0),
+            "tuned forest": (BASE + 0.0505 + RNG.normal(0, 0.002, FOLDS), 400.0),
+        }
+    )
+    summary = summarise(frame, ["baseline", "forest", "tuned forest"], "baseline")
+    assert cheapest_equivalent(frame, summary) == "forest"
+
+
+def arms_one_at_a_time() -> list[ArmInfo]:
+    return [
+        ArmInfo("baseline", "baseline", "baseline"),
+        ArmInfo("label-noise filter", "data", "label-noise filter"),
+        ArmInfo("optuna TPE", "tuning", "optuna TPE"),
+    ]
+
+
+def test_verdict_says_tuning_is_not_worth_it_when_its_gain_is_noise() -> None:
+    frame = results(
+        {
+            "baseline": (BASE, 1.0),
+            "label-noise filter": (BASE + 0.04 + RNG.normal(0, 0.003, FOLDS), 1.3),
+            "optuna TPE": (BASE + 0.004 + RNG.normal(0, 0.01, FOLDS), 38.0),
+        }
+    )
+    verdict = decide(frame, arms_one_at_a_time(), AUC, "one_at_a_time")
+    text = " ".join(verdict.sentences)
+    assert "Data: label-noise filter +0.04" in text
+    assert "Tuning is not worth it here: its gain is inside the noise" in text
+    assert "at 38x the fit cost" in text
+    assert verdict.best == "label-noise filter"
+    assert "within noise" in format_table(verdict)
+
+
+def test_verdict_says_tuning_pays_when_it_is_the_best_lever() -> None:
+    frame = results(
+        {
+            "baseline": (BASE, 1.0),
+            "label-noise filter": (BASE + RNG.normal(0, 0.01, FOLDS), 1.3),
+            "optuna TPE": (BASE + 0.05 + RNG.normal(0, 0.003, FOLDS), 38.0),
+        }
+    )
+    verdict = decide(frame, arms_one_at_a_time(), AUC, "one_at_a_time")
+    assert any(s.startswith("Tuning is worth it here: optuna TPE") for s in verdict.sentences)
+
+
+def test_ladder_steps_add_up_to_the_top_rung() -> None:
+    arms = [
+        ArmInfo("baseline", "baseline", "baseline"),
+        ArmInfo("a", "data", "filter"),
+        ArmInfo("b", "data+preprocess", "filter + scaling"),
+        ArmInfo("c", "data+preprocess+tuning", "filter + scaling + grid search"),
+    ]
+    frame = results(
+        {
+            "baseline": (BASE, 1.0),
+            "a": (BASE + 0.03, 1.0),
+            "b": (BASE + 0.05 + RNG.normal(0, 0.002, FOLDS), 1.0),
+            "c": (BASE + 0.051 + RNG.normal(0, 0.004, FOLDS), 50.0),
+        }
+    )
+    verdict = decide(frame, arms, AUC, "ladder")
+    assert [e.name for e in verdict.effects] == ["+ filter", "+ scaling", "+ grid search"]
+    top = verdict.summary.set_index("arm").loc["c", "delta"]
+    assert sum(e.delta for e in verdict.effects) == pytest.approx(top)
+    assert verdict.effects[-1].cost_factor == pytest.approx(50.0)
+    assert "Tuning is not worth it here" in " ".join(verdict.sentences)
+
+
+def test_factorial_attributes_the_best_arms_gain_to_its_families() -> None:
+    arms = [
+        ArmInfo("baseline", "baseline", "baseline"),
+        ArmInfo("d", "data", "filter"),
+        ArmInfo("t", "tuning", "grid"),
+        ArmInfo("dt", "data+tuning", "filter + grid"),
+    ]
+    frame = results(
+        {
+            "baseline": (BASE, 1.0),
+            "d": (BASE + 0.04, 1.0),
+            "t": (BASE + 0.01, 30.0),
+            "dt": (BASE + 0.05, 30.0),
+        }
+    )
+    verdict = decide(frame, arms, AUC, "factorial")
+    shares = {e.name: e.delta for e in verdict.effects}
+    assert shares == pytest.approx({"data": 0.04, "tuning": 0.01})
+    assert verdict.best == "dt"
+
+
+def test_report_is_self_contained_html_and_markdown_with_plots(tmp_path: Path) -> None:
+    frame = results(
+        {
+            "baseline": (BASE, 1.0),
+            "label-noise filter": (BASE + 0.03, 1.3),
+            "optuna TPE": (BASE + 0.01 + RNG.normal(0, 0.01, FOLDS), 38.0),
+        }
+    )
+    trials = pd.DataFrame(
+        {
+            "arm": "optuna TPE",
+            "fold": np.repeat(np.arange(FOLDS), 5),
+            "trial": np.tile(np.arange(5), FOLDS),
+            "score": RNG.uniform(0.7, 0.9, 5 * FOLDS),
+        }
+    )
+    verdict = decide(frame, arms_one_at_a_time(), RMSE, "one_at_a_time")
+    context = Context("demo", "A demo.", "demo.csv", "regression", 500, 4, 5, 2, 3)
+    paths = write_report(verdict, context, frame, trials, tmp_path)
+    names = {p.name for p in paths}
+    assert {"report.md", "report.html", "gains.png", "tuning_curves.png"} <= names
+    page = (tmp_path / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 4
+    assert 'src="http' not in page and "<script" not in page
+    markdown = (tmp_path / "report.md").read_text()
+    assert "## Verdict" in markdown and "![Tuning curves](tuning_curves.png)" in markdown
+    assert (tmp_path / "gains.png").read_bytes().startswith(b"\x89PNG")
