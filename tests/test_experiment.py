@@ -34,9 +34,9 @@ def test_every_arm_is_fitted_on_the_same_outer_splits(monkeypatch: pytest.Monkey
     seen: list[tuple[str, int, tuple[int, ...], tuple[int, ...]]] = []
     original = evaluate_module.fit_and_score
 
-    def recording(arm: str, pipeline: Any, X: Any, y: Any, split: Any, metric: Any) -> Any:
+    def recording(arm: str, pipeline: Any, X: Any, y: Any, split: Any, *rest: Any) -> Any:
         seen.append((arm, split.index, tuple(split.train), tuple(split.test)))
-        return original(arm, pipeline, X, y, split, metric)
+        return original(arm, pipeline, X, y, split, *rest)
 
     monkeypatch.setattr(evaluate_module, "fit_and_score", recording)
     plan = plan_experiment(parse_spec(TINY))
@@ -176,3 +176,30 @@ def test_cli_run_prints_the_table(
     assert "standard scaling" in out
     assert "95% CI" in out
     assert "No tuning lever ran" in out
+
+
+def test_report_rebuilds_the_same_verdict_from_the_store(
+    tiny_run: Any, tracking_uri: str, tmp_path: Path
+) -> None:
+    from tuneworth.experiment import report_from_store
+
+    verdict, directory = report_from_store("tiny", tracking_uri=tracking_uri, report_dir=tmp_path)
+    pd.testing.assert_frame_equal(verdict.summary, tiny_run.verdict.summary, check_dtype=False)
+    assert verdict.sentences == tiny_run.verdict.sentences
+    assert (directory / "report.html").is_file()
+
+
+def test_inner_progress_reports_every_search_score(tiny_run: Any) -> None:
+    from tuneworth.evaluate import inner_progress
+
+    plan = plan_experiment(parse_spec(TINY))
+    search = {"random search, 2 trials": plan.pipelines["random search, 2 trials"]}
+    scored: list[int] = []
+    with inner_progress(lambda: scored.append(1)) as ticks:
+        list(
+            evaluate_module.evaluate(
+                search, plan.dataset.X, plan.dataset.y, plan.splits, plan.metric, ticks=ticks
+            )
+        )
+    # 3 outer folds x 2 trials x 2 inner folds
+    assert len(scored) == 12

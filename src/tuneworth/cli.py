@@ -69,6 +69,15 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("spec")
     check.set_defaults(command=_check)
 
+    report = commands.add_parser(
+        "report", help="rebuild the verdict and report of a finished study from MLflow"
+    )
+    report.add_argument("study", help="a spec file or the spec's name (its MLflow experiment)")
+    report.add_argument("--run-id", help="a particular study run (default: the latest)")
+    report.add_argument("--tracking-uri", help="store to read (default as for 'run')")
+    report.add_argument("--report-dir", type=Path, default=Path("reports"))
+    report.set_defaults(command=_report)
+
     ui = commands.add_parser("ui", help="serve the MLflow UI for this project's store")
     ui.add_argument("--tracking-uri", help="store to show (default as for 'run')")
     ui.add_argument("--port", type=int, default=5000)
@@ -84,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     start = time.perf_counter()
-    progress = _Progress() if sys.stderr.isatty() and not args.quiet else None
+    progress = _Progress(spec.cv.inner_folds) if sys.stderr.isatty() and not args.quiet else None
     result = run_experiment(
         spec,
         tracking_uri=args.tracking_uri,
@@ -129,6 +138,25 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from tuneworth.experiment import report_from_store
+    from tuneworth.report import format_table, format_verdict
+
+    name = args.study
+    if name.endswith((".yaml", ".yml")):
+        from tuneworth.spec import load_spec
+
+        name = load_spec(name).name
+    verdict, directory = report_from_store(
+        name, tracking_uri=args.tracking_uri, run_id=args.run_id, report_dir=args.report_dir
+    )
+    print(format_table(verdict))
+    print()
+    print(format_verdict(verdict))
+    print(f"\nreport in {directory}/report.html", file=sys.stderr)
+    return 0
+
+
 def _ui(args: argparse.Namespace) -> int:
     from tuneworth.tracking import artifact_root, resolve_tracking_uri
 
@@ -157,21 +185,40 @@ def _ui(args: argparse.Namespace) -> int:
 
 
 class _Progress:
-    """One self-rewriting line on a terminal: folds done, elapsed, the last arm."""
+    """One self-rewriting line on a terminal: arm-folds done, search trials, time left."""
 
-    def __init__(self) -> None:
+    def __init__(self, inner_folds: int) -> None:
+        self.inner_folds = inner_folds
         self.start = time.perf_counter()
+        self.done, self.total, self.scored, self.last = 0, 0, 0, ""
+        self.shown = 0.0
 
-    def __call__(self, done: int, total: int, result: FoldResult) -> None:
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed / done * (total - done)
+    def fold_done(self, done: int, total: int, result: FoldResult) -> None:
+        self.done, self.total, self.last = done, total, result.arm
+        self._show(force=True)
+
+    def inner_scored(self) -> None:
+        self.scored += 1
+        self._show()
+
+    def _show(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self.shown < 0.2:  # a search scores hundreds of times a second
+            return
+        self.shown = now
+        elapsed = now - self.start
+        left = f"~{elapsed / self.done * (self.total - self.done):.0f}s left" if self.done else ""
+        # Every trial scores once per inner fold (the refit is not scored).
+        trials = self.scored // self.inner_folds
+        searched = f"  {trials} search trials" if trials else ""
         line = (
-            f"  {done}/{total} arm-folds  {elapsed:5.0f}s elapsed  ~{eta:4.0f}s left  {result.arm}"
+            f"  {self.done}/{self.total or '?'} arm-folds{searched}  {elapsed:.0f}s elapsed  "
+            f"{left}  {self.last}"
         )
-        print(f"\r{line[:100]:<100}", end="", file=sys.stderr, flush=True)
+        print(f"\r{line[:110]:<110}", end="", file=sys.stderr, flush=True)
 
     def close(self) -> None:
-        print("\r" + " " * 100 + "\r", end="", file=sys.stderr, flush=True)
+        print("\r" + " " * 110 + "\r", end="", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ task runs on one thread so two workers never fight over the cores.
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,16 +80,18 @@ def evaluate(
     metric: Metric,
     n_jobs: int = 1,
     skip: frozenset[tuple[str, int]] = frozenset(),
+    ticks: Any = None,
 ) -> Iterator[FoldResult]:
     """Fit every arm's pipeline on every outer training fold and score it on the test fold.
 
     Results are yielded as they finish, in no particular order. ``skip`` lists (arm, fold)
-    pairs that need no work.
+    pairs that need no work. ``ticks``, a queue that crosses processes (see
+    :func:`inner_progress`), receives one item per inner-CV score a search computes.
     """
     from joblib import Parallel, delayed
 
     tasks = [
-        delayed(fit_and_score)(name, pipeline, X, y, split, metric)
+        delayed(fit_and_score)(name, pipeline, X, y, split, metric, ticks)
         for name, pipeline in pipelines.items()
         for split in splits
         if (name, split.index) not in skip
@@ -99,7 +103,13 @@ def evaluate(
 
 
 def fit_and_score(
-    arm: str, pipeline: Any, X: pd.DataFrame, y: pd.Series, split: Split, metric: Metric
+    arm: str,
+    pipeline: Any,
+    X: pd.DataFrame,
+    y: pd.Series,
+    split: Split,
+    metric: Metric,
+    ticks: Any = None,
 ) -> FoldResult:
     """Fit a clone of ``pipeline`` on the split's training rows and score its test rows."""
     from sklearn.base import clone
@@ -111,6 +121,11 @@ def fit_and_score(
     X_test, y_test = X.iloc[split.test], y.iloc[split.test]
     _warm_up(arm, pipeline, X_train, y_train)
     estimator = clone(pipeline)
+    if ticks is not None and "scoring" in estimator.get_params(deep=False):
+        from sklearn.metrics import check_scoring
+
+        scorer = check_scoring(estimator.estimator, estimator.scoring)
+        estimator.set_params(scoring=_Ticking(scorer, ticks))
     common: dict[str, Any] = {
         "arm": arm,
         "fold": split.index,
@@ -156,6 +171,42 @@ def fit_and_score(
         inner_best_score=float(estimator.best_score_) if is_search else float("nan"),
         trials=trial_table(estimator) if is_search else None,
     )
+
+
+class _Ticking:
+    """A scorer that also reports each call, so a search's progress shows while it runs."""
+
+    def __init__(self, scorer: Any, queue: Any) -> None:
+        self.scorer, self.queue = scorer, queue
+
+    def __call__(self, estimator: Any, X: Any, y: Any) -> float:
+        score = self.scorer(estimator, X, y)
+        self.queue.put(1)
+        return float(score)
+
+
+@contextmanager
+def inner_progress(on_tick: Callable[[], None]) -> Iterator[Any]:
+    """A queue for :func:`evaluate`'s ``ticks`` that calls ``on_tick`` in this process.
+
+    A manager queue crosses into joblib's worker processes; a thread here drains it.
+    """
+    from multiprocessing import Manager
+
+    with Manager() as manager:
+        queue = manager.Queue()
+
+        def drain() -> None:
+            while queue.get() is not None:
+                on_tick()
+
+        thread = threading.Thread(target=drain, daemon=True)
+        thread.start()
+        try:
+            yield queue
+        finally:
+            queue.put(None)
+            thread.join(timeout=5)
 
 
 _WARM: set[str] = set()

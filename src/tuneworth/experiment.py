@@ -10,10 +10,10 @@ import shutil
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import yaml
@@ -21,14 +21,27 @@ import yaml
 from tuneworth.data import Dataset, load_dataset
 from tuneworth.design import BASELINE, Arm, build_arms, build_pipeline
 from tuneworth.errors import TuneworthError
-from tuneworth.evaluate import FoldResult, Split, evaluate, make_splits, results_frame
+from tuneworth.evaluate import (
+    FoldResult,
+    Split,
+    evaluate,
+    inner_progress,
+    make_splits,
+    results_frame,
+)
 from tuneworth.levers import BuildContext
 from tuneworth.metrics import Metric, resolve_metric
 from tuneworth.report import Context, write_report
 from tuneworth.spec import Spec
 from tuneworth.verdict import ArmInfo, Verdict, decide
 
-Progress = Callable[[int, int, FoldResult], None]
+
+class Progress(Protocol):
+    """Told of every finished arm-fold, and of every inner-CV score a search computes."""
+
+    def fold_done(self, done: int, total: int, result: FoldResult) -> None: ...
+
+    def inner_scored(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -111,9 +124,10 @@ def run_experiment(
         "tuneworth.spec_hash": spec.digest(),
         "tuneworth.data_fingerprint": dataset.fingerprint,
     }
+    notes = {"tuneworth.notes": "\n".join(dataset.notes)} if dataset.notes else {}
     tracker.start_study(
         spec.name,
-        tags={**tags, **environment_tags(), "tuneworth.task": dataset.task},
+        tags={**tags, **environment_tags(), "tuneworth.task": dataset.task, **notes},
         params={
             "dataset": dataset.source,
             "target": spec.dataset.target,
@@ -136,14 +150,25 @@ def run_experiment(
     total = len(plan.arms) * len(plan.splits)
     done = 0
     try:
-        for result in evaluate(
-            plan.pipelines, dataset.X, dataset.y, plan.splits, plan.metric, n_jobs=n_jobs
-        ):
-            done += 1
-            by_arm[result.arm].append(result)
-            if progress is not None:
-                progress(done, total, result)
-            if len(by_arm[result.arm]) == len(plan.splits):
+        with ExitStack() as stack:
+            ticks = None
+            if progress is not None and any(a.families[-1:] == ("tuning",) for a in plan.arms):
+                ticks = stack.enter_context(inner_progress(progress.inner_scored))
+            for result in evaluate(
+                plan.pipelines,
+                dataset.X,
+                dataset.y,
+                plan.splits,
+                plan.metric,
+                n_jobs=n_jobs,
+                ticks=ticks,
+            ):
+                done += 1
+                by_arm[result.arm].append(result)
+                if progress is not None:
+                    progress.fold_done(done, total, result)
+                if len(by_arm[result.arm]) < len(plan.splits):
+                    continue
                 arm = arms[result.arm]
                 run_ids[arm.name] = tracker.log_arm(
                     arm.name,
@@ -209,3 +234,38 @@ def trials_frame(results: list[FoldResult]) -> pd.DataFrame:
         return pd.DataFrame()
     frame = pd.concat(tables, ignore_index=True)
     return frame[["arm", "fold", *[c for c in frame.columns if c not in ("arm", "fold")]]]
+
+
+def report_from_store(
+    experiment: str,
+    *,
+    tracking_uri: str | None = None,
+    run_id: str | None = None,
+    report_dir: Path = Path("reports"),
+) -> tuple[Verdict, Path]:
+    """Rebuild the verdict and report of a finished study from the MLflow store alone."""
+    from tuneworth.tracking import load_study, resolve_tracking_uri
+
+    stored = load_study(resolve_tracking_uri(tracking_uri), experiment, run_id)
+    p = stored.params
+    infos = [ArmInfo(str(r.name), str(r.family), str(r.lever)) for r in stored.arms.itertuples()]
+    metric = resolve_metric(p["metric"], p["task"])  # type: ignore[arg-type]
+    verdict = decide(stored.results, infos, metric, p["design"])
+    notes = stored.tags.get("tuneworth.notes", "")
+    context = Context(
+        spec_name=str(stored.spec.get("name", experiment)),
+        description=str(stored.spec.get("description", "")),
+        dataset=p["dataset"],
+        task=p["task"],
+        rows=int(p["rows"]),
+        features=int(p["features"]),
+        folds=int(p["folds"]),
+        repeats=int(p["repeats"]),
+        inner_folds=int(p["inner_folds"]),
+        notes=tuple(notes.splitlines()),
+        study_run_id=stored.run_id,
+    )
+    directory = report_dir / context.spec_name / time.strftime("%Y%m%d-%H%M%S")
+    trials = stored.trials if not stored.trials.empty else None
+    write_report(verdict, context, stored.results, trials, directory)
+    return verdict, directory

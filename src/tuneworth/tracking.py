@@ -13,12 +13,15 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
+from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import FoldResult, results_frame
 from tuneworth.search import best_so_far
 
@@ -45,13 +48,10 @@ class Tracker:
     """Writes one experiment invocation to MLflow."""
 
     def __init__(self, uri: str) -> None:
-        import logging
-
         import mlflow
         from mlflow.tracking import MlflowClient
 
-        # MLflow's INFO lines (database migrations) would interleave with the progress line.
-        logging.getLogger("mlflow").setLevel(logging.WARNING)
+        _quiet_mlflow()
 
         if uri.startswith("sqlite:///"):
             Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -204,6 +204,13 @@ class Tracker:
             batch += 1
 
 
+def _quiet_mlflow() -> None:
+    """MLflow's INFO lines (database migrations) would interleave with the progress line."""
+    import logging
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+
+
 def environment_tags() -> dict[str, str]:
     """Git commit and package versions, so a study run says what produced it."""
     tags = {}
@@ -220,3 +227,79 @@ def environment_tags() -> dict[str, str]:
     except (OSError, subprocess.SubprocessError):
         pass
     return tags
+
+
+@dataclass(frozen=True)
+class StoredStudy:
+    """A finished study read back from the store: enough to rebuild its verdict and report."""
+
+    run_id: str
+    params: dict[str, str]
+    tags: dict[str, str]
+    results: pd.DataFrame
+    arms: pd.DataFrame
+    trials: pd.DataFrame
+    spec: dict[str, Any]
+
+
+def load_study(uri: str, experiment: str, run_id: str | None = None) -> StoredStudy:
+    """The latest finished study run of ``experiment`` (or run ``run_id``), with its tables."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        raise TuneworthError(
+            f"no MLflow store at {uri}: run an experiment first, or pass --tracking-uri"
+        )
+    _quiet_mlflow()
+    client = MlflowClient(tracking_uri=uri)
+    if run_id is None:
+        found = client.get_experiment_by_name(experiment)
+        runs = (
+            client.search_runs(
+                [found.experiment_id],
+                filter_string="tags.`tuneworth.kind` = 'study' and attributes.status = 'FINISHED'",
+                order_by=["attributes.start_time DESC"],
+                max_results=1,
+            )
+            if found is not None
+            else []
+        )
+        if not runs:
+            raise TuneworthError(
+                f"no finished study of '{experiment}' in {uri}: run 'tuneworth run' on its "
+                "spec first"
+            )
+        run = runs[0]
+    else:
+        try:
+            run = client.get_run(run_id)
+        except MlflowException:
+            raise TuneworthError(f"no run '{run_id}' in {uri}: check the run ID") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        tables = {}
+        for name in ("results", "arms", "trials"):
+            try:
+                path = client.download_artifacts(run.info.run_id, f"{name}.csv", tmp)
+                table = pd.read_csv(path, dtype={"error": "str"})
+                if "error" in table.columns:  # an empty cell there means "no error"
+                    table["error"] = table["error"].fillna("")
+                tables[name] = table
+            except (MlflowException, OSError):
+                tables[name] = pd.DataFrame()
+        if tables["results"].empty or tables["arms"].empty:
+            raise TuneworthError(
+                f"run {run.info.run_id} has no results.csv and arms.csv: it is not a finished "
+                "tuneworth study"
+            )
+        spec_path = client.download_artifacts(run.info.run_id, "spec.yaml", tmp)
+        spec = yaml.safe_load(Path(spec_path).read_text(encoding="utf-8"))
+    return StoredStudy(
+        run.info.run_id,
+        dict(run.data.params),
+        dict(run.data.tags),
+        tables["results"],
+        tables["arms"],
+        tables["trials"],
+        spec,
+    )
