@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -25,14 +26,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from tuneworth.errors import TuneworthError
 
+    # SIGTERM (a scheduler, kill) ends a run as Ctrl-C does: runs in progress marked KILLED.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return int(args.command(args))
     except TuneworthError as exc:
         print(f"tuneworth: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("\ntuneworth: interrupted; finished arms are kept in MLflow", file=sys.stderr)
+        print(
+            "\ntuneworth: interrupted; finished arms are kept in MLflow, and running the same "
+            "command again resumes from them",
+            file=sys.stderr,
+        )
         return 130
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("reports"),
         help="where report.md and report.html go, under <spec>/<time>/ (default: reports)",
     )
+    run.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start a new study even if the last one of this spec was interrupted",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="print only the table")
     run.set_defaults(command=_run)
 
@@ -86,26 +102,32 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from tuneworth.experiment import run_experiment
+    from tuneworth.experiment import plan_experiment, run_experiment
     from tuneworth.report import format_table, format_verdict
     from tuneworth.spec import load_spec
 
     spec = load_spec(args.spec)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     start = time.perf_counter()
-    progress = _Progress(spec.cv.inner_folds) if sys.stderr.isatty() and not args.quiet else None
-    result = run_experiment(
-        spec,
-        tracking_uri=args.tracking_uri,
-        n_jobs=args.jobs,
-        progress=progress,
-        report_dir=args.report_dir,
-    )
-    if progress:
-        progress.close()
-    plan = result.plan
+    plan = plan_experiment(spec)
     for note in plan.dataset.notes:
         say(f"note: {note}")
+    progress = _Progress(spec.cv.inner_folds) if sys.stderr.isatty() and not args.quiet else None
+    try:
+        result = run_experiment(
+            spec,
+            plan=plan,
+            tracking_uri=args.tracking_uri,
+            n_jobs=args.jobs,
+            progress=progress,
+            report_dir=args.report_dir,
+            fresh=args.fresh,
+        )
+    finally:
+        if progress:
+            progress.close()
+    if result.resumed_arms:
+        say(f"resumed an interrupted study: kept {len(result.resumed_arms)} finished arms")
     print(
         f"\n{spec.name}: {len(plan.dataset.y)} rows, {len(plan.dataset.schema.features)} features, "
         f"{plan.dataset.task}; {len(plan.arms)} arms x {len(plan.splits)} outer folds "

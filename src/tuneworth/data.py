@@ -67,6 +67,9 @@ def read_frame(source: str) -> pd.DataFrame:
         if path.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
         else:
+            # pandas renames a repeated header ('a', 'a.1'); the raw header row tells.
+            header = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0].fillna("")
+            _refuse_duplicates([str(name) for name in header], source)
             frame = pd.read_csv(path)
     except pd.errors.EmptyDataError:
         raise TuneworthError(
@@ -80,6 +83,22 @@ def read_frame(source: str) -> pd.DataFrame:
     if frame.empty:
         raise TuneworthError(f"data file '{source}' has no data rows")
     return frame
+
+
+def shown(value: object) -> str:
+    """A value as a person would write it: 'yes' quoted, 3 and 0.5 bare, no numpy reprs."""
+    value = value.item() if isinstance(value, np.generic) else value
+    return f"'{value}'" if isinstance(value, str) else str(value)
+
+
+def _refuse_duplicates(columns: list[str], source: str) -> None:
+    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicated:
+        names = ", ".join(f"'{c}'" for c in duplicated)
+        raise TuneworthError(
+            f"duplicate column names in '{source}': {names}; rename them so each column has "
+            "its own name"
+        )
 
 
 def _load_builtin(name: str) -> pd.DataFrame:
@@ -112,11 +131,7 @@ def load_dataset(
     """
     frame = read_frame(source)
     columns = [str(c) for c in frame.columns]
-    duplicated = sorted({c for c in columns if columns.count(c) > 1})
-    if duplicated:
-        raise TuneworthError(
-            f"duplicate column names in '{source}': {', '.join(duplicated)}; rename them"
-        )
+    _refuse_duplicates(columns, source)
     frame.columns = pd.Index(columns)
     if target not in frame.columns:
         raise TuneworthError(
@@ -131,6 +146,8 @@ def load_dataset(
     notes: list[str] = []
     y = frame[target]
     missing = y.isna()
+    if pd.api.types.is_float_dtype(y):
+        missing |= np.isinf(y.to_numpy())
     if missing.all():
         raise TuneworthError(f"target column '{target}' is entirely missing: choose another")
     if missing.any():
@@ -139,7 +156,7 @@ def load_dataset(
         y = frame[target]
     if y.nunique() < 2:
         raise TuneworthError(
-            f"target column '{target}' has a single value ({y.iloc[0]!r}): nothing to predict"
+            f"target column '{target}' has a single value ({shown(y.iloc[0])}): nothing to predict"
         )
     resolved = detect_task(y) if task == "auto" else task
     if resolved == "regression":
@@ -155,6 +172,15 @@ def load_dataset(
             "set dataset.task to multiclass"
         )
     X = frame.drop(columns=[target, *drop])
+    infinite = {
+        c: int(n)
+        for c in X.columns
+        if pd.api.types.is_float_dtype(X[c]) and (n := np.isinf(X[c].to_numpy()).sum())
+    }
+    if infinite:
+        X = X.replace([np.inf, -np.inf], np.nan)
+        listed = ", ".join(f"'{c}' ({n})" for c, n in infinite.items())
+        notes.append(f"treated infinite values as missing in {listed}")
     schema = infer_schema(X)
     for column, reason in schema.excluded.items():
         notes.append(f"excluded column '{column}': {reason}")

@@ -262,3 +262,32 @@ def results_frame(results: list[FoldResult]) -> pd.DataFrame:
         for r in results
     ]
     return pd.DataFrame(rows).sort_values(["arm", "fold"], kind="stable").reset_index(drop=True)
+
+
+def fold_results(folds: pd.DataFrame, trials: pd.DataFrame | None = None) -> list[FoldResult]:
+    """The inverse of :func:`results_frame` for one arm: its fold table (and trial table
+    with a ``fold`` column) read back, for instance from a finished arm run."""
+    results = []
+    for row in folds.to_dict("records"):
+        mine = None
+        if trials is not None:
+            mine = trials[trials["fold"] == row["fold"]].drop(columns="fold")
+            mine = mine.reset_index(drop=True)
+        results.append(
+            FoldResult(
+                arm=str(row["arm"]),
+                fold=int(row["fold"]),
+                repeat=int(row["repeat"]),
+                score=float(row["score"]),
+                fit_seconds=float(row["fit_seconds"]),
+                fit_cpu_seconds=float(row["fit_cpu_seconds"]),
+                predict_seconds=float(row["predict_seconds"]),
+                n_fits=int(row["n_fits"]),
+                n_train=int(row["n_train"]),
+                n_test=int(row["n_test"]),
+                error=str(row["error"]) or None,
+                inner_best_score=float(row["inner_best_score"]),
+                trials=mine,
+            )
+        )
+    return results

@@ -6,7 +6,6 @@ write to MLflow, so bad input leaves the store untouched.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -18,7 +17,7 @@ from typing import Any, Protocol
 import pandas as pd
 import yaml
 
-from tuneworth.data import Dataset, load_dataset
+from tuneworth.data import Dataset, load_dataset, shown
 from tuneworth.design import BASELINE, Arm, build_arms, build_pipeline
 from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import (
@@ -63,6 +62,7 @@ class ExperimentResult:
     verdict: Verdict
     study_run_id: str
     report_dir: Path | None = None
+    resumed_arms: tuple[str, ...] = ()
 
 
 def plan_experiment(spec: Spec) -> Plan:
@@ -71,7 +71,9 @@ def plan_experiment(spec: Spec) -> Plan:
         spec.dataset.source, spec.dataset.target, spec.dataset.task, spec.dataset.drop
     )
     metric = resolve_metric(spec.metric, dataset.task)
-    _check_folds(dataset, spec.cv.folds, "cv.folds")
+    _check_folds(dataset.y, dataset.task, spec.cv.folds, "cv.folds")
+    if "tuning" in spec.families():
+        _check_inner_folds(dataset.y, dataset.task, spec.cv.folds, spec.cv.inner_folds)
     ctx = BuildContext(
         schema=dataset.schema,
         task=dataset.task,
@@ -86,18 +88,35 @@ def plan_experiment(spec: Spec) -> Plan:
     return Plan(spec, dataset, metric, arms, pipelines, splits)
 
 
-def _check_folds(dataset: Dataset, folds: int, key: str) -> None:
-    if dataset.task == "regression":
-        if len(dataset.y) < 2 * folds:
-            raise TuneworthError(
-                f"{len(dataset.y)} rows are too few for {folds} folds: lower {key}"
-            )
+def _check_folds(y: pd.Series, task: str, folds: int, key: str) -> None:
+    if task == "regression":
+        if len(y) < 2 * folds:
+            raise TuneworthError(f"{len(y)} rows are too few for {folds} folds: lower {key}")
         return
-    counts = dataset.y.value_counts()
-    if counts.min() < folds:
+    counts = y.value_counts()
+    smallest, label = int(counts.min()), shown(counts.idxmin())
+    if smallest < 2:
         raise TuneworthError(
-            f"class {counts.idxmin()!r} has {counts.min()} rows, fewer than the {folds} folds: "
-            f"lower {key} to {max(2, int(counts.min()))} or add rows of that class"
+            f"class {label} has a single row: every class needs at least 2 (one per fold); "
+            "add rows of that class or drop it"
+        )
+    if smallest < folds:
+        raise TuneworthError(
+            f"class {label} has {smallest} rows, fewer than the {folds} folds: lower {key} "
+            f"to {smallest} or add rows of that class"
+        )
+
+
+def _check_inner_folds(y: pd.Series, task: str, folds: int, inner_folds: int) -> None:
+    """A search splits each outer training fold again: its smallest class must suffice."""
+    counts = pd.Series([len(y)]) if task == "regression" else y.value_counts()
+    smallest = int(counts.min() * (folds - 1) // folds)
+    needed = 2 * inner_folds if task == "regression" else inner_folds
+    if smallest < needed:
+        what = "rows" if task == "regression" else f"rows of class {shown(counts.idxmin())}"
+        raise TuneworthError(
+            f"an outer training fold holds about {smallest} {what}, too few for "
+            f"{inner_folds} inner folds: lower cv.inner_folds or cv.folds"
         )
 
 
@@ -108,15 +127,19 @@ def run_experiment(
     n_jobs: int = -1,
     progress: Progress | None = None,
     report_dir: Path | None = Path("reports"),
+    fresh: bool = False,
+    plan: Plan | None = None,
 ) -> ExperimentResult:
     """Run every arm on every outer fold, track it in MLflow, decide and report.
 
-    The report goes to ``report_dir/<spec>/<timestamp>/`` (nowhere if ``None``) and, always,
-    to the study run's artifacts.
+    An interrupted study of the same spec and data is resumed: its finished arms are read
+    back from MLflow, not recomputed (``fresh=True`` starts a new study instead). The report
+    goes to ``report_dir/<spec>/<timestamp>/`` (nowhere if ``None``) and, always, to the
+    study run's artifacts.
     """
     from tuneworth.tracking import Tracker, environment_tags, resolve_tracking_uri
 
-    plan = plan_experiment(spec)
+    plan = plan or plan_experiment(spec)
     dataset = plan.dataset
     tracker = Tracker(resolve_tracking_uri(tracking_uri))
     tags = {
@@ -125,7 +148,7 @@ def run_experiment(
         "tuneworth.data_fingerprint": dataset.fingerprint,
     }
     notes = {"tuneworth.notes": "\n".join(dataset.notes)} if dataset.notes else {}
-    tracker.start_study(
+    kept = tracker.start_study(
         spec.name,
         tags={**tags, **environment_tags(), "tuneworth.task": dataset.task, **notes},
         params={
@@ -143,12 +166,16 @@ def run_experiment(
             "features": len(dataset.schema.features),
             "arms": len(plan.arms),
         },
+        resume=not fresh,
     )
-    by_arm: dict[str, list[FoldResult]] = defaultdict(list)
-    run_ids: dict[str, str] = {}
     arms = {arm.name: arm for arm in plan.arms}
+    kept = {name: found for name, found in kept.items() if name in arms}
+    by_arm: dict[str, list[FoldResult]] = defaultdict(list)
+    by_arm.update({name: results for name, (_, results) in kept.items()})
+    run_ids = {name: run_id for name, (run_id, _) in kept.items()}
+    skip = frozenset((name, split.index) for name in kept for split in plan.splits)
     total = len(plan.arms) * len(plan.splits)
-    done = 0
+    done = len(skip)
     try:
         with ExitStack() as stack:
             ticks = None
@@ -161,6 +188,7 @@ def run_experiment(
                 plan.splits,
                 plan.metric,
                 n_jobs=n_jobs,
+                skip=skip,
                 ticks=ticks,
             ):
                 done += 1
@@ -201,30 +229,41 @@ def run_experiment(
             study_run_id=tracker.study_run_id,
         )
         with tempfile.TemporaryDirectory() as tmp:
-            study = Path(tmp)
+            study = Path(tmp, "tables")
+            study.mkdir()
             (study / "spec.yaml").write_text(yaml.safe_dump(spec.to_document(), sort_keys=False))
             results.to_csv(study / "results.csv", index=False)
             verdict.summary.to_csv(study / "summary.csv", index=False)
             pd.DataFrame([a.__dict__ for a in infos]).to_csv(study / "arms.csv", index=False)
             if not trials.empty:
                 trials.to_csv(study / "trials.csv", index=False)
-            write_report(verdict, context, results, trials, study / "report")
+            saved = new_report_dir(report_dir, spec.name) if report_dir else None
+            report = saved or Path(tmp, "report")
+            write_report(verdict, context, results, trials, report)
             scores = verdict.summary.set_index("arm")["score_mean"]
             tracker.finish_study(
                 {"baseline_score_mean": scores[BASELINE], "best_score_mean": scores[verdict.best]},
                 study,
+                report,
                 verdict.sentences,
             )
-            saved = None
-            if report_dir is not None:
-                stamp = time.strftime("%Y%m%d-%H%M%S")
-                saved = report_dir / spec.name / stamp
-                shutil.copytree(study / "report", saved)
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
         tracker.abort("KILLED" if interrupted else "FAILED")
         raise
-    return ExperimentResult(plan, results, verdict, tracker.study_run_id, saved)
+    return ExperimentResult(plan, results, verdict, tracker.study_run_id, saved, tuple(kept))
+
+
+def new_report_dir(root: Path, spec_name: str) -> Path:
+    """``root/<spec>/<time>/``, made anew: a second report in the same second gets ``-2``."""
+    base = root / spec_name / time.strftime("%Y%m%d-%H%M%S")
+    candidate, suffix = base, 2
+    while True:
+        try:
+            candidate.mkdir(parents=True)
+            return candidate
+        except FileExistsError:
+            candidate, suffix = base.with_name(f"{base.name}-{suffix}"), suffix + 1
 
 
 def trials_frame(results: list[FoldResult]) -> pd.DataFrame:
@@ -265,7 +304,7 @@ def report_from_store(
         notes=tuple(notes.splitlines()),
         study_run_id=stored.run_id,
     )
-    directory = report_dir / context.spec_name / time.strftime("%Y%m%d-%H%M%S")
+    directory = new_report_dir(report_dir, context.spec_name)
     trials = stored.trials if not stored.trials.empty else None
     write_report(verdict, context, stored.results, trials, directory)
     return verdict, directory

@@ -191,6 +191,8 @@ def fold_deltas(verdict: Verdict, results: pd.DataFrame) -> Figure:
     rng = np.random.default_rng(0)
     for i, arm in enumerate(arms):
         deltas = (scores[arm] - scores[BASELINE]).dropna().to_numpy()
+        if not len(deltas):
+            continue
         jitter = rng.uniform(-0.15, 0.15, len(deltas))
         axes.plot(deltas, i + jitter, "o", color=_ACCENT, alpha=0.6, markersize=4)
         axes.plot([deltas.mean()] * 2, [i - 0.3, i + 0.3], color="#111", linewidth=2)

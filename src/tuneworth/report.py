@@ -65,13 +65,16 @@ def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
             if math.isnan(row["ci_low"])
             else (f"[{_signed(row['ci_low'])}, {_signed(row['ci_high'])}]")
         )
-        failed = f" ({row['n_failed_folds']} folds failed)" if row["n_failed_folds"] else ""
+        partly = row["n_failed_folds"] and row["outcome"] != "failed"
+        failed = f" ({row['n_failed_folds']} folds failed)" if partly else ""
         gain = row["gain_per_cpu_minute"]
         rows.append(
             (
                 str(row["arm"]),
                 str(row["family"]),
-                f"{row['score_mean']:.3f} ± {row['score_std']:.3f}",
+                "failed"
+                if math.isnan(row["score_mean"])
+                else f"{row['score_mean']:.3f} ± {row['score_std']:.3f}",
                 "" if baseline else _signed(row["delta"]),
                 interval,
                 "" if math.isnan(row["p_holm"]) else f"{row['p_holm']:.3f}",

@@ -114,9 +114,9 @@ def summarise(
     ``results`` is the tidy fold table of :func:`tuneworth.evaluate.results_frame`. Cost is the
     CPU seconds spent fitting (every inner search fit included), summed over the outer folds.
     p-values are Holm-adjusted across the arms; ``outcome`` is ``better``, ``worse`` or
-    ``within noise`` at family-wise level ``alpha``. ``gain_per_cpu_minute`` is the gain (in
-    the better direction) per extra CPU minute of fitting, given only for a significant gain
-    that costs more than the baseline.
+    ``within noise`` at family-wise level ``alpha`` (``failed`` if no fold finished).
+    ``gain_per_cpu_minute`` is the gain (in the better direction) per extra CPU minute of
+    fitting, given only for a significant gain that costs more than the baseline.
     """
     scores = results.pivot(index="fold", columns="arm", values="score")
     n_train, n_test = _sizes(results)
@@ -125,6 +125,7 @@ def summarise(
         results.groupby("arm")[columns].sum().to_dict(orient="index")
     )
     failed = results.assign(failed=results["error"].astype(bool)).groupby("arm")["failed"].sum()
+    errors = results[results["error"].astype(bool)].groupby("arm")["error"].first()
     base_cost = float(totals[baseline]["fit_cpu_seconds"])
     rows = []
     for arm in arms:
@@ -149,6 +150,7 @@ def summarise(
                 "n_fits": int(totals[arm]["n_fits"]),
                 "cost_ratio": cost / base_cost if base_cost > 0 else math.nan,
                 "n_failed_folds": int(failed.get(arm, 0)),
+                "error": str(errors.get(arm, "")),
             }
         )
     summary = pd.DataFrame(rows)
@@ -157,9 +159,13 @@ def summarise(
     significant = summary["p_holm"] < alpha
     gain = sign * summary["delta"]
     summary["outcome"] = np.where(
-        summary["p_holm"].isna(),
-        "",
-        np.where(~significant, "within noise", np.where(gain > 0, "better", "worse")),
+        summary["score_mean"].isna(),
+        "failed",
+        np.where(
+            summary["p_holm"].isna(),
+            "",
+            np.where(~significant, "within noise", np.where(gain > 0, "better", "worse")),
+        ),
     )
     extra_minutes = (summary["fit_cpu_seconds"] - base_cost) / 60
     summary["gain_per_cpu_minute"] = np.where(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 import subprocess
 import tempfile
 import time
@@ -22,7 +23,7 @@ import pandas as pd
 import yaml
 
 from tuneworth.errors import TuneworthError
-from tuneworth.evaluate import FoldResult, results_frame
+from tuneworth.evaluate import FoldResult, fold_results, results_frame
 from tuneworth.search import best_so_far
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
@@ -63,9 +64,56 @@ class Tracker:
         self.study_run_id = ""
 
     def start_study(
-        self, experiment: str, tags: Mapping[str, str], params: Mapping[str, Any]
-    ) -> str:
-        """Create (or reuse) the spec's experiment and open a study run in it."""
+        self,
+        experiment: str,
+        tags: Mapping[str, str],
+        params: Mapping[str, Any],
+        resume: bool = True,
+    ) -> dict[str, tuple[str, list[FoldResult]]]:
+        """Open a study run for the spec, resuming the last one if it did not finish.
+
+        The spec's latest study with the same spec hash and data fingerprint is resumed when
+        it was interrupted (KILLED), failed, or orphaned by a killed process (RUNNING, but its
+        process on this host is gone; it is marked FAILED first). Returns the arms that study
+        had finished, as ``name -> (arm run ID, fold results)``, so they are not recomputed.
+        """
+        self._use_experiment(experiment)
+        same = (
+            "tags.`tuneworth.kind` = 'study'"
+            f" and tags.`tuneworth.spec_hash` = '{tags['tuneworth.spec_hash']}'"
+            f" and tags.`tuneworth.data_fingerprint` = '{tags['tuneworth.data_fingerprint']}'"
+        )
+        previous = self.client.search_runs(
+            [self.experiment_id], same, order_by=["attributes.start_time DESC"], max_results=1
+        )
+        owner = {"tuneworth.host": socket.gethostname(), "tuneworth.pid": str(os.getpid())}
+        last = previous[0] if previous else None
+        if last is not None and last.info.status == "RUNNING":
+            if _orphaned(last.data.tags):
+                self._log(last.info.run_id, tags={"tuneworth.ended": "orphaned"})
+                self.client.set_terminated(last.info.run_id, status="FAILED")
+                last = self.client.get_run(last.info.run_id)
+            elif resume:
+                holder = last.data.tags.get("tuneworth.pid", "?")
+                raise TuneworthError(
+                    f"another tuneworth process (pid {holder}) is running this spec now: wait "
+                    "for it to finish, or pass --fresh to start a separate study"
+                )
+        if resume and last is not None and last.info.status in ("KILLED", "FAILED"):
+            self.study_run_id = last.info.run_id
+            self.client.update_run(self.study_run_id, status="RUNNING")
+            self._log(self.study_run_id, tags=owner)
+            return self._finished_arms()
+        run = self.client.create_run(
+            self.experiment_id,
+            tags={"tuneworth.kind": "study", **tags, **owner},
+            run_name=f"{experiment} study",
+        )
+        self.study_run_id = run.info.run_id
+        self._log(self.study_run_id, params=params)
+        return {}
+
+    def _use_experiment(self, experiment: str) -> None:
         found = self.client.get_experiment_by_name(experiment)
         if found is None:
             root = artifact_root(self.uri)
@@ -77,14 +125,31 @@ class Tracker:
             self.experiment_id = found.experiment_id
             if found.lifecycle_stage == "deleted":
                 self.client.restore_experiment(self.experiment_id)
-        run = self.client.create_run(
-            self.experiment_id,
-            tags={"tuneworth.kind": "study", **tags},
-            run_name=f"{experiment} study",
+
+    def _finished_arms(self) -> dict[str, tuple[str, list[FoldResult]]]:
+        """The finished arm runs of the current study, with their fold results."""
+        runs = self.client.search_runs(
+            [self.experiment_id],
+            f"tags.`mlflow.parentRunId` = '{self.study_run_id}' and attributes.status = 'FINISHED'",
         )
-        self.study_run_id = run.info.run_id
-        self._log(self.study_run_id, params=params)
-        return self.study_run_id
+        finished: dict[str, tuple[str, list[FoldResult]]] = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for run in runs:
+                run_id = run.info.run_id
+                folds = pd.read_csv(
+                    self.client.download_artifacts(run_id, "folds.csv", tmp),
+                    dtype={"error": "str"},
+                )
+                folds["error"] = folds["error"].fillna("")
+                names = {a.path for a in self.client.list_artifacts(run_id)}
+                trials = (
+                    pd.read_csv(self.client.download_artifacts(run_id, "trials.csv", tmp))
+                    if "trials.csv" in names
+                    else None
+                )
+                name = run.data.tags["tuneworth.arm"]
+                finished[name] = (run_id, fold_results(folds, trials))
+        return finished
 
     def log_arm(
         self,
@@ -156,12 +221,17 @@ class Tracker:
                 )
 
     def finish_study(
-        self, metrics: Mapping[str, float], artifacts: Path, verdict: Sequence[str] = ()
+        self,
+        metrics: Mapping[str, float],
+        artifacts: Path,
+        report: Path,
+        verdict: Sequence[str] = (),
     ) -> None:
-        """Close the study run with its summary metrics, verdict and artifact folder."""
+        """Close the study run with its metrics, verdict, tables and report."""
         tags = {"tuneworth.verdict": "\n".join(verdict)[:5000]} if verdict else {}
         self._log(self.study_run_id, metrics=metrics, tags=tags)
         self.client.log_artifacts(self.study_run_id, str(artifacts))
+        self.client.log_artifacts(self.study_run_id, str(report), artifact_path="report")
         self.client.set_terminated(self.study_run_id, status="FINISHED")
 
     def abort(self, status: str = "KILLED") -> None:
@@ -202,6 +272,19 @@ class Tracker:
                 return
             self.client.log_batch(run_id, metrics=m, params=p, tags=t)
             batch += 1
+
+
+def _orphaned(tags: Mapping[str, str]) -> bool:
+    """A RUNNING study whose process on this host no longer exists."""
+    if tags.get("tuneworth.host") != socket.gethostname():
+        return False  # another machine's process: nothing here can tell
+    try:
+        os.kill(int(tags.get("tuneworth.pid", "0")), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
 
 
 def _quiet_mlflow() -> None:

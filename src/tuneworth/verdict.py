@@ -198,10 +198,13 @@ def _sentences(v: Verdict) -> list[str]:
     if v.design == "one_at_a_time":
         for family in FAMILIES:
             mine = [e for e in v.effects if e.family == family]
-            if mine:
-                top = max(mine, key=lambda e: _gain(e, v.metric))
+            ran = [e for e in mine if e.outcome != "failed"]
+            if ran:
+                top = max(ran, key=lambda e: _gain(e, v.metric))
                 best_of = f" (best of {len(mine)})" if len(mine) > 1 else ""
                 said.append(f"{family.capitalize()}{best_of}: {_describe(top, unit)}.")
+            elif mine:
+                said.append(f"{family.capitalize()}: every arm failed (see below).")
     elif v.design == "ladder":
         said += [f"Ladder step {_describe(e, unit)}, given the steps before it." for e in v.effects]
     elif v.effects:
@@ -215,10 +218,9 @@ def _sentences(v: Verdict) -> list[str]:
     said.append(_cheapest_sentence(v))
     failed = v.summary[v.summary["n_failed_folds"] > 0]
     for row in failed.to_dict("records"):
-        said.append(
-            f"Incomplete: '{row['arm']}' failed on {row['n_failed_folds']} folds; its numbers "
-            "use the folds that finished (its MLflow run holds the error)."
-        )
+        scope = "every fold" if row["outcome"] == "failed" else f"{row['n_failed_folds']} folds"
+        rest = "" if row["outcome"] == "failed" else "; its numbers use the folds that finished"
+        said.append(f"Incomplete: '{row['arm']}' failed on {scope}{rest}: {row['error']}")
     return said
 
 
