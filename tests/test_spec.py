@@ -103,3 +103,10 @@ def test_stacking_designs_take_one_search_at_most() -> None:
     assert message.startswith("spec: design: 'ladder' stacks levers")
     assert "(grid_search, optuna)" in message
     assert parse_spec(spec(design="one_at_a_time", levers=levers)).levers
+
+
+def test_defects_are_validated_with_their_key_path() -> None:
+    bad = spec(dataset={"source": "sklearn:iris", "defects": {"label_noise": {"rate": 1.5}}})
+    assert "dataset.defects.label_noise.rate: Input should be less than 1" in error(bad)
+    typo = spec(dataset={"source": "sklearn:iris", "defects": {"label_nosie": {"rate": 0.1}}})
+    assert "dataset.defects.label_nosie: unknown key (did you mean 'label_noise'?)" in error(typo)

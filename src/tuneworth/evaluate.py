@@ -21,6 +21,9 @@ import pandas as pd
 from tuneworth.data import Task
 from tuneworth.metrics import Metric
 
+# Corrupts one outer training fold: (X_train, y_train, fold=index) -> (X_train, y_train).
+Inject = Callable[..., tuple[pd.DataFrame, pd.Series]]
+
 
 @dataclass(frozen=True)
 class Split:
@@ -81,17 +84,20 @@ def evaluate(
     n_jobs: int = 1,
     skip: frozenset[tuple[str, int]] = frozenset(),
     ticks: Any = None,
+    inject: Inject | None = None,
 ) -> Iterator[FoldResult]:
     """Fit every arm's pipeline on every outer training fold and score it on the test fold.
 
     Results are yielded as they finish, in no particular order. ``skip`` lists (arm, fold)
     pairs that need no work. ``ticks``, a queue that crosses processes (see
     :func:`inner_progress`), receives one item per inner-CV score a search computes.
+    ``inject(X_train, y_train, fold=...)`` corrupts each outer training fold before any arm
+    sees it (see :mod:`tuneworth.defects`); test folds are never touched.
     """
     from joblib import Parallel, delayed
 
     tasks = [
-        delayed(fit_and_score)(name, pipeline, X, y, split, metric, ticks)
+        delayed(fit_and_score)(name, pipeline, X, y, split, metric, ticks, inject)
         for name, pipeline in pipelines.items()
         for split in splits
         if (name, split.index) not in skip
@@ -110,6 +116,7 @@ def fit_and_score(
     split: Split,
     metric: Metric,
     ticks: Any = None,
+    inject: Inject | None = None,
 ) -> FoldResult:
     """Fit a clone of ``pipeline`` on the split's training rows and score its test rows."""
     from sklearn.base import clone
@@ -119,6 +126,8 @@ def fit_and_score(
 
     X_train, y_train = X.iloc[split.train], y.iloc[split.train]
     X_test, y_test = X.iloc[split.test], y.iloc[split.test]
+    if inject is not None:
+        X_train, y_train = inject(X_train, y_train, fold=split.index)
     _warm_up(arm, pipeline, X_train, y_train)
     estimator = clone(pipeline)
     if ticks is not None and "scoring" in estimator.get_params(deep=False):

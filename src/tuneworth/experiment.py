@@ -10,18 +10,21 @@ import tempfile
 import time
 from collections import defaultdict
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
 import yaml
 
-from tuneworth.data import Dataset, load_dataset, shown
+from tuneworth.data import Dataset, infer_schema, load_dataset, shown
+from tuneworth.defects import corrupt, distort
 from tuneworth.design import BASELINE, Arm, build_arms, build_pipeline
 from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import (
     FoldResult,
+    Inject,
     Split,
     evaluate,
     inner_progress,
@@ -53,6 +56,7 @@ class Plan:
     arms: list[Arm]
     pipelines: dict[str, Any]
     splits: list[Split]
+    inject: Inject | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,13 @@ def plan_experiment(spec: Spec) -> Plan:
         spec.dataset.source, spec.dataset.target, spec.dataset.task, spec.dataset.drop
     )
     metric = resolve_metric(spec.metric, dataset.task)
+    defects = spec.dataset.defects
+    inject = None
+    if defects.any():
+        X = distort(dataset.X, defects, spec.seed)
+        notes = tuple(f"injected defect: {d}" for d in defects.describe())
+        dataset = replace(dataset, X=X, schema=infer_schema(X), notes=dataset.notes + notes)
+        inject = partial(corrupt, defects=defects, seed=spec.seed)
     _check_folds(dataset.y, dataset.task, spec.cv.folds, "cv.folds")
     if "tuning" in spec.families():
         _check_inner_folds(dataset.y, dataset.task, spec.cv.folds, spec.cv.inner_folds)
@@ -85,7 +96,7 @@ def plan_experiment(spec: Spec) -> Plan:
     arms = build_arms(spec)
     pipelines = {arm.name: build_pipeline(arm, spec.baseline, ctx) for arm in arms}
     splits = make_splits(dataset.y, dataset.task, spec.cv.folds, spec.cv.repeats, spec.seed)
-    return Plan(spec, dataset, metric, arms, pipelines, splits)
+    return Plan(spec, dataset, metric, arms, pipelines, splits, inject)
 
 
 def _check_folds(y: pd.Series, task: str, folds: int, key: str) -> None:
@@ -190,6 +201,7 @@ def run_experiment(
                 n_jobs=n_jobs,
                 skip=skip,
                 ticks=ticks,
+                inject=plan.inject,
             ):
                 done += 1
                 by_arm[result.arm].append(result)

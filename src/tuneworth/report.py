@@ -51,6 +51,13 @@ class Context:
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
+def _per_minute(gain: float, extra_cpu_seconds: float) -> str:
+    """Gain per extra CPU minute; a gain that costs under a CPU second more is just free."""
+    if math.isnan(gain):
+        return ""
+    return "free" if extra_cpu_seconds < 1 else f"{gain:+.3f}"
+
+
 def _signed(value: float, digits: int = 3) -> str:
     return "" if math.isnan(value) else f"{value:+.{digits}f}"
 
@@ -58,6 +65,7 @@ def _signed(value: float, digits: int = 3) -> str:
 def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
     """The summary as display strings, one tuple of cells per arm, in HEADERS order."""
     rows: list[tuple[str, ...]] = []
+    base_cost = float(verdict.summary.set_index("arm")["fit_cpu_seconds"][BASELINE])
     for row in verdict.summary.to_dict("records"):
         baseline = row["arm"] == BASELINE
         interval = (
@@ -79,7 +87,7 @@ def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
                 interval,
                 "" if math.isnan(row["p_holm"]) else f"{row['p_holm']:.3f}",
                 ratio(row["cost_ratio"]),
-                "" if math.isnan(gain) else f"{gain:+.3f}",
+                _per_minute(gain, row["fit_cpu_seconds"] - base_cost),
                 str(row["n_fits"]),
                 str(row["outcome"]) + failed,
             )
@@ -180,7 +188,8 @@ def render_markdown(verdict: Verdict, context: Context, plots: Mapping[str, str]
         "p-values are Holm-adjusted across the arms (*p adj*). *Within noise* means not "
         "significant at 5% after that adjustment. Fit cost is CPU seconds of fitting (every "
         "inner search fit included) relative to the baseline; Δ/CPU-min is the gain per extra "
-        "CPU minute, for significant gains only.",
+        "CPU minute, for significant gains only (*free* when the arm costs less than a CPU "
+        "second more than the baseline).",
     ]
     effects = effect_rows(verdict)
     if effects:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from tuneworth.defects import Defects
 from tuneworth.errors import TuneworthError, closest
 from tuneworth.levers import FAMILIES, LEVERS, Lever, Preprocessing, Strict, check_model
 
@@ -23,6 +24,7 @@ class DatasetSpec(Strict):
     target: str = "target"
     task: Literal["auto", "binary", "multiclass", "regression"] = "auto"
     drop: tuple[str, ...] = ()
+    defects: Defects = Defects()
 
 
 class CVSpec(Strict):
