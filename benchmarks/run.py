@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 TUNEWORTH = str(Path(sys.executable).with_name("tuneworth"))
@@ -28,15 +31,23 @@ TUNEWORTH = str(Path(sys.executable).with_name("tuneworth"))
 Record = dict[str, Any]
 
 
-def _timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+# Runs a command as its own child and prints that child's peak RSS: a fresh process per
+# measurement, because RUSAGE_CHILDREN only ever reports the largest child so far.
+_PEAK = (
+    "import resource, subprocess, sys; "
+    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)"
+)
+
+
+def _timed(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB, the largest process of the run) of one command."""
     start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, env=env, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK, *command], check=True, capture_output=True, cwd=ROOT
+    )
     wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest child so far: only a new maximum is attributable.
-    return wall, max(peak, before) / 1024
+    return wall, int(done.stdout.decode().split()[-1]) / 1024
 
 
 def startup(repeats: int = 5) -> list[Record]:
@@ -53,25 +64,125 @@ def startup(repeats: int = 5) -> list[Record]:
     ]
 
 
+def _run_spec(spec: Path | str, store: Path, jobs: int = -1) -> tuple[float, float, pd.DataFrame]:
+    """Run a spec through the CLI into ``store``; wall seconds, peak RSS, and its fold table."""
+    uri = f"sqlite:///{store / 'mlflow.db'}"
+    command = [TUNEWORTH, "run", str(spec), "--tracking-uri", uri, "--quiet"]
+    command += ["--jobs", str(jobs), "--report-dir", str(store / "reports")]
+    wall, peak = _timed(command)
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    study = mlflow.search_runs(
+        search_all_experiments=True, filter_string="tags.`tuneworth.kind` = 'study'"
+    )
+    run_id = study.sort_values("start_time")["run_id"].iloc[-1]
+    path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="results.csv")
+    return wall, peak, pd.read_csv(path)
+
+
 def default_experiment() -> list[Record]:
-    """Wall time and peak memory of the default experiment, into a throwaway store."""
+    """Wall time, peak memory and the share of time outside model fitting (one worker)."""
+    spec = ROOT / "pipelines" / "default.yaml"
     with tempfile.TemporaryDirectory() as tmp:
-        uri = f"sqlite:///{tmp}/mlflow.db"
-        spec = str(ROOT / "pipelines" / "default.yaml")
-        wall, peak = _timed([TUNEWORTH, "run", spec, "--tracking-uri", uri, "--quiet"])
+        wall, peak, _ = _run_spec(spec, Path(tmp, "all"))
+        serial, _, folds = _run_spec(spec, Path(tmp, "one"), jobs=1)
+    modelling = float(folds["fit_seconds"].sum() + folds["predict_seconds"].sum())
     return [
         {
             "benchmark": "default experiment",
-            "case": f"tuneworth run pipelines/default.yaml ({os.cpu_count()} cores)",
+            "case": f"tuneworth run pipelines/default.yaml, all {os.cpu_count()} cores",
             "wall_seconds": round(wall, 1),
             "peak_rss_mib": round(peak),
+            "share_outside_fitting": "",
+        },
+        {
+            "benchmark": "default experiment",
+            "case": "the same with --jobs 1",
+            "wall_seconds": round(serial, 1),
+            "peak_rss_mib": "",
+            "share_outside_fitting": f"{1 - modelling / serial:.0%}",
+        },
+    ]
+
+
+def parallelism() -> list[Record]:
+    """Speedup of two workers over one on the default experiment."""
+    spec = ROOT / "pipelines" / "default.yaml"
+    with tempfile.TemporaryDirectory() as tmp:
+        one, _, a = _run_spec(spec, Path(tmp, "one"), jobs=1)
+        two, _, b = _run_spec(spec, Path(tmp, "two"), jobs=2)
+    same = a.sort_values(["arm", "fold"])["score"].to_numpy()
+    other = b.sort_values(["arm", "fold"])["score"].to_numpy()
+    return [
+        {
+            "benchmark": "parallelism",
+            "case": "default experiment, 1 vs 2 workers",
+            "one_worker_seconds": round(one, 1),
+            "two_workers_seconds": round(two, 1),
+            "speedup": round(one / two, 2),
+            "identical_fold_scores": bool((same == other).all()),
         }
     ]
+
+
+SCALING_SIZES = (1_000, 10_000, 100_000, 1_000_000)
+
+
+def scaling() -> list[Record]:
+    """Synthetic classification at growing sizes, one fixed small design; growth exponent."""
+    from sklearn.datasets import make_classification
+
+    records: list[Record] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for rows in SCALING_SIZES:
+            X, y = make_classification(rows, n_features=20, n_informative=8, random_state=0)
+            frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(20)]).assign(target=y)
+            data = Path(tmp, f"rows_{rows}.parquet")
+            frame.to_parquet(data)
+            spec = Path(tmp, f"rows_{rows}.yaml")
+            spec.write_text(
+                yaml.safe_dump(
+                    {
+                        "name": f"scaling_{rows}",
+                        "dataset": {"source": str(data), "target": "target"},
+                        "cv": {"folds": 3, "repeats": 1},
+                        "baseline": {"model": "linear"},
+                        "levers": ["scaling"],
+                    }
+                )
+            )
+            wall, peak, _ = _run_spec(spec, Path(tmp, f"store_{rows}"))
+            records.append(
+                {
+                    "benchmark": "scaling",
+                    "case": f"{rows:,} rows x 20 features, 2 arms x 3 folds",
+                    "rows": rows,
+                    "wall_seconds": round(wall, 2),
+                    "peak_rss_mib": round(peak),
+                }
+            )
+    sizes = np.log([r["rows"] for r in records])
+    walls = np.log([r["wall_seconds"] for r in records])
+    overall = float(np.polyfit(sizes, walls, 1)[0])
+    top = float(np.polyfit(sizes[-2:], walls[-2:], 1)[0])
+    records.append(
+        {
+            "benchmark": "scaling",
+            "case": "fitted growth exponent (wall ~ rows^k)",
+            "rows": "",
+            "wall_seconds": f"k={overall:.2f} overall, k={top:.2f} from 100k to 1M",
+            "peak_rss_mib": "",
+        }
+    )
+    return records
 
 
 BENCHMARKS: dict[str, Callable[[], list[Record]]] = {
     "startup": startup,
     "default_experiment": default_experiment,
+    "parallelism": parallelism,
+    "scaling": scaling,
 }
 
 
