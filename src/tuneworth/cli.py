@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
         help="where report.md and report.html go, under <spec>/<time>/ (default: reports)",
     )
     run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run arms x folds on the Dask cluster at ADDRESS (e.g. tcp://10.0.0.5:8786)",
+    )
+    run.add_argument(
         "--fresh",
         action="store_true",
         help="start a new study even if the last one of this spec was interrupted",
@@ -122,6 +127,7 @@ def _run(args: argparse.Namespace) -> int:
             progress=progress,
             report_dir=args.report_dir,
             fresh=args.fresh,
+            scheduler=args.scheduler,
         )
     finally:
         if progress:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tuneworth.data import Task
+from tuneworth.errors import TuneworthError
 from tuneworth.metrics import Metric
 
 # Corrupts one outer training fold: (X_train, y_train, fold=index) -> (X_train, y_train).
@@ -192,6 +193,32 @@ class _Ticking:
         score = self.scorer(estimator, X, y)
         self.queue.put(1)
         return float(score)
+
+
+@contextmanager
+def dask_cluster(address: str, timeout: float = 10) -> Iterator[None]:
+    """Send :func:`evaluate`'s arm-fold tasks to the Dask cluster at ``address``.
+
+    joblib's Dask backend does the scheduling; every worker needs tuneworth installed. The
+    results are those of a local run: each task carries its own seeds.
+    """
+    from joblib import parallel_config
+
+    try:
+        from distributed import Client
+    except ImportError:
+        raise TuneworthError(
+            "running on a Dask cluster needs dask.distributed: pip install 'tuneworth[cluster]'"
+        ) from None
+    try:
+        client = Client(address, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise TuneworthError(
+            f"cannot reach the Dask scheduler at {address}: {exc}; start it with "
+            "'dask scheduler' and check the address"
+        ) from None
+    with client, parallel_config(backend="dask"):
+        yield
 
 
 @contextmanager

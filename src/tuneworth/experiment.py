@@ -26,6 +26,7 @@ from tuneworth.evaluate import (
     FoldResult,
     Inject,
     Split,
+    dask_cluster,
     evaluate,
     inner_progress,
     make_splits,
@@ -140,13 +141,15 @@ def run_experiment(
     report_dir: Path | None = Path("reports"),
     fresh: bool = False,
     plan: Plan | None = None,
+    scheduler: str | None = None,
 ) -> ExperimentResult:
     """Run every arm on every outer fold, track it in MLflow, decide and report.
 
     An interrupted study of the same spec and data is resumed: its finished arms are read
     back from MLflow, not recomputed (``fresh=True`` starts a new study instead). The report
     goes to ``report_dir/<spec>/<timestamp>/`` (nowhere if ``None``) and, always, to the
-    study run's artifacts.
+    study run's artifacts. With ``scheduler`` (a Dask scheduler address) the arm-fold tasks
+    run on that cluster instead of local processes.
     """
     from tuneworth.tracking import Tracker, environment_tags, resolve_tracking_uri
 
@@ -190,7 +193,10 @@ def run_experiment(
     try:
         with ExitStack() as stack:
             ticks = None
-            if progress is not None and any(a.families[-1:] == ("tuning",) for a in plan.arms):
+            if scheduler is not None:
+                stack.enter_context(dask_cluster(scheduler))
+            elif progress is not None and any(a.families[-1:] == ("tuning",) for a in plan.arms):
+                # A manager queue reaches local workers only; on a cluster, folds alone count.
                 ticks = stack.enter_context(inner_progress(progress.inner_scored))
             for result in evaluate(
                 plan.pipelines,
