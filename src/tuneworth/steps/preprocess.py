@@ -201,7 +201,8 @@ def _imputer(impute: Impute, add_indicator: bool, random_state: int | None) -> A
 def _categorical_imputer() -> Any:
     from sklearn.impute import SimpleImputer
 
-    return SimpleImputer(strategy="constant", fill_value="missing")
+    # An entirely missing column (possible in a small training fold) stays, as "missing".
+    return SimpleImputer(strategy="constant", fill_value="missing", keep_empty_features=True)
 
 
 def _encoder(encode: Encode, min_frequency: int | float | None, random_state: int | None) -> Any:
