@@ -200,7 +200,7 @@ class Cleaner(TabularSampler):
 
     def _fit_resample(self, frame: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
         keep = np.asarray(self._keep(frame, y), dtype=bool)
-        if not self._accepts_continuous_target or type_of_target(y) != "continuous":
+        if type_of_target(y) != "continuous":
             for label in np.unique(y):
                 of_class = y == label
                 if not keep[of_class].any():

@@ -74,8 +74,9 @@ def make_preprocessor(
         into one "infrequent" level, for one-hot and ordinal encoding.
     select : {"none", "variance", "mutual_info"}
         Feature selection after encoding: drop features whose variance is at most
-        ``variance_threshold``, or keep the ``k`` with the highest mutual information
-        with the target (classification or regression, found from the target).
+        ``variance_threshold`` (after scaling, in effect the near-constant one-hot and
+        indicator columns), or keep the ``k`` with the highest mutual information with the
+        target (classification or regression, found from the target).
     k : int
         Features kept by ``select="mutual_info"``.
     variance_threshold : float
@@ -86,7 +87,9 @@ def make_preprocessor(
 
     Returns
     -------
-    ColumnTransformer, or a Pipeline of it and a selector when ``select`` is not "none"
+    ColumnTransformer
+        Unfitted. With feature selection, its one transformer is a Pipeline of the column
+        transformer and the selector.
 
     Examples
     --------
@@ -128,8 +131,15 @@ def make_preprocessor(
     columns = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
     if select == "none":
         return columns
-    return Pipeline(
+    # Selection spans all encoded columns, so it follows the column transformer. Wrapping
+    # both in one more ColumnTransformer keeps the return type, and keeps it usable inside
+    # an imbalanced-learn Pipeline, which refuses a Pipeline as an intermediate step.
+    selected = Pipeline(
         [("columns", columns), ("select", _selector(select, k, variance_threshold, random_state))]
+    )
+    features = [*schema.numeric, *schema.categorical]
+    return ColumnTransformer(
+        [("selected", selected, features)], remainder="drop", verbose_feature_names_out=False
     )
 
 
