@@ -127,14 +127,9 @@ class LabelNoiseFiltering(DataLever):
     _known_model = field_validator("model")(check_model)
 
     def describe(self) -> str:
-        details = [
-            text
-            for text, default in (
-                (self.model, self.model == "linear"),
-                (str(self.threshold), self.threshold == "confident_learning"),
-            )
-            if not default
-        ]
+        details = [self.model] if self.model != "linear" else []
+        if self.threshold != "confident_learning":
+            details.append(str(self.threshold))
         return "label-noise filter" + (f" ({', '.join(details)})" if details else "")
 
     def build(self, ctx: BuildContext) -> Any:

@@ -18,8 +18,12 @@ import pandas as pd
 from imblearn.base import BaseSampler
 from imblearn.utils import check_target_type
 from sklearn.preprocessing import label_binarize
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, check_consistent_length, validate_data
+
+# The parameter constraint shared by every sampler's ``categorical_features``.
+CATEGORICAL_FEATURES = ["array-like", StrOptions({"auto"})]
 
 
 @dataclass(frozen=True)

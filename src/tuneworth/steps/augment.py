@@ -18,9 +18,13 @@ from imblearn.utils import check_sampling_strategy
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from tuneworth.steps._sampling import Augmenter, as_float, column_kinds, with_values
-
-_CATEGORICAL = ["array-like", StrOptions({"auto"})]
+from tuneworth.steps._sampling import (
+    CATEGORICAL_FEATURES,
+    Augmenter,
+    as_float,
+    column_kinds,
+    with_values,
+)
 
 
 class NoiseInjection(Augmenter):
@@ -60,7 +64,7 @@ class NoiseInjection(Augmenter):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "copies": [Interval(Integral, 1, None, closed="left")],
         "scale": [Interval(Real, 0, None, closed="left")],
-        "categorical_features": _CATEGORICAL,
+        "categorical_features": CATEGORICAL_FEATURES,
         "random_state": ["random_state"],
     }
 
@@ -125,7 +129,7 @@ class Mixup(Augmenter):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "ratio": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
-        "categorical_features": _CATEGORICAL,
+        "categorical_features": CATEGORICAL_FEATURES,
         "random_state": ["random_state"],
     }
 
@@ -219,7 +223,7 @@ class Oversampler(Augmenter, BaseOverSampler):  # type: ignore[misc]
         **BaseOverSampler._parameter_constraints,
         "method": [StrOptions({"smote", "random"})],
         "k_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "categorical_features": _CATEGORICAL,
+        "categorical_features": CATEGORICAL_FEATURES,
         "random_state": ["random_state"],
     }
 

@@ -14,14 +14,13 @@ import pandas as pd
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from tuneworth.steps._sampling import (
+    CATEGORICAL_FEATURES,
     Cleaner,
     as_float,
     column_kinds,
     dense,
 )
 from tuneworth.steps.preprocess import make_preprocessor
-
-_CATEGORICAL = ["array-like", StrOptions({"auto"})]
 
 
 class LabelNoiseFilter(Cleaner):
@@ -84,7 +83,7 @@ class LabelNoiseFilter(Cleaner):
             StrOptions({"confident_learning", "prediction"}),
             Interval(Real, 0, 1, closed="neither"),
         ],
-        "categorical_features": _CATEGORICAL,
+        "categorical_features": CATEGORICAL_FEATURES,
         "random_state": ["random_state"],
     }
 
@@ -200,7 +199,7 @@ class OutlierFilter(Cleaner):
         "method": [StrOptions({"iqr", "isolation_forest"})],
         "threshold": [Interval(Real, 0, None, closed="neither")],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
-        "categorical_features": _CATEGORICAL,
+        "categorical_features": CATEGORICAL_FEATURES,
         "random_state": ["random_state"],
     }
 
