@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from tuneworth.design import Arm, build_arms, build_pipeline
+from tuneworth.design import build_arms
 from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import evaluate, results_frame
 from tuneworth.experiment import plan_experiment
 from tuneworth.levers import LEVERS, DataLever, PreprocessLever
-from tuneworth.spec import BaselineSpec, parse_spec
+from tuneworth.spec import parse_spec
 
 DATA_LEVERS = [name for name, cls in LEVERS.items() if issubclass(cls, DataLever)]
 PREPROCESS_LEVERS = [name for name, cls in LEVERS.items() if issubclass(cls, PreprocessLever)]
@@ -195,19 +195,4 @@ def test_arm_config_records_the_new_preprocessing_settings() -> None:
 
 def test_a_data_lever_builds_with_the_spec_seed() -> None:
     plan = plan_experiment(parse_spec(spec(["smote"], seed=7)))
-    lever = Arm("s", (LEVERS["smote"](),))
-    built = build_pipeline(lever, BaselineSpec(), _ctx(plan, seed=7))
-    assert built.steps[0][1].random_state == 7
-
-
-def _ctx(plan: Any, seed: int) -> Any:
-    from tuneworth.levers import BuildContext
-
-    return BuildContext(
-        schema=plan.dataset.schema,
-        task=plan.dataset.task,
-        metric=plan.metric,
-        seed=seed,
-        inner_folds=2,
-        trials=2,
-    )
+    assert plan.pipelines["SMOTE"].steps[0][1].random_state == 7
