@@ -132,7 +132,8 @@ def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:
         elif isinstance(lever, TuningLever):
             tuning = lever
     model = get_model(model_name)
-    steps.append(("preprocess", make_preprocessor(ctx.schema, **settings.model_dump())))
+    preprocessor = make_preprocessor(ctx.schema, random_state=ctx.seed, **settings.model_dump())
+    steps.append(("preprocess", preprocessor))
     steps.append(("model", model.make(ctx.task, ctx.seed, model_params)))
     pipeline = Pipeline(steps)
     if tuning is None:

@@ -3,8 +3,9 @@
 A lever in a spec is a name, optionally with parameters::
 
     levers:
-      - random_oversampling
-      - scaling: {method: standard}
+      - label_noise_filter: {threshold: confident_learning, folds: 5}
+      - smote: {k_neighbors: 5}
+      - scaling: {method: quantile}
       - model: {name: random_forest}
       - optuna: {trials: 40}
 
@@ -17,14 +18,15 @@ lever wraps the arm in a search over the model's declared space.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tuneworth.data import Schema, Task
-from tuneworth.errors import closest
+from tuneworth.errors import TuneworthError, closest
 from tuneworth.metrics import Metric
 from tuneworth.models import MODELS
+from tuneworth.steps.preprocess import Encode, Impute, Scale, Select
 
 Family = Literal["data", "preprocess", "model", "tuning"]
 FAMILIES: tuple[Family, ...] = ("data", "preprocess", "model", "tuning")
@@ -36,13 +38,27 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+MinFrequency = Annotated[int, Field(ge=1)] | Annotated[float, Field(gt=0, lt=1)] | None
+Fraction = Annotated[float, Field(gt=0, lt=1)]
+
+
 class Preprocessing(Strict):
     """The preprocessing settings of an arm (see :func:`tuneworth.steps.make_preprocessor`)."""
 
-    impute: Literal["none", "mean", "median", "most_frequent"] = "median"
+    impute: Impute = "median"
     add_indicator: bool = False
-    scale: Literal["none", "standard", "robust"] = "none"
-    encode: Literal["onehot", "ordinal"] = "onehot"
+    scale: Scale = "none"
+    encode: Encode = "onehot"
+    min_frequency: MinFrequency = None
+    select: Select = "none"
+    k: int = Field(default=10, ge=1)
+    variance_threshold: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _indicator_needs_an_imputer(self) -> Preprocessing:
+        if self.add_indicator and self.impute == "none":
+            raise ValueError("add_indicator needs an imputer: set impute to a strategy")
+        return self
 
 
 @dataclass(frozen=True)
@@ -78,24 +94,178 @@ class Lever(Strict):
 
 
 # --- data: samplers that change training rows only -------------------------------------
+# Every sampler is the first step of its arm's pipeline and works on the raw table, so
+# imbalanced-learn's Pipeline applies it to training rows only (see tuneworth.steps).
 
 
 class DataLever(Lever):
     family: ClassVar[Family] = "data"
+    # Levers that need class labels refuse a regression task when the arm is built.
+    needs_classes: ClassVar[bool] = True
 
     def sampler(self, ctx: BuildContext) -> Any:
+        """The unfitted sampler this lever puts in front of the arm's pipeline."""
+        if self.needs_classes and ctx.task == "regression":
+            raise TuneworthError(
+                f"lever '{self.name}' needs class labels but the task is regression: "
+                "remove it from levers"
+            )
+        return self.build(ctx)
+
+    def build(self, ctx: BuildContext) -> Any:
         raise NotImplementedError
 
 
+class LabelNoiseFiltering(DataLever):
+    """Drop training rows whose label an out-of-fold model finds implausible."""
+
+    name: ClassVar[str] = "label_noise_filter"
+    threshold: Literal["confident_learning", "prediction"] | Fraction = "confident_learning"
+    folds: int = Field(default=5, ge=2, le=20)
+    model: str = "linear"
+
+    _known_model = field_validator("model")(check_model)
+
+    def describe(self) -> str:
+        details = [self.model] if self.model != "linear" else []
+        if self.threshold != "confident_learning":
+            details.append(str(self.threshold))
+        return "label-noise filter" + (f" ({', '.join(details)})" if details else "")
+
+    def build(self, ctx: BuildContext) -> Any:
+        from sklearn.pipeline import make_pipeline
+
+        from tuneworth.models import get_model
+        from tuneworth.steps import LabelNoiseFilter, make_preprocessor
+
+        estimator = make_pipeline(
+            make_preprocessor(ctx.schema, impute="median", scale="standard"),
+            get_model(self.model).make(ctx.task, ctx.seed),
+        )
+        return LabelNoiseFilter(
+            estimator, cv=self.folds, threshold=self.threshold, random_state=ctx.seed
+        )
+
+
+class OutlierRemoval(DataLever):
+    """Drop training rows with outlying numeric values."""
+
+    name: ClassVar[str] = "outlier_filter"
+    needs_classes: ClassVar[bool] = False
+    method: Literal["iqr", "isolation_forest"] = "iqr"
+    threshold: float = Field(default=3.0, gt=0)
+    contamination: float = Field(default=0.05, gt=0, le=0.5)
+
+    @model_validator(mode="after")
+    def _parameters_of_the_method(self) -> OutlierRemoval:
+        unused = "contamination" if self.method == "iqr" else "threshold"
+        if unused in self.model_fields_set:
+            raise ValueError(f"{unused} does not apply to method {self.method}")
+        return self
+
+    def describe(self) -> str:
+        if self.method == "iqr":
+            return f"outlier filter (IQR x {self.threshold:g})"
+        return f"outlier filter (isolation forest, {self.contamination:.0%})"
+
+    def build(self, ctx: BuildContext) -> Any:
+        from tuneworth.steps import OutlierFilter
+
+        return OutlierFilter(
+            self.method,
+            threshold=self.threshold,
+            contamination=self.contamination,
+            categorical_features=list(ctx.schema.categorical),
+            random_state=ctx.seed,
+        )
+
+
+class DuplicateRemoval(DataLever):
+    """Drop repeated rows, and repeats whose labels conflict."""
+
+    name: ClassVar[str] = "duplicate_filter"
+    needs_classes: ClassVar[bool] = False
+    conflicts: Literal["drop", "majority", "keep"] = "drop"
+
+    def build(self, ctx: BuildContext) -> Any:
+        from tuneworth.steps import DuplicateFilter
+
+        return DuplicateFilter(self.conflicts)
+
+
+class NoiseAugmentation(DataLever):
+    """Append copies of the training rows with Gaussian jitter on numeric columns."""
+
+    name: ClassVar[str] = "noise_injection"
+    needs_classes: ClassVar[bool] = False
+    copies: int = Field(default=1, ge=1, le=100)
+    scale: float = Field(default=0.05, gt=0)
+
+    def describe(self) -> str:
+        copies = "1 copy" if self.copies == 1 else f"{self.copies} copies"
+        return f"noise injection ({copies}, {self.scale:g} sd)"
+
+    def build(self, ctx: BuildContext) -> Any:
+        from tuneworth.steps import NoiseInjection
+
+        return NoiseInjection(
+            self.copies,
+            scale=self.scale,
+            categorical_features=list(ctx.schema.categorical),
+            random_state=ctx.seed,
+        )
+
+
+class MixupAugmentation(DataLever):
+    """Append mixtures of two training rows of the same class."""
+
+    name: ClassVar[str] = "mixup"
+    ratio: float = Field(default=1.0, gt=0, le=100)
+    alpha: float = Field(default=0.2, gt=0)
+
+    def describe(self) -> str:
+        return "within-class mixup"
+
+    def build(self, ctx: BuildContext) -> Any:
+        from tuneworth.steps import Mixup
+
+        return Mixup(
+            self.ratio,
+            alpha=self.alpha,
+            categorical_features=list(ctx.schema.categorical),
+            random_state=ctx.seed,
+        )
+
+
 class RandomOversampling(DataLever):
-    """Duplicate minority-class rows until the classes balance (imbalanced-learn)."""
+    """Duplicate random rows of the smaller classes until the classes balance."""
 
     name: ClassVar[str] = "random_oversampling"
 
-    def sampler(self, ctx: BuildContext) -> Any:
-        from imblearn.over_sampling import RandomOverSampler
+    def build(self, ctx: BuildContext) -> Any:
+        from tuneworth.steps import Oversampler
 
-        return RandomOverSampler(random_state=ctx.seed)
+        return Oversampler("random", random_state=ctx.seed)
+
+
+class SmoteOversampling(DataLever):
+    """Balance the classes with SMOTE (SMOTE-NC when categorical columns are present)."""
+
+    name: ClassVar[str] = "smote"
+    k_neighbors: int = Field(default=5, ge=1, le=100)
+
+    def describe(self) -> str:
+        return "SMOTE" if self.k_neighbors == 5 else f"SMOTE (k={self.k_neighbors})"
+
+    def build(self, ctx: BuildContext) -> Any:
+        from tuneworth.steps import Oversampler
+
+        return Oversampler(
+            "smote",
+            k_neighbors=self.k_neighbors,
+            categorical_features=list(ctx.schema.categorical),
+            random_state=ctx.seed,
+        )
 
 
 # --- preprocess: changes to the preprocessing settings ---------------------------------
@@ -112,7 +282,7 @@ class Scaling(PreprocessLever):
     """Scale numeric columns."""
 
     name: ClassVar[str] = "scaling"
-    method: Literal["standard", "robust"] = "standard"
+    method: Literal["standard", "robust", "quantile", "power"] = "standard"
 
     def describe(self) -> str:
         return f"{self.method} scaling"
@@ -125,16 +295,69 @@ class Imputation(PreprocessLever):
     """Fill missing numeric values another way, optionally with missing-value indicators."""
 
     name: ClassVar[str] = "imputation"
-    strategy: Literal["mean", "median", "most_frequent"] = "median"
+    strategy: Literal["mean", "median", "most_frequent", "knn", "iterative"] = "median"
     add_indicator: bool = True
 
     def describe(self) -> str:
         extra = " + indicators" if self.add_indicator else ""
-        return f"{self.strategy} imputation{extra}"
+        return f"{self.strategy.replace('_', ' ')} imputation{extra}"
 
     def configure(self, settings: Preprocessing) -> Preprocessing:
         return settings.model_copy(
             update={"impute": self.strategy, "add_indicator": self.add_indicator}
+        )
+
+
+class Encoding(PreprocessLever):
+    """Encode categorical columns another way, optionally grouping rare categories."""
+
+    name: ClassVar[str] = "encoding"
+    method: Encode = "target"
+    min_frequency: MinFrequency = None
+
+    @model_validator(mode="after")
+    def _grouping_needs_onehot_or_ordinal(self) -> Encoding:
+        if self.method == "target" and self.min_frequency is not None:
+            raise ValueError(
+                "min_frequency groups rare categories for onehot or ordinal encoding; "
+                "target encoding already shrinks them"
+            )
+        return self
+
+    def describe(self) -> str:
+        label = {"onehot": "one-hot", "ordinal": "ordinal", "target": "target"}[self.method]
+        rare = f", rare < {self.min_frequency:g} grouped" if self.min_frequency else ""
+        return f"{label} encoding{rare}"
+
+    def configure(self, settings: Preprocessing) -> Preprocessing:
+        return settings.model_copy(
+            update={"encode": self.method, "min_frequency": self.min_frequency}
+        )
+
+
+class FeatureSelection(PreprocessLever):
+    """Keep the features with the most mutual information, or drop near-constant ones."""
+
+    name: ClassVar[str] = "feature_selection"
+    method: Literal["mutual_info", "variance"] = "mutual_info"
+    k: int = Field(default=10, ge=1)
+    threshold: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _parameters_of_the_method(self) -> FeatureSelection:
+        unused = "threshold" if self.method == "mutual_info" else "k"
+        if unused in self.model_fields_set:
+            raise ValueError(f"{unused} does not apply to method {self.method}")
+        return self
+
+    def describe(self) -> str:
+        if self.method == "mutual_info":
+            return f"mutual-information top {self.k} features"
+        return f"variance threshold {self.threshold:g}"
+
+    def configure(self, settings: Preprocessing) -> Preprocessing:
+        return settings.model_copy(
+            update={"select": self.method, "k": self.k, "variance_threshold": self.threshold}
         )
 
 
@@ -210,9 +433,17 @@ class OptunaTPE(TuningLever):
 LEVERS: dict[str, type[Lever]] = {
     cls.name: cls
     for cls in (
+        LabelNoiseFiltering,
+        OutlierRemoval,
+        DuplicateRemoval,
+        NoiseAugmentation,
+        MixupAugmentation,
         RandomOversampling,
+        SmoteOversampling,
         Scaling,
         Imputation,
+        Encoding,
+        FeatureSelection,
         ModelLever,
         GridSearch,
         RandomSearch,

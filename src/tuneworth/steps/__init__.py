@@ -1,10 +1,45 @@
 """Importable pipeline steps: scikit-learn transformers and imbalanced-learn samplers.
 
 Every step follows the scikit-learn estimator contract, so it works in any scikit-learn or
-imbalanced-learn pipeline and in any search. Importing this package needs neither mlflow nor
-optuna.
+imbalanced-learn pipeline and in any search. The samplers take raw tabular data (numeric
+and categorical columns, missing values) and belong before preprocessing; an imblearn
+``Pipeline`` runs them on training data only. Importing this package needs neither mlflow
+nor optuna, and the steps load on first use, so that reading a spec stays fast.
 """
 
-from tuneworth.steps.preprocess import make_preprocessor
+from __future__ import annotations
 
-__all__ = ["make_preprocessor"]
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tuneworth.steps.augment import Mixup, NoiseInjection, Oversampler
+    from tuneworth.steps.clean import DuplicateFilter, LabelNoiseFilter, OutlierFilter
+    from tuneworth.steps.preprocess import make_preprocessor, mutual_information
+
+_EXPORTS = {
+    "DuplicateFilter": "tuneworth.steps.clean",
+    "LabelNoiseFilter": "tuneworth.steps.clean",
+    "OutlierFilter": "tuneworth.steps.clean",
+    "Mixup": "tuneworth.steps.augment",
+    "NoiseInjection": "tuneworth.steps.augment",
+    "Oversampler": "tuneworth.steps.augment",
+    "make_preprocessor": "tuneworth.steps.preprocess",
+    "mutual_information": "tuneworth.steps.preprocess",
+}
+__all__ = [
+    "DuplicateFilter",
+    "LabelNoiseFilter",
+    "Mixup",
+    "NoiseInjection",
+    "OutlierFilter",
+    "Oversampler",
+    "make_preprocessor",
+    "mutual_information",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'tuneworth.steps' has no attribute {name!r}")

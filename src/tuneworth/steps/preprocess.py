@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
+from functools import partial
 from typing import Any, Literal, Protocol
 
-Impute = Literal["none", "mean", "median", "most_frequent"]
-Scale = Literal["none", "standard", "robust"]
-Encode = Literal["onehot", "ordinal"]
+import numpy as np
+
+Impute = Literal["none", "mean", "median", "most_frequent", "knn", "iterative"]
+Scale = Literal["none", "standard", "robust", "quantile", "power"]
+Encode = Literal["onehot", "ordinal", "target"]
+Select = Literal["none", "variance", "mutual_info"]
+
+IMPUTE: tuple[Impute, ...] = ("none", "mean", "median", "most_frequent", "knn", "iterative")
+SCALE: tuple[Scale, ...] = ("none", "standard", "robust", "quantile", "power")
+ENCODE: tuple[Encode, ...] = ("onehot", "ordinal", "target")
+SELECT: tuple[Select, ...] = ("none", "variance", "mutual_info")
 
 
 class ColumnKinds(Protocol):
     """Anything that says which columns are numeric and which categorical."""
 
     @property
-    def numeric(self) -> tuple[str, ...]: ...
+    def numeric(self) -> Sequence[Hashable]: ...
 
     @property
-    def categorical(self) -> tuple[str, ...]: ...
+    def categorical(self) -> Sequence[Hashable]: ...
 
 
 def make_preprocessor(
@@ -26,22 +36,60 @@ def make_preprocessor(
     add_indicator: bool = False,
     scale: Scale = "none",
     encode: Encode = "onehot",
+    min_frequency: int | float | None = None,
+    select: Select = "none",
+    k: int = 10,
+    variance_threshold: float = 0.0,
+    random_state: int | None = None,
 ) -> Any:
     """Build an unfitted ``ColumnTransformer`` for the numeric and categorical columns.
+
+    Everything it learns (medians, neighbours, scales, categories, target statistics,
+    selected features) it learns in ``fit``, so inside a pipeline it is fitted on training
+    folds only.
 
     Parameters
     ----------
     schema : object with ``numeric`` and ``categorical`` column names
         Usually :class:`tuneworth.data.Schema`.
-    impute : {"none", "mean", "median", "most_frequent"}
+    impute : {"none", "mean", "median", "most_frequent", "knn", "iterative"}
         How missing numeric values are filled. ``"none"`` leaves them for models that
-        handle missing values natively. Missing categories always become their own level.
+        handle missing values natively; ``"knn"`` averages the 5 nearest rows and
+        ``"iterative"`` models each column from the others (both after scaling, when
+        there is scaling, so that no column dominates the distances). Missing categories
+        always become their own level.
     add_indicator : bool
-        Add a 0/1 column per numeric column that had missing values in training.
-    scale : {"none", "standard", "robust"}
-        Scaling of numeric columns.
-    encode : {"onehot", "ordinal"}
-        Encoding of categorical columns; unseen categories at predict time are tolerated.
+        Add a 0/1 column per numeric column that had missing values in training. Needs an
+        imputer.
+    scale : {"none", "standard", "robust", "quantile", "power"}
+        Scaling of numeric columns: z-scores, median and IQR, a quantile map onto a normal
+        distribution, or a Yeo-Johnson power transform. It runs before imputation (the
+        scalers ignore missing values), so indicator columns stay 0/1.
+    encode : {"onehot", "ordinal", "target"}
+        Encoding of categorical columns. ``"target"`` replaces each category by a shrunk
+        mean of the target, cross-fitted inside ``fit_transform`` so that a row's own
+        label never encodes it. Unseen categories at predict time are tolerated.
+    min_frequency : int, float or None
+        Group categories seen fewer times than this (a count, or a fraction of the rows)
+        into one "infrequent" level, for one-hot and ordinal encoding.
+    select : {"none", "variance", "mutual_info"}
+        Feature selection after encoding: drop features whose variance is at most
+        ``variance_threshold`` (after scaling, in effect the near-constant one-hot and
+        indicator columns), or keep the ``k`` with the highest mutual information with the
+        target (classification or regression, found from the target).
+    k : int
+        Features kept by ``select="mutual_info"``.
+    variance_threshold : float
+        Threshold of ``select="variance"``.
+    random_state : int or None
+        Seed of the steps that draw random numbers (iterative imputation, quantile
+        subsampling, mutual-information estimates, target-encoding folds).
+
+    Returns
+    -------
+    ColumnTransformer
+        Unfitted. With feature selection, its one transformer is a Pipeline of the column
+        transformer and the selector.
 
     Examples
     --------
@@ -51,41 +99,143 @@ def make_preprocessor(
     >>> pre = make_preprocessor(infer_schema(X), scale="standard")
     >>> pre.fit_transform(X).shape
     (3, 4)
+    >>> pre = make_preprocessor(infer_schema(X), impute="knn", add_indicator=True,
+    ...                         encode="ordinal")
+    >>> pre.fit_transform(X).shape
+    (3, 3)
     """
     from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import make_pipeline
+    from sklearn.pipeline import Pipeline, make_pipeline
+
+    _check_choice("impute", impute, IMPUTE)
+    _check_choice("scale", scale, SCALE)
+    _check_choice("encode", encode, ENCODE)
+    _check_choice("select", select, SELECT)
+    if add_indicator and impute == "none":
+        raise ValueError("add_indicator=True needs an imputer: set impute to a strategy")
+
+    numeric_steps = [
+        step
+        for step in (_scaler(scale, random_state), _imputer(impute, add_indicator, random_state))
+        if step is not None
+    ]
+    transformers: list[tuple[str, Any, list[Hashable]]] = []
+    if schema.numeric:
+        numeric = make_pipeline(*numeric_steps) if numeric_steps else "passthrough"
+        transformers.append(("numeric", numeric, list(schema.numeric)))
+    if schema.categorical:
+        categorical = make_pipeline(
+            _categorical_imputer(), _encoder(encode, min_frequency, random_state)
+        )
+        transformers.append(("categorical", categorical, list(schema.categorical)))
+    columns = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
+    if select == "none":
+        return columns
+    # Selection spans all encoded columns, so it follows the column transformer. Wrapping
+    # both in one more ColumnTransformer keeps the return type, and keeps it usable inside
+    # an imbalanced-learn Pipeline, which refuses a Pipeline as an intermediate step.
+    selected = Pipeline(
+        [("columns", columns), ("select", _selector(select, k, variance_threshold, random_state))]
+    )
+    features = [*schema.numeric, *schema.categorical]
+    return ColumnTransformer(
+        [("selected", selected, features)], remainder="drop", verbose_feature_names_out=False
+    )
+
+
+def mutual_information(X: Any, y: Any, *, random_state: int | None = None) -> np.ndarray:
+    """Mutual information of each column with ``y``, for a class or a continuous target.
+
+    A score function for :class:`~sklearn.feature_selection.SelectKBest` that works for
+    every task, so one preprocessing declaration serves classification and regression.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 5.0], [1.0, 5.0], [0.0, 4.0], [1.0, 4.0]] * 10)
+    >>> y = X[:, 0].astype(int)
+    >>> mutual_information(X, y, random_state=0).round(1).tolist()
+    [0.7, 0.0]
+    """
+    from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
+    from sklearn.utils.multiclass import type_of_target
+
+    if type_of_target(y) == "continuous":
+        return np.asarray(mutual_info_regression(X, y, random_state=random_state))
+    return np.asarray(mutual_info_classif(X, y, random_state=random_state))
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(choices)}")
+
+
+def _scaler(scale: Scale, random_state: int | None) -> Any:
     from sklearn.preprocessing import (
-        OneHotEncoder,
-        OrdinalEncoder,
+        PowerTransformer,
+        QuantileTransformer,
         RobustScaler,
         StandardScaler,
     )
 
-    numeric_steps: list[Any] = []
-    if impute != "none":
-        numeric_steps.append(SimpleImputer(strategy=impute, add_indicator=add_indicator))
     if scale == "standard":
-        numeric_steps.append(StandardScaler())
-    elif scale == "robust":
-        numeric_steps.append(RobustScaler())
-    if not numeric_steps:
-        numeric_steps.append("passthrough")
+        return StandardScaler()
+    if scale == "robust":
+        return RobustScaler()
+    if scale == "quantile":
+        # 100 quantiles resolve a normal map well, and unlike the default 1000 they do not
+        # exceed (and warn about) the rows of a typical training fold.
+        return QuantileTransformer(
+            n_quantiles=100, output_distribution="normal", random_state=random_state
+        )
+    if scale == "power":
+        return PowerTransformer()
+    return None
 
-    categorical_imputer = SimpleImputer(strategy="constant", fill_value="missing")
+
+def _imputer(impute: Impute, add_indicator: bool, random_state: int | None) -> Any:
+    from sklearn.impute import KNNImputer, SimpleImputer
+
+    if impute == "none":
+        return None
+    if impute == "knn":
+        return KNNImputer(add_indicator=add_indicator)
+    if impute == "iterative":
+        from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+        from sklearn.impute import IterativeImputer
+
+        return IterativeImputer(add_indicator=add_indicator, random_state=random_state)
+    return SimpleImputer(strategy=impute, add_indicator=add_indicator)
+
+
+def _categorical_imputer() -> Any:
+    from sklearn.impute import SimpleImputer
+
+    # An entirely missing column (possible in a small training fold) stays, as "missing".
+    return SimpleImputer(strategy="constant", fill_value="missing", keep_empty_features=True)
+
+
+def _encoder(encode: Encode, min_frequency: int | float | None, random_state: int | None) -> Any:
+    from sklearn.model_selection import KFold
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
+
     if encode == "onehot":
-        encoder: Any = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
-    else:
-        encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+        return OneHotEncoder(
+            handle_unknown="infrequent_if_exist" if min_frequency else "ignore",
+            min_frequency=min_frequency,
+            sparse_output=False,
+        )
+    if encode == "ordinal":
+        return OrdinalEncoder(
+            handle_unknown="use_encoded_value", unknown_value=-1, min_frequency=min_frequency
+        )
+    # Shuffled but seeded cross-fitting folds: the encoder's default shuffles unseeded.
+    return TargetEncoder(cv=KFold(5, shuffle=True, random_state=random_state))
 
-    transformers: list[tuple[str, Any, list[str]]] = []
-    if schema.numeric:
-        numeric = (
-            numeric_steps[0] if numeric_steps == ["passthrough"] else make_pipeline(*numeric_steps)
-        )
-        transformers.append(("numeric", numeric, list(schema.numeric)))
-    if schema.categorical:
-        transformers.append(
-            ("categorical", make_pipeline(categorical_imputer, encoder), list(schema.categorical))
-        )
-    return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
+
+def _selector(select: Select, k: int, variance_threshold: float, random_state: int | None) -> Any:
+    from sklearn.feature_selection import SelectKBest, VarianceThreshold
+
+    if select == "variance":
+        return VarianceThreshold(threshold=variance_threshold)
+    return SelectKBest(partial(mutual_information, random_state=random_state), k=k)

@@ -1,0 +1,267 @@
+"""What every tuneworth sampler shares: input checks, column kinds and output containers.
+
+The samplers work on raw tabular data: a pandas DataFrame with numeric and categorical
+(``str``, ``object``, ``category``, ``bool``) columns and missing values, or an array. They
+sit before preprocessing in a pipeline, so they must leave categorical values and missing
+values intact and return the same kind of container they were given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from numbers import Integral
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from imblearn.base import BaseSampler
+from imblearn.utils import check_target_type
+from sklearn.preprocessing import label_binarize
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_array, check_consistent_length, validate_data
+
+# The parameter constraint shared by every sampler's ``categorical_features``.
+CATEGORICAL_FEATURES = ["array-like", StrOptions({"auto"})]
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The numeric and categorical column labels of a frame."""
+
+    numeric: tuple[Hashable, ...]
+    categorical: tuple[Hashable, ...]
+
+
+def column_kinds(frame: pd.DataFrame, categorical_features: Any = "auto") -> Columns:
+    """Sort the frame's columns into numeric and categorical ones."""
+    labels = list(frame.columns)
+    if isinstance(categorical_features, str) and categorical_features == "auto":
+        categorical = [c for c in labels if not is_numeric(frame[c])]
+    else:
+        given = list(categorical_features)
+        if given and all(isinstance(v, bool | np.bool_) for v in given):
+            if len(given) != len(labels):
+                raise ValueError(
+                    f"categorical_features is a mask of {len(given)} values for "
+                    f"{len(labels)} columns"
+                )
+            categorical = [c for c, flag in zip(labels, given, strict=True) if flag]
+        elif all(v in labels for v in given):
+            categorical = given
+        elif all(isinstance(v, Integral) and 0 <= int(v) < len(labels) for v in given):
+            categorical = [labels[int(v)] for v in given]
+        else:
+            unknown = next(v for v in given if v not in labels)
+            raise ValueError(f"categorical_features names unknown column {unknown!r}")
+    numeric = [c for c in labels if c not in categorical]
+    for column in numeric:
+        if not is_numeric(frame[column]):
+            raise ValueError(f"column {column!r} is not numeric: list it in categorical_features")
+    return Columns(tuple(numeric), tuple(categorical))
+
+
+def is_numeric(column: pd.Series) -> bool:
+    """Numeric and not boolean: what can be averaged, jittered or interpolated."""
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def as_float(frame: pd.DataFrame, columns: tuple[Hashable, ...]) -> np.ndarray:
+    """The given numeric columns as a float matrix, missing values as NaN."""
+    if not columns:
+        return np.empty((len(frame), 0))
+    return frame[list(columns)].astype("float64").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def dense(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with pandas sparse columns made dense, for estimators that need it."""
+    sparse = {c: d.subtype for c, d in frame.dtypes.items() if isinstance(d, pd.SparseDtype)}
+    return frame.astype(sparse) if sparse else frame
+
+
+def with_values(like: pd.DataFrame, rows: np.ndarray, updates: dict[Hashable, np.ndarray]) -> Any:
+    """Copies of ``like``'s rows ``rows`` with some numeric columns replaced.
+
+    Replaced columns keep their dtype; integer columns are rounded first, so a count stays
+    a count.
+    """
+    new = like.iloc[rows].reset_index(drop=True)
+    for column, values in updates.items():
+        dtype = like[column].dtype
+        if pd.api.types.is_integer_dtype(dtype) and values.dtype.kind == "f":
+            values = np.round(values)
+            if not isinstance(dtype, np.dtype):
+                # nullable integers can hold the missing values that were kept
+                new[column] = pd.array(values, dtype="Float64").astype(dtype)
+                continue
+        new[column] = pd.Series(values).astype(dtype)
+    return new
+
+
+class TabularSampler(BaseSampler):  # type: ignore[misc]
+    """Base of tuneworth's samplers: a template for ``fit_resample`` on raw tabular data.
+
+    Subclasses write ``_fit_resample(frame, y)``, which receives the rows as a DataFrame (an
+    array becomes a frame with positional column labels) and the target as a 1-D array,
+    and returns the new frame and target. The base validates the parameters and the
+    input, and converts the result back to the container the caller gave.
+    """
+
+    _sampling_type = "bypass"
+    # Samplers that never look at the classes also serve regression targets.
+    _accepts_continuous_target: ClassVar[bool] = False
+
+    def fit(self, X: Any, y: Any) -> TabularSampler:
+        """Learn what :meth:`fit_resample` learns, and discard the resampled rows.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self : object
+        """
+        self.fit_resample(X, y)
+        return self
+
+    def fit_resample(self, X: Any, y: Any) -> tuple[Any, Any]:
+        """Resample the rows: clean them or add synthetic ones.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Numeric and categorical columns, missing values allowed.
+        y : array-like of shape (n_samples,)
+            Class labels (or, for samplers that ignore the classes, any target).
+
+        Returns
+        -------
+        X_resampled : same container as X
+        y_resampled : same container as y
+        """
+        self._validate_params()
+        labels, one_vs_all, continuous = self._check_target(y)
+        frame = self._check_X(X, y)
+        if not continuous:
+            self._check_classes(labels)
+        new_frame, new_labels = self._fit_resample(frame, labels)
+        return _restore(X, y, new_frame, new_labels, one_vs_all, labels)
+
+    def _fit_resample(self, frame: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+        raise NotImplementedError
+
+    def _check_target(self, y: Any) -> tuple[np.ndarray, bool, bool]:
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
+        kind = type_of_target(y, input_name="y")
+        continuous = kind == "continuous" and self._accepts_continuous_target
+        if continuous:
+            return np.asarray(y).reshape(-1) if np.ndim(y) == 2 else np.asarray(y), False, True
+        check_classification_targets(y)
+        labels, one_vs_all = check_target_type(y, indicate_one_vs_all=True)
+        return np.asarray(labels), bool(one_vs_all), False
+
+    def _check_classes(self, labels: np.ndarray) -> None:
+        n_classes = np.unique(labels).size
+        if n_classes < 2:
+            raise ValueError(
+                f"The target 'y' needs to have more than 1 class. Got {n_classes} class instead"
+            )
+
+    def _check_X(self, X: Any, y: Any) -> pd.DataFrame:
+        validate_data(self, X=X, reset=True, skip_check_array=True)
+        if isinstance(X, pd.DataFrame):
+            if X.shape[0] < 1 or X.shape[1] < 1:
+                raise ValueError(
+                    f"Found array with {X.shape[0]} sample(s) and {X.shape[1]} feature(s) "
+                    "while a minimum of 1 is required."
+                )
+            check_consistent_length(X, y)
+            return X
+        array = check_array(X, dtype=None, accept_sparse=False, ensure_all_finite="allow-nan")
+        check_consistent_length(array, y)
+        return pd.DataFrame(array)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        return tags
+
+
+class Cleaner(TabularSampler):
+    """A sampler that only removes rows; ``sample_indices_`` are the rows it kept.
+
+    It never removes every row of a class: a model trained without a class could not
+    predict it. When its rule would, that class's rows are all kept.
+    """
+
+    def _fit_resample(self, frame: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+        keep = np.asarray(self._keep(frame, y), dtype=bool)
+        if type_of_target(y) != "continuous":
+            for label in np.unique(y):
+                of_class = y == label
+                if not keep[of_class].any():
+                    keep[of_class] = True
+        self.sample_indices_ = np.flatnonzero(keep)
+        return frame.iloc[self.sample_indices_], y[self.sample_indices_]
+
+    def _keep(self, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.sampler_tags.sample_indices = True
+        return tags
+
+
+class Augmenter(TabularSampler):
+    """A sampler that keeps every row and appends synthetic ones after them."""
+
+    def _fit_resample(self, frame: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+        new_rows, new_labels = self._generate(frame, y)
+        if len(new_rows) == 0:
+            return frame, y
+        combined = pd.concat([frame.reset_index(drop=True), new_rows], ignore_index=True)
+        return combined.astype(frame.dtypes.to_dict()), np.concatenate([y, new_labels])
+
+    def _generate(self, frame: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+        raise NotImplementedError
+
+
+def _restore(
+    X: Any,
+    y: Any,
+    frame: pd.DataFrame,
+    labels: np.ndarray,
+    one_vs_all: bool,
+    original_labels: np.ndarray,
+) -> tuple[Any, Any]:
+    """Put the resampled rows back into the containers ``X`` and ``y`` came in."""
+    X_out: Any
+    if isinstance(X, pd.DataFrame):
+        X_out = frame.reset_index(drop=True)
+    else:
+        dtype = np.asarray(X).dtype if not isinstance(X, list) else None
+        X_out = frame.to_numpy(dtype=dtype)
+        if isinstance(X, list):
+            X_out = X_out.tolist()
+    y_out: Any = (
+        label_binarize(labels, classes=np.unique(original_labels)) if one_vs_all else labels
+    )
+    if isinstance(y, pd.Series):
+        y_out = pd.Series(y_out, dtype=y.dtype, name=y.name)
+    elif isinstance(y, pd.DataFrame):
+        y_out = pd.DataFrame(np.reshape(y_out, (len(y_out), -1)), columns=y.columns)
+        y_out = y_out.astype(y.dtypes.to_dict())
+    elif isinstance(y, list):
+        y_out = y_out.tolist()
+    else:
+        y_out = np.asarray(y_out, dtype=np.asarray(y).dtype)
+    return X_out, y_out

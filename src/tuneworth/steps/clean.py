@@ -1,0 +1,305 @@
+"""Cleaning samplers: remove training rows whose label, values or repetition mislead a model.
+
+Each is an imbalanced-learn sampler (``fit_resample``), so inside an imblearn ``Pipeline``
+it runs on training folds only and never on the rows a model is scored on.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from tuneworth.steps._sampling import (
+    CATEGORICAL_FEATURES,
+    Cleaner,
+    as_float,
+    column_kinds,
+    dense,
+)
+from tuneworth.steps.preprocess import make_preprocessor
+
+
+class LabelNoiseFilter(Cleaner):
+    """Drop training rows whose given label a cross-validated model finds implausible.
+
+    The idea of confident learning (Northcutt et al., 2021): fit ``estimator`` in ``cv``
+    stratified folds, so that every row gets predicted class probabilities from a model that
+    never saw it, and flag the rows whose given label those probabilities contradict.
+
+    Parameters
+    ----------
+    estimator : classifier with ``predict_proba`` or None
+        The out-of-fold model. None: logistic regression after median imputation, standard
+        scaling and one-hot encoding of the categorical columns, so raw mixed frames work.
+        A given estimator receives the rows as they are.
+    cv : int
+        Number of stratified folds. Rows of a class with fewer rows than folds cannot be
+        judged and are kept.
+    threshold : "confident_learning", "prediction" or float in (0, 1)
+        The rule that flags a row labelled ``i``:
+
+        - ``"confident_learning"``: each class ``j`` gets a threshold, the mean predicted
+          probability of ``j`` over rows labelled ``j``; the row is flagged when the most
+          probable class among those reaching their threshold is not ``i``.
+        - ``"prediction"``: the most probable class is not ``i``.
+        - a float: the predicted probability of ``i`` is below it.
+    categorical_features : "auto" or array-like
+        Which columns are categorical: "auto" takes those whose dtype is not numeric (or
+        is boolean); otherwise column names, positions or a boolean mask.
+        Used by the default estimator only.
+    random_state : int, RandomState instance or None
+        Shuffles the folds.
+
+    Attributes
+    ----------
+    sample_indices_ : ndarray
+        Positions of the rows kept.
+    label_quality_ : ndarray of shape (n_samples,)
+        Out-of-fold predicted probability of each row's given label; NaN for rows that
+        could not be judged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> X, y = make_blobs(n_samples=200, centers=[[-3, 0], [3, 0]], random_state=0)
+    >>> y[:5] = 1 - y[:5]  # five wrong labels
+    >>> cleaner = LabelNoiseFilter(random_state=0)
+    >>> X_clean, y_clean = cleaner.fit_resample(X, y)
+    >>> np.setdiff1d(np.arange(200), cleaner.sample_indices_).tolist()
+    [1, 2, 3, 4]
+
+    Row 0 lies between the blobs: its label is doubtful, not confidently wrong, so it stays.
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "threshold": [
+            StrOptions({"confident_learning", "prediction"}),
+            Interval(Real, 0, 1, closed="neither"),
+        ],
+        "categorical_features": CATEGORICAL_FEATURES,
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator: Any = None,
+        *,
+        cv: int = 5,
+        threshold: str | float = "confident_learning",
+        categorical_features: Any = "auto",
+        random_state: Any = None,
+    ) -> None:
+        self.estimator = estimator
+        self.cv = cv
+        self.threshold = threshold
+        self.categorical_features = categorical_features
+        self.random_state = random_state
+
+    def _keep(self, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+        from sklearn.utils import check_random_state
+
+        keep = np.ones(len(y), dtype=bool)
+        self.label_quality_ = np.full(len(y), np.nan)
+        classes, counts = np.unique(y, return_counts=True)
+        judged = classes[counts >= self.cv]
+        if len(judged) < 2:
+            return keep
+        rows = np.flatnonzero(np.isin(y, judged))
+        folds = StratifiedKFold(
+            self.cv, shuffle=True, random_state=check_random_state(self.random_state)
+        )
+        proba = cross_val_predict(
+            self._estimator(frame),
+            dense(frame.iloc[rows]),
+            y[rows],
+            cv=folds,
+            method="predict_proba",
+        )
+        given = np.searchsorted(judged, y[rows])
+        self.label_quality_[rows] = proba[np.arange(len(rows)), given]
+        keep[rows[self._flag(proba, given)]] = False
+        return keep
+
+    def _estimator(self, frame: pd.DataFrame) -> Any:
+        from sklearn.base import clone
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+
+        if self.estimator is not None:
+            return clone(self.estimator)
+        columns = column_kinds(frame, self.categorical_features)
+        return make_pipeline(
+            make_preprocessor(columns, impute="median", scale="standard"),
+            LogisticRegression(max_iter=1000),
+        )
+
+    def _flag(self, proba: np.ndarray, given: np.ndarray) -> np.ndarray:
+        rows = np.arange(len(given))
+        if self.threshold == "prediction":
+            return np.asarray(proba.argmax(axis=1) != given)
+        if not isinstance(self.threshold, str):
+            return np.asarray(proba[rows, given] < self.threshold)
+        thresholds = np.array([proba[given == k, k].mean() for k in range(proba.shape[1])])
+        confident = proba >= thresholds
+        best = np.where(confident, proba, -np.inf).argmax(axis=1)
+        return np.asarray(confident.any(axis=1) & (best != given))
+
+
+class OutlierFilter(Cleaner):
+    """Drop training rows with outlying values in their numeric columns.
+
+    Categorical columns are ignored; a row is judged on its numeric values only, and a
+    missing value is never an outlier.
+
+    Parameters
+    ----------
+    method : {"iqr", "isolation_forest"}
+        ``"iqr"``: a row is an outlier when any numeric value lies more than ``threshold``
+        interquartile ranges below the first or above the third quartile of its column
+        (columns whose interquartile range is zero, such as mostly-zero counts, are not
+        used). ``"isolation_forest"``: the ``contamination`` share of rows that an
+        isolation forest, fitted on median-imputed numeric columns, isolates fastest.
+    threshold : float
+        Width of the ``"iqr"`` fences, in interquartile ranges; 3 marks "far out" values.
+    contamination : float in (0, 0.5]
+        Share of rows ``"isolation_forest"`` removes.
+    categorical_features : "auto" or array-like
+        Which columns are categorical: "auto" takes those whose dtype is not numeric (or
+        is boolean); otherwise column names, positions or a boolean mask.
+    random_state : int, RandomState instance or None
+        Seed of the isolation forest.
+
+    Attributes
+    ----------
+    sample_indices_ : ndarray
+        Positions of the rows kept.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"income": [30.0, 32, 35, 31, 29, 33, 900],
+    ...                   "city": ["a", "b", "a", "b", "a", "b", "a"]})
+    >>> y = [0, 1, 0, 1, 0, 1, 0]
+    >>> X_clean, y_clean = OutlierFilter().fit_resample(X, y)
+    >>> X_clean["income"].tolist()
+    [30.0, 32.0, 35.0, 31.0, 29.0, 33.0]
+    """
+
+    _accepts_continuous_target = True
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "method": [StrOptions({"iqr", "isolation_forest"})],
+        "threshold": [Interval(Real, 0, None, closed="neither")],
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "categorical_features": CATEGORICAL_FEATURES,
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        method: str = "iqr",
+        *,
+        threshold: float = 3.0,
+        contamination: float = 0.05,
+        categorical_features: Any = "auto",
+        random_state: Any = None,
+    ) -> None:
+        self.method = method
+        self.threshold = threshold
+        self.contamination = contamination
+        self.categorical_features = categorical_features
+        self.random_state = random_state
+
+    def _keep(self, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+        values = as_float(frame, column_kinds(frame, self.categorical_features).numeric)
+        observed = ~np.isnan(values).all(axis=0)
+        values = values[:, observed]
+        if values.shape[1] == 0:
+            return np.ones(len(frame), dtype=bool)
+        if self.method == "iqr":
+            q1, q3 = np.nanpercentile(values, [25, 75], axis=0)
+            spread = q3 - q1
+            used = spread > 0
+            low, high = q1 - self.threshold * spread, q3 + self.threshold * spread
+            with np.errstate(invalid="ignore"):
+                outside = ((values < low) | (values > high)) & used
+            return np.asarray(~outside.any(axis=1))
+        from sklearn.ensemble import IsolationForest
+
+        filled = np.where(np.isnan(values), np.nanmedian(values, axis=0), values)
+        forest = IsolationForest(contamination=self.contamination, random_state=self.random_state)
+        return np.asarray(forest.fit_predict(filled) == 1)
+
+
+class DuplicateFilter(Cleaner):
+    """Drop repeated training rows, and rows whose repeats disagree about the label.
+
+    Rows are duplicates when every feature is equal (two missing values count as equal).
+    Exact duplicates (the label equal too) keep their first occurrence, so no row weighs
+    more than once. Conflicting duplicates (equal features, different labels) are handled
+    by ``conflicts``.
+
+    Parameters
+    ----------
+    conflicts : {"drop", "majority", "keep"}
+        ``"drop"``: remove every row of a conflicting group, since the features cannot tell
+        which label is right. ``"majority"``: keep one row with the group's most frequent
+        label, or none on a tie. ``"keep"``: leave conflicting rows alone.
+
+    Attributes
+    ----------
+    sample_indices_ : ndarray
+        Positions of the rows kept.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"size": [1.0, 1.0, 2.0, 2.0, 2.0, 3.0],
+    ...                   "colour": ["red", "red", "blue", "blue", "blue", "red"]})
+    >>> y = ["a", "a", "a", "b", "b", "b"]
+    >>> DuplicateFilter().fit(X, y).sample_indices_.tolist()
+    [0, 5]
+    >>> DuplicateFilter(conflicts="majority").fit(X, y).sample_indices_.tolist()
+    [0, 3, 5]
+    """
+
+    _accepts_continuous_target = True
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "conflicts": [StrOptions({"drop", "majority", "keep"})],
+    }
+
+    def __init__(self, conflicts: str = "drop") -> None:
+        self.conflicts = conflicts
+
+    def _keep(self, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+        rows = pd.DataFrame(
+            {"features": pd.util.hash_pandas_object(frame, index=False).to_numpy(), "y": y}
+        )
+        keep = ~rows.duplicated().to_numpy()
+        if self.conflicts == "keep":
+            return keep
+        labels_per_group = rows.groupby("features")["y"].transform("nunique").to_numpy()
+        conflicting = labels_per_group > 1
+        if self.conflicts == "drop":
+            return keep & ~conflicting
+        majority = rows[conflicting].groupby("features")["y"].agg(_unique_mode)
+        winner = rows["features"].map(majority)
+        first_of_winner = keep & (rows["y"] == winner).to_numpy()
+        return np.where(conflicting, first_of_winner, keep)
+
+
+def _unique_mode(labels: pd.Series) -> Any:
+    """The most frequent value, or None when several tie."""
+    counts = labels.value_counts()
+    if len(counts) > 1 and counts.iloc[0] == counts.iloc[1]:
+        return None
+    return counts.index[0]
