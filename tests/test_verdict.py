@@ -231,3 +231,19 @@ def test_report_is_self_contained_html_and_markdown_with_plots(tmp_path: Path) -
     markdown = (tmp_path / "report.md").read_text()
     assert "## Verdict" in markdown and "![Tuning curves](tuning_curves.png)" in markdown
     assert (tmp_path / "gains.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_larger_gain_inside_the_noise_is_named_not_ignored() -> None:
+    arms = [*arms_one_at_a_time(), ArmInfo("forest", "model", "forest")]
+    frame = results(
+        {
+            "baseline": (BASE, 1.0),
+            "label-noise filter": (BASE + RNG.normal(0, 0.01, FOLDS), 1.3),
+            "optuna TPE": (BASE + 0.02 + RNG.normal(0, 0.002, FOLDS), 38.0),
+            "forest": (BASE + 0.04 + RNG.normal(0, 0.06, FOLDS), 20.0),
+        }
+    )
+    verdict = decide(frame, arms, AUC, "one_at_a_time")
+    tuning = next(s for s in verdict.sentences if s.startswith("Tuning pays"))
+    assert tuning.startswith("Tuning pays here (optuna TPE")
+    assert "The larger gain of forest" in tuning and "not beyond the noise" in tuning

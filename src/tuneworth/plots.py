@@ -19,7 +19,13 @@ from tuneworth.verdict import Verdict
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-_COLOURS = {"better": "#1a7f37", "worse": "#c62828", "within noise": "#8c96a3", "": "#4a6fa5"}
+_COLOURS = {
+    "better": "#1a7f37",
+    "worse": "#c62828",
+    "within noise": "#8c96a3",
+    "within noise (Holm)": "#8c96a3",
+    "": "#4a6fa5",
+}
 _ACCENT = "#4a6fa5"
 
 

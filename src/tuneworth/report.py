@@ -186,7 +186,9 @@ def render_markdown(verdict: Verdict, context: Context, plots: Mapping[str, str]
         "Δ is the mean paired difference from the baseline over the outer folds; the 95% "
         "interval and p-value come from the Nadeau–Bengio corrected resampled t-test, and "
         "p-values are Holm-adjusted across the arms (*p adj*). *Within noise* means not "
-        "significant at 5% after that adjustment. Fit cost is CPU seconds of fitting (every "
+        "significant at 5% after that adjustment; *within noise (Holm)* marks an arm whose own "
+        "interval excludes zero but which does not stand out once every arm's chance of a "
+        "lucky draw is counted. Fit cost is CPU seconds of fitting (every "
         "inner search fit included) relative to the baseline; Δ/CPU-min is the gain per extra "
         "CPU minute, for significant gains only (*free* when the arm costs less than a CPU "
         "second more than the baseline).",
@@ -230,7 +232,7 @@ def render_html(verdict: Verdict, context: Context, plots: Mapping[str, bytes]) 
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = []
     for cells, outcome in zip(table_rows(verdict), verdict.summary["outcome"], strict=True):
-        css = {"better": "better", "worse": "worse", "within noise": "noise"}.get(outcome, "")
+        css = "noise" if outcome.startswith("within noise") else outcome
         tds = "".join(
             f'<td class="num">{esc(v)}</td>' if i in _RIGHT else f"<td>{esc(v)}</td>"
             for i, v in enumerate(cells)

@@ -12,6 +12,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+NOISE = "within noise"
+NOISE_AFTER_HOLM = "within noise (Holm)"
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -114,7 +117,8 @@ def summarise(
     ``results`` is the tidy fold table of :func:`tuneworth.evaluate.results_frame`. Cost is the
     CPU seconds spent fitting (every inner search fit included), summed over the outer folds.
     p-values are Holm-adjusted across the arms; ``outcome`` is ``better``, ``worse`` or
-    ``within noise`` at family-wise level ``alpha`` (``failed`` if no fold finished).
+    ``within noise`` at family-wise level ``alpha`` (``within noise (Holm)`` when only the
+    adjustment puts it there; ``failed`` if no fold finished).
     ``gain_per_cpu_minute`` is the gain (in the better direction) per extra CPU minute of
     fitting, given only for a significant gain that costs more than the baseline.
     """
@@ -164,7 +168,12 @@ def summarise(
         np.where(
             summary["p_holm"].isna(),
             "",
-            np.where(~significant, "within noise", np.where(gain > 0, "better", "worse")),
+            np.where(
+                ~significant,
+                # The arm's own interval excludes zero, but not once the arms are many.
+                np.where(summary["p_value"] < alpha, NOISE_AFTER_HOLM, NOISE),
+                np.where(gain > 0, "better", "worse"),
+            ),
         ),
     )
     extra_minutes = (summary["fit_cpu_seconds"] - base_cost) / 60

@@ -200,7 +200,8 @@ def _sentences(v: Verdict) -> list[str]:
             mine = [e for e in v.effects if e.family == family]
             ran = [e for e in mine if e.outcome != "failed"]
             if ran:
-                top = max(ran, key=lambda e: _gain(e, v.metric))
+                paid = [e for e in ran if e.outcome == "better"] or ran
+                top = max(paid, key=lambda e: _gain(e, v.metric))
                 best_of = f" (best of {len(mine)})" if len(mine) > 1 else ""
                 said.append(f"{family.capitalize()}{best_of}: {_describe(top, unit)}.")
             elif mine:
@@ -234,7 +235,9 @@ def _tuning_sentence(v: Verdict) -> str:
         if v.design == "factorial" and tuned_arms:
             return f"Tuning is not worth it here: the best arm ({v.best}) does not tune."
         return "No tuning lever ran, so this experiment cannot say whether tuning pays."
-    top = max(tuning, key=lambda e: _gain(e, v.metric))
+    # The best search that beat the baseline beyond the noise, else the best search at all.
+    paid = [e for e in tuning if e.outcome == "better"] or tuning
+    top = max(paid, key=lambda e: _gain(e, v.metric))
     if top.outcome != "better":
         return (
             f"Tuning is not worth it here: its gain is inside the noise ({_describe(top, unit)})."
@@ -246,6 +249,20 @@ def _tuning_sentence(v: Verdict) -> str:
             f"Tuning pays ({_describe(top, unit)}), but {rival.name} paid more{cheaper} "
             f"({_num(rival.delta)} {unit}, at {ratio(rival.cost_factor)} the fit cost): "
             "spend the effort there first."
+        )
+    unsure = [
+        e
+        for e in v.effects
+        if e.family != "tuning"
+        and e.outcome != "failed"
+        and _gain(e, v.metric) > _gain(top, v.metric)
+    ]
+    if unsure:
+        maybe = max(unsure, key=lambda e: _gain(e, v.metric))
+        return (
+            f"Tuning pays here ({_describe(top, unit)}). The larger gain of {maybe.name} "
+            f"({_num(maybe.delta)} {unit}, at {ratio(maybe.cost_factor)} the fit cost) is not "
+            "beyond the noise: more repeats of the outer folds would tell which is worth more."
         )
     return f"Tuning is worth it here: {_describe(top, unit)}, more than any other lever."
 
