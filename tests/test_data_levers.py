@@ -39,6 +39,7 @@ def test_every_lever_of_the_issue_is_registered() -> None:
         "label_noise_filter",
         "outlier_filter",
         "duplicate_filter",
+        "drop_incomplete_rows",
         "noise_injection",
         "mixup",
         "random_oversampling",

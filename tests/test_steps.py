@@ -19,6 +19,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_ch
 from tuneworth.data import infer_schema
 from tuneworth.steps import (
     DuplicateFilter,
+    IncompleteRowFilter,
     LabelNoiseFilter,
     Mixup,
     NoiseInjection,
@@ -32,6 +33,7 @@ SAMPLERS = [
     OutlierFilter(),
     OutlierFilter("isolation_forest", random_state=0),
     DuplicateFilter(),
+    IncompleteRowFilter(),
     NoiseInjection(random_state=0),
     Mixup(random_state=0),
     Oversampler(random_state=0),
@@ -53,7 +55,14 @@ def expected_failures(estimator: Any) -> dict[str, str]:
     failures: dict[str, str] = {}
     if not isinstance(estimator, Oversampler):
         failures["check_samplers_fit"] = NO_SAMPLING_STRATEGY
-    if isinstance(estimator, OutlierFilter | DuplicateFilter | NoiseInjection):
+    if isinstance(estimator, IncompleteRowFilter):
+        failures["check_samplers_nan"] = (
+            "removes every row with a missing value, which is its whole job; the check wants "
+            "missing values to come out again"
+        )
+    if isinstance(
+        estimator, OutlierFilter | DuplicateFilter | IncompleteRowFilter | NoiseInjection
+    ):
         failures["check_target_type"] = ANY_TARGET
     return failures
 
@@ -129,6 +138,7 @@ def table() -> tuple[pd.DataFrame, pd.Series]:
         OutlierFilter(threshold=0.5),
         OutlierFilter("isolation_forest", random_state=0),
         DuplicateFilter(),
+        IncompleteRowFilter(),
         NoiseInjection(copies=2, random_state=0),
         Mixup(random_state=0),
         Oversampler(random_state=0),

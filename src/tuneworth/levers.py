@@ -193,6 +193,21 @@ class DuplicateRemoval(DataLever):
         return DuplicateFilter(self.conflicts)
 
 
+class IncompleteRowRemoval(DataLever):
+    """Drop training rows with any missing value (complete-case analysis)."""
+
+    name: ClassVar[str] = "drop_incomplete_rows"
+    needs_classes: ClassVar[bool] = False
+
+    def describe(self) -> str:
+        return "drop incomplete rows"
+
+    def build(self, ctx: BuildContext) -> Any:
+        from tuneworth.steps import IncompleteRowFilter
+
+        return IncompleteRowFilter()
+
+
 class NoiseAugmentation(DataLever):
     """Append copies of the training rows with Gaussian jitter on numeric columns."""
 
@@ -436,6 +451,7 @@ LEVERS: dict[str, type[Lever]] = {
         LabelNoiseFiltering,
         OutlierRemoval,
         DuplicateRemoval,
+        IncompleteRowRemoval,
         NoiseAugmentation,
         MixupAugmentation,
         RandomOversampling,

@@ -14,11 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tuneworth.steps.augment import Mixup, NoiseInjection, Oversampler
-    from tuneworth.steps.clean import DuplicateFilter, LabelNoiseFilter, OutlierFilter
+    from tuneworth.steps.clean import (
+        DuplicateFilter,
+        IncompleteRowFilter,
+        LabelNoiseFilter,
+        OutlierFilter,
+    )
     from tuneworth.steps.preprocess import make_preprocessor, mutual_information
 
 _EXPORTS = {
     "DuplicateFilter": "tuneworth.steps.clean",
+    "IncompleteRowFilter": "tuneworth.steps.clean",
     "LabelNoiseFilter": "tuneworth.steps.clean",
     "OutlierFilter": "tuneworth.steps.clean",
     "Mixup": "tuneworth.steps.augment",
@@ -29,6 +35,7 @@ _EXPORTS = {
 }
 __all__ = [
     "DuplicateFilter",
+    "IncompleteRowFilter",
     "LabelNoiseFilter",
     "Mixup",
     "NoiseInjection",
