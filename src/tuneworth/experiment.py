@@ -22,6 +22,7 @@ from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import FoldResult, Split, evaluate, make_splits, results_frame
 from tuneworth.levers import BuildContext
 from tuneworth.metrics import Metric, resolve_metric
+from tuneworth.search import compare_strategies
 from tuneworth.spec import Spec
 from tuneworth.stats import summarise
 
@@ -62,6 +63,7 @@ def plan_experiment(spec: Spec) -> Plan:
         seed=spec.seed,
         inner_folds=spec.cv.inner_folds,
         trials=spec.budget.trials,
+        experiment=spec.name,
     )
     arms = build_arms(spec)
     pipelines = {arm.name: build_pipeline(arm, spec.baseline, ctx) for arm in arms}
@@ -146,6 +148,8 @@ def run_experiment(
                     },
                     params=arm.config(spec.baseline),
                     results=by_arm[arm.name],
+                    greater_is_better=plan.metric.greater_is_better,
+                    trial_runs=spec.tracking.trial_runs,
                 )
     except BaseException:
         tracker.abort("KILLED")
@@ -153,6 +157,9 @@ def run_experiment(
     results = results_frame([r for arm in plan.arms for r in by_arm[arm.name]])
     summary = summarise(results, [arm.name for arm in plan.arms], BASELINE)
     tracker.log_comparisons(run_ids, summary)
+    tuning = compare_strategies(plan.arms, by_arm, plan.metric.greater_is_better)
+    tracker.log_tuning(run_ids, tuning)
+    summary = summary.merge(tuning, on="arm", how="left")
     scores = summary["score_mean"]
     best = scores.max() if plan.metric.greater_is_better else scores.min()
     with tempfile.TemporaryDirectory() as tmp:
