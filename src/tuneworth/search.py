@@ -86,13 +86,13 @@ def make_search(
         "error_score": np.nan,  # a failing configuration is recorded, the search goes on
     }
     if strategy == "grid_search":
-        return GridSearch(pipeline, grid(space, budget), **common)
+        return _GridSearchCV(pipeline, grid(space, budget), **common)
     if strategy == "random_search":
-        return RandomSearch(
+        return _RandomizedSearchCV(
             pipeline, distributions(space), n_iter=budget, random_state=ctx.seed, **common
         )
     if strategy == "halving":
-        return HalvingSearch(
+        return _HalvingRandomSearchCV(
             pipeline,
             distributions(space),
             n_candidates=budget,
@@ -181,16 +181,16 @@ class _ReportsFailures:
         return self
 
 
-class GridSearch(_ReportsFailures, GridSearchCV):  # type: ignore[misc]
-    """GridSearchCV that reports failed configurations in one line."""
+class _GridSearchCV(_ReportsFailures, GridSearchCV):  # type: ignore[misc]
+    pass
 
 
-class RandomSearch(_ReportsFailures, RandomizedSearchCV):  # type: ignore[misc]
-    """RandomizedSearchCV that reports failed configurations in one line."""
+class _RandomizedSearchCV(_ReportsFailures, RandomizedSearchCV):  # type: ignore[misc]
+    pass
 
 
-class HalvingSearch(_ReportsFailures, HalvingRandomSearchCV):  # type: ignore[misc]
-    """HalvingRandomSearchCV that reports failed configurations in one line."""
+class _HalvingRandomSearchCV(_ReportsFailures, HalvingRandomSearchCV):  # type: ignore[misc]
+    pass
 
 
 # --- Optuna -----------------------------------------------------------------------------
