@@ -66,7 +66,8 @@ class IntRange:
         _check_range(self.low, self.high, self.log)
 
     def points(self, n: int) -> list[int]:
-        """At most ``n`` distinct integers, evenly spaced (on the log scale if ``log``)."""
+        """``n`` distinct integers (all of them if fewer), evenly spaced (on the log scale if
+        ``log``), ends included."""
         n = min(n, self.high - self.low + 1)
         values = [round(v) for v in FloatRange(self.low, self.high, self.log).points(n)]
         # Rounding merges neighbours at the low end of a log range: push them apart.
@@ -264,12 +265,3 @@ def _override(declared: Dimension, value: Any) -> Dimension:
         if isinstance(bound, bool) or not isinstance(bound, Real):
             raise ValueError(f"is a float range: {bound!r} is not a number")
     return FloatRange(float(low), float(high), log)
-
-
-def describe(space: Space) -> str:
-    """The space on one line, for run parameters and messages.
-
-    >>> describe({"C": FloatRange(0.01, 100.0, log=True), "weights": Choice(("a", "b"))})
-    "C=log[0.01, 100]; weights=['a', 'b']"
-    """
-    return "; ".join(f"{name}={dim}" for name, dim in space.items())
