@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,16 @@ def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     uri = f"sqlite:///{tmp_path_factory.mktemp('mlruns') / 'mlflow.db'}"
     Tracker(uri)  # runs the migrations once
     return uri
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """One BLAS / OpenMP thread, as in an experiment's workers: on a busy machine threaded
+    fits of tiny data crawl."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
 
 
 @pytest.fixture

@@ -120,7 +120,7 @@ def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:
 
     steps: list[tuple[str, Any]] = []
     settings = baseline.preprocess
-    model_name, model_params = baseline.model, baseline.params
+    model_name, model_params, model_space = baseline.model, baseline.params, baseline.space
     tuning: TuningLever | None = None
     for lever in arm.levers:
         if isinstance(lever, DataLever):
@@ -128,7 +128,7 @@ def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:
         elif isinstance(lever, PreprocessLever):
             settings = lever.configure(settings)
         elif isinstance(lever, ModelLever):
-            model_name, model_params = lever.model, lever.params
+            model_name, model_params, model_space = lever.model, lever.params, lever.space
         elif isinstance(lever, TuningLever):
             tuning = lever
     model = get_model(model_name)
@@ -138,5 +138,5 @@ def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:
     pipeline = Pipeline(steps)
     if tuning is None:
         return pipeline
-    space = prefixed(model.space_for(ctx.task), "model__")
+    space = prefixed(model.search_space(ctx.task, model_space), "model__")
     return tuning.search(pipeline, space, ctx)

@@ -53,8 +53,8 @@ class FoldResult:
     error: str | None = None
     warnings: tuple[str, ...] = ()
     best_params: Mapping[str, Any] = field(default_factory=dict)
-    inner_best_score: float = float("nan")
-    trials: pd.DataFrame | None = None
+    inner_best_score: float = float("nan")  # a search's best inner CV score, as ``score``
+    trials: pd.DataFrame | None = None  # a search's trials (tuneworth.search.trial_table)
 
     @property
     def failed(self) -> bool:
@@ -123,7 +123,7 @@ def fit_and_score(
     from sklearn.base import clone
     from threadpoolctl import threadpool_limits
 
-    from tuneworth.search import n_fits, trial_table
+    from tuneworth.search import search_outcome
 
     X_train, y_train = X.iloc[split.train], y.iloc[split.train]
     X_test, y_test = X.iloc[split.test], y.iloc[split.test]
@@ -174,12 +174,9 @@ def fit_and_score(
         fit_seconds=fit_seconds,
         fit_cpu_seconds=fit_cpu,
         predict_seconds=predict_seconds,
-        n_fits=n_fits(estimator) if is_search else 1,
         error=error,
         warnings=_unique(caught),
-        best_params=dict(estimator.best_params_) if is_search else {},
-        inner_best_score=float(estimator.best_score_) if is_search else float("nan"),
-        trials=trial_table(estimator) if is_search else None,
+        **(search_outcome(estimator, metric.greater_is_better) if is_search else {"n_fits": 1}),
     )
 
 

@@ -35,6 +35,7 @@ from tuneworth.evaluate import (
 from tuneworth.levers import BuildContext
 from tuneworth.metrics import Metric, resolve_metric
 from tuneworth.report import Context, write_report
+from tuneworth.search import compare_strategies
 from tuneworth.spec import Spec
 from tuneworth.verdict import ArmInfo, Verdict, decide
 
@@ -93,6 +94,7 @@ def plan_experiment(spec: Spec) -> Plan:
         seed=spec.seed,
         inner_folds=spec.cv.inner_folds,
         trials=spec.budget.trials,
+        experiment=spec.name,
     )
     arms = build_arms(spec)
     pipelines = {arm.name: build_pipeline(arm, spec.baseline, ctx) for arm in arms}
@@ -226,12 +228,16 @@ def run_experiment(
                     },
                     params=arm.config(spec.baseline),
                     results=by_arm[arm.name],
+                    greater_is_better=plan.metric.greater_is_better,
+                    trial_runs=spec.tracking.trial_runs,
                 )
         fold_results = [r for arm in plan.arms for r in by_arm[arm.name]]
         results = results_frame(fold_results)
         infos = [ArmInfo(a.name, a.family, a.lever) for a in plan.arms]
-        verdict = decide(results, infos, plan.metric, spec.design)
+        tuning = compare_strategies(plan.arms, by_arm, plan.metric.greater_is_better)
+        verdict = decide(results, infos, plan.metric, spec.design, tuning)
         tracker.log_comparisons(run_ids, verdict.summary)
+        tracker.log_tuning(run_ids, tuning)
         trials = trials_frame(fold_results)
         context = Context(
             spec_name=spec.name,
@@ -255,6 +261,8 @@ def run_experiment(
             pd.DataFrame([a.__dict__ for a in infos]).to_csv(study / "arms.csv", index=False)
             if not trials.empty:
                 trials.to_csv(study / "trials.csv", index=False)
+            if not tuning.empty:
+                tuning.to_csv(study / "tuning.csv", index=False)
             saved = new_report_dir(report_dir, spec.name) if report_dir else None
             report = saved or Path(tmp, "report")
             write_report(verdict, context, results, trials, report)
@@ -307,7 +315,7 @@ def report_from_store(
     p = stored.params
     infos = [ArmInfo(str(r.name), str(r.family), str(r.lever)) for r in stored.arms.itertuples()]
     metric = resolve_metric(p["metric"], p["task"])  # type: ignore[arg-type]
-    verdict = decide(stored.results, infos, metric, p["design"])
+    verdict = decide(stored.results, infos, metric, p["design"], stored.tuning)
     notes = stored.tags.get("tuneworth.notes", "")
     context = Context(
         spec_name=str(stored.spec.get("name", experiment)),

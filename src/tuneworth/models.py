@@ -1,16 +1,29 @@
-"""The model zoo: each model is built once per task and declares its search space once."""
+"""The model zoo: each model is built once per task and declares its search space once.
+
+A model's space names the parameters a user would name (``C``, ``gamma``); ``inner`` says
+where they live in the built estimator when it wraps another (the RBF SVM is calibrated for
+probabilities, or fitted on a standardised target). Ensembles take their members as a build
+option: ``{name: stacking, params: {members: [linear, knn]}}``.
+
+Ensembles tune little on purpose: stacking declares only its final estimator's
+regularisation (each member keeps its defaults), soft voting declares nothing, so a tuning
+lever on it is a spec error. Tuning members inside an ensemble multiplies the cost by the
+members' inner cross-validation and is better done on each member alone.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tuneworth.data import Task
 from tuneworth.errors import TuneworthError, closest
-from tuneworth.space import Choice, Dimension, FloatRange, IntRange
+from tuneworth.space import Choice, FloatRange, IntRange, Space, narrow
 
-Builder = Callable[[Task, int], Any]
+Builder = Callable[[Task, int, Mapping[str, Any]], Any]
+
+ENSEMBLE_MEMBERS = ("linear", "random_forest", "hist_gradient_boosting")
 
 
 @dataclass(frozen=True)
@@ -18,39 +31,90 @@ class ModelDef:
     """A named model: how to build it for a task, and where tuning may move it.
 
     ``space`` is where tuning may move the model; ``regression_space``, when given, replaces
-    it for regression, whose estimator has other parameters.
+    it for regression, whose estimator has other parameters. ``inner`` (``regression_inner``)
+    is the prefix of those parameters in the built estimator. ``options`` are build options
+    with their defaults, given in a spec's ``params`` but not estimator parameters.
     """
 
     name: str
     label: str
     build: Builder
-    space: Mapping[str, Dimension]
-    regression_space: Mapping[str, Dimension] | None = None
-    notes: str = ""
-    defaults: Mapping[str, Any] = field(default_factory=dict)
+    space: Space = field(default_factory=dict)
+    regression_space: Space | None = None
+    inner: str = ""
+    regression_inner: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
 
-    def space_for(self, task: Task) -> Mapping[str, Dimension]:
+    def space_for(self, task: Task) -> Space:
         if task == "regression" and self.regression_space is not None:
             return self.regression_space
         return self.space
 
+    def inner_for(self, task: Task) -> str:
+        if task == "regression" and self.regression_inner is not None:
+            return self.regression_inner
+        return self.inner
+
     def make(self, task: Task, seed: int, params: Mapping[str, Any] | None = None) -> Any:
         """An unfitted estimator for ``task`` with ``params`` set on top of the defaults."""
-        estimator = self.build(task, seed)
-        settings = {**self.defaults, **(params or {})}
-        if settings:
+        params = dict(params or {})
+        options = {key: params.pop(key, default) for key, default in self.options.items()}
+        estimator = self.build(task, seed, options)
+        if params:
             valid = estimator.get_params()
-            unknown = [key for key in settings if key not in valid]
-            if unknown:
-                raise TuneworthError(
-                    f"model '{self.name}' has no parameter '{unknown[0]}'"
-                    f"{closest(unknown[0], valid)}"
-                )
+            inner = self.inner_for(task)
+            settings = {}
+            for key, value in params.items():
+                if inner + key in valid:
+                    settings[inner + key] = value
+                elif key in valid:
+                    settings[key] = value
+                else:
+                    names = [k.removeprefix(inner) for k in valid] + list(self.options)
+                    raise TuneworthError(
+                        f"model '{self.name}' has no parameter '{key}'{closest(key, names)}"
+                    )
             estimator.set_params(**settings)
         return estimator
 
+    def search_space(self, task: Task, overrides: Mapping[str, Any] | None = None) -> Space:
+        """The space a tuning lever searches, narrowed by ``overrides``, named as in the
+        built estimator (``estimator__C`` for the calibrated SVM)."""
+        declared = self.space_for(task)
+        if not declared:
+            raise TuneworthError(
+                f"model '{self.name}' declares no search space to tune: give the tuning "
+                "levers another model, or drop them"
+            )
+        try:
+            space = narrow(declared, overrides or {})
+        except ValueError as exc:
+            raise TuneworthError(f"space of model '{self.name}': {exc}") from None
+        inner = self.inner_for(task)
+        return {inner + name: dim for name, dim in space.items()}
 
-def _linear(task: Task, seed: int) -> Any:
+    def check_space(self, overrides: Mapping[str, Any]) -> None:
+        """Validate a spec's space overrides before the task is known.
+
+        They must fit the space of at least one task; the plan checks the actual task.
+
+        Raises
+        ------
+        ValueError
+            With the problem of the first task's space.
+        """
+        spaces = [self.space] + ([self.regression_space] if self.regression_space else [])
+        errors = []
+        for space in spaces:
+            try:
+                narrow(space, overrides)
+                return
+            except ValueError as exc:
+                errors.append(str(exc))
+        raise ValueError(f"model '{self.name}': {errors[0]}")
+
+
+def _linear(task: Task, seed: int, options: Mapping[str, Any]) -> Any:
     from sklearn.linear_model import LogisticRegression, Ridge
 
     if task == "regression":
@@ -58,26 +122,99 @@ def _linear(task: Task, seed: int) -> Any:
     return LogisticRegression(max_iter=1000)
 
 
-def _knn(task: Task, seed: int) -> Any:
+def _knn(task: Task, seed: int, options: Mapping[str, Any]) -> Any:
     from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
     return KNeighborsRegressor() if task == "regression" else KNeighborsClassifier()
 
 
-def _random_forest(task: Task, seed: int) -> Any:
+def _svm(task: Task, seed: int, options: Mapping[str, Any]) -> Any:
+    from sklearn.svm import SVC, SVR
+
+    if task == "regression":
+        from sklearn.compose import TransformedTargetRegressor
+        from sklearn.preprocessing import StandardScaler
+
+        # C and epsilon are on the target's scale: standardising it keeps one space for all.
+        return TransformedTargetRegressor(SVR(kernel="rbf"), transformer=StandardScaler())
+    from sklearn.calibration import CalibratedClassifierCV
+
+    # SVC's own probability=True is deprecated; probability metrics (ROC-AUC one-vs-rest,
+    # log loss) and soft voting need calibrated probabilities from cross-validated scores.
+    return CalibratedClassifierCV(SVC(kernel="rbf"), ensemble=False, cv=3)
+
+
+def _decision_tree(task: Task, seed: int, options: Mapping[str, Any]) -> Any:
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    cls = DecisionTreeRegressor if task == "regression" else DecisionTreeClassifier
+    return cls(random_state=seed)
+
+
+def _random_forest(task: Task, seed: int, options: Mapping[str, Any]) -> Any:
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
     cls = RandomForestRegressor if task == "regression" else RandomForestClassifier
     return cls(random_state=seed, n_jobs=1)
 
 
-def _hist_gradient_boosting(task: Task, seed: int) -> Any:
+def _extra_trees(task: Task, seed: int, options: Mapping[str, Any]) -> Any:
+    from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
+
+    cls = ExtraTreesRegressor if task == "regression" else ExtraTreesClassifier
+    return cls(random_state=seed, n_jobs=1)
+
+
+def _hist_gradient_boosting(task: Task, seed: int, options: Mapping[str, Any]) -> Any:
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
     if task == "regression":
         return HistGradientBoostingRegressor(random_state=seed)
     return HistGradientBoostingClassifier(random_state=seed)
 
+
+def _members(name: str, task: Task, seed: int, members: Any) -> list[tuple[str, Any]]:
+    """The (name, estimator) pairs of an ensemble, checked."""
+    if isinstance(members, str) or not isinstance(members, Sequence) or len(members) < 2:
+        raise TuneworthError(
+            f"model '{name}': members must be a list of at least two zoo models, "
+            f"e.g. [{', '.join(ENSEMBLE_MEMBERS)}]"
+        )
+    singles = [m for m in MODELS if not MODELS[m].options]
+    for member in members:
+        if member not in singles:
+            raise TuneworthError(
+                f"model '{name}': member '{member}' is not a single zoo model"
+                f"{closest(str(member), singles)}; choose from {', '.join(singles)}"
+            )
+    if len(set(members)) != len(members):
+        raise TuneworthError(f"model '{name}': members must differ, got {list(members)}")
+    return [(member, MODELS[member].make(task, seed)) for member in members]
+
+
+def _stacking(task: Task, seed: int, options: Mapping[str, Any]) -> Any:
+    from sklearn.ensemble import StackingClassifier, StackingRegressor
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    members = _members("stacking", task, seed, options["members"])
+    if task == "regression":
+        return StackingRegressor(members, final_estimator=Ridge())
+    return StackingClassifier(members, final_estimator=LogisticRegression(max_iter=1000))
+
+
+def _soft_voting(task: Task, seed: int, options: Mapping[str, Any]) -> Any:
+    from sklearn.ensemble import VotingClassifier, VotingRegressor
+
+    members = _members("soft_voting", task, seed, options["members"])
+    if task == "regression":
+        return VotingRegressor(members)
+    return VotingClassifier(members, voting="soft")
+
+
+_FOREST_SPACE: Space = {
+    "min_samples_leaf": IntRange(1, 20, log=True),
+    "max_features": FloatRange(0.1, 1.0),
+}
 
 MODELS: dict[str, ModelDef] = {
     model.name: model
@@ -99,13 +236,44 @@ MODELS: dict[str, ModelDef] = {
             },
         ),
         ModelDef(
+            name="svm",
+            label="RBF SVM",
+            build=_svm,
+            space={"C": FloatRange(1e-2, 1e3, log=True), "gamma": FloatRange(1e-4, 10, log=True)},
+            regression_space={
+                "C": FloatRange(1e-2, 1e3, log=True),
+                "gamma": FloatRange(1e-4, 10, log=True),
+                "epsilon": FloatRange(1e-3, 1.0, log=True),
+            },
+            inner="estimator__",
+            regression_inner="regressor__",
+        ),
+        ModelDef(
+            name="decision_tree",
+            label="decision tree",
+            build=_decision_tree,
+            space={
+                "max_depth": IntRange(2, 32, log=True),
+                "min_samples_leaf": IntRange(1, 50, log=True),
+                "ccp_alpha": FloatRange(1e-5, 0.1, log=True),
+            },
+            # Cost-complexity pruning is on the target's scale in regression: left out.
+            regression_space={
+                "max_depth": IntRange(2, 32, log=True),
+                "min_samples_leaf": IntRange(1, 50, log=True),
+            },
+        ),
+        ModelDef(
             name="random_forest",
             label="random forest",
             build=_random_forest,
-            space={
-                "min_samples_leaf": IntRange(1, 20, log=True),
-                "max_features": FloatRange(0.1, 1.0),
-            },
+            space=_FOREST_SPACE,
+        ),
+        ModelDef(
+            name="extra_trees",
+            label="extra trees",
+            build=_extra_trees,
+            space=_FOREST_SPACE,
         ),
         ModelDef(
             name="hist_gradient_boosting",
@@ -117,6 +285,20 @@ MODELS: dict[str, ModelDef] = {
                 "min_samples_leaf": IntRange(5, 100, log=True),
                 "l2_regularization": FloatRange(1e-6, 10.0, log=True),
             },
+        ),
+        ModelDef(
+            name="stacking",
+            label="stacking",
+            build=_stacking,
+            space={"final_estimator__C": FloatRange(1e-3, 1e2, log=True)},
+            regression_space={"final_estimator__alpha": FloatRange(1e-3, 1e3, log=True)},
+            options={"members": ENSEMBLE_MEMBERS},
+        ),
+        ModelDef(
+            name="soft_voting",
+            label="soft voting",
+            build=_soft_voting,
+            options={"members": ENSEMBLE_MEMBERS},
         ),
     )
 }

@@ -95,8 +95,14 @@ def gains(verdict: Verdict) -> Figure:
     return figure
 
 
+def _compared(verdict: Verdict) -> pd.DataFrame:
+    """The arms that have a delta to plot: not the baseline, not an arm that failed."""
+    summary = verdict.summary
+    return summary[(summary["arm"] != BASELINE) & summary["delta"].notna()]
+
+
 def _gain_bars(verdict: Verdict) -> Figure:
-    rows = verdict.summary[verdict.summary["arm"] != BASELINE]
+    rows = _compared(verdict)
     figure, axes = _figure(height=1.2 + 0.45 * max(len(rows), 1))
     y = np.arange(len(rows))
     colours = [_COLOURS.get(o, _ACCENT) for o in rows["outcome"]]
@@ -153,7 +159,7 @@ def tuning_curves(verdict: Verdict, trials: pd.DataFrame) -> Figure:
 
 def cost_gain(verdict: Verdict) -> Figure:
     """Δ against fit cost (log scale): what each lever bought for its compute."""
-    rows = verdict.summary[verdict.summary["arm"] != BASELINE]
+    rows = _compared(verdict)
     figure, axes = _figure(height=4.5)
     for i, row in enumerate(rows.sort_values("cost_ratio").to_dict("records")):
         x, y = row["cost_ratio"], row["delta"]

@@ -147,6 +147,38 @@ def effect_rows(verdict: Verdict) -> list[tuple[str, ...]]:
     ]
 
 
+SEARCH_HEADERS = (
+    "search",
+    "configurations",
+    "trials to match grid",
+    "folds matching grid",
+    "optimism gap",
+    "Δ vs untuned",
+    "cost vs untuned",
+)
+
+
+def search_rows(verdict: Verdict) -> list[tuple[str, ...]]:
+    """What each search found, for the report (empty without searches)."""
+    rows: list[tuple[str, ...]] = []
+    for row in verdict.tuning.to_dict("records"):
+        needed = row["trials_to_match_grid"]
+        rows.append(
+            (
+                str(row["arm"]),
+                f"{row['configurations']:g}",
+                "not reached"
+                if needed == math.inf
+                else ("" if math.isnan(needed) else f"{needed:g}"),
+                str(row["folds_matching_grid"]),
+                _signed(row["optimism_gap"]),
+                _signed(row["delta_vs_untuned"]),
+                ratio(row["cost_vs_untuned"]),
+            )
+        )
+    return rows
+
+
 def _markdown_table(headers: Sequence[str], rows: list[tuple[str, ...]], right: set[int]) -> str:
     align = ["---:" if i in right else ":---" for i in range(len(headers))]
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(align) + "|"]
@@ -193,6 +225,16 @@ def render_markdown(verdict: Verdict, context: Context, plots: Mapping[str, str]
         "CPU minute, for significant gains only (*free* when the arm costs less than a CPU "
         "second more than the baseline).",
     ]
+    searches = search_rows(verdict)
+    if searches:
+        lines += ["", "## Searches", ""]
+        lines += [_markdown_table(SEARCH_HEADERS, searches, {1, 2, 3, 4, 5, 6})]
+        lines += [
+            "",
+            "Trials to match grid: configurations evaluated until the best inner-CV score "
+            "reached grid search's best on the same fold (median over folds). Optimism gap: "
+            "best inner-CV score minus the outer score of the chosen configuration.",
+        ]
     effects = effect_rows(verdict)
     if effects:
         lines += ["", f"## {_effects_heading(verdict)}", ""]
@@ -244,6 +286,21 @@ def render_html(verdict: Verdict, context: Context, plots: Mapping[str, bytes]) 
         for title, png in plots.items()
     )
     notes = "".join(f"<li>{esc(n)}</li>" for n in c.notes)
+    searches = ""
+    if search_rows(verdict):
+        search_body = "".join(
+            "<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>"
+            for row in search_rows(verdict)
+        )
+        search_head = "".join(f"<th>{esc(h)}</th>" for h in SEARCH_HEADERS)
+        searches = (
+            "<h2>Searches</h2>"
+            f"<table><thead><tr>{search_head}</tr></thead><tbody>{search_body}</tbody></table>"
+            '<p class="meta">Trials to match grid: configurations evaluated until the best '
+            "inner-CV score reached grid search's best on the same fold (median over folds). "
+            "Optimism gap: best inner-CV score minus the outer score of the chosen "
+            "configuration.</p>"
+        )
     effects = ""
     if effect_rows(verdict):
         effect_body = "".join(
@@ -271,6 +328,7 @@ def render_html(verdict: Verdict, context: Context, plots: Mapping[str, bytes]) 
 interval and p-value come from the Nadeau–Bengio corrected resampled t-test, Holm-adjusted
 across the arms. Fit cost is CPU seconds of fitting, every inner search fit included, relative
 to the baseline.</p>
+{searches}
 {effects}
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 <h2>Plots</h2>{figures}

@@ -1,28 +1,61 @@
 """Search strategies behind one interface, all over the same declared space and budget.
 
-``make_search`` returns an unfitted scikit-learn style search: GridSearchCV,
-RandomizedSearchCV or :class:`OptunaSearchCV`. After ``fit``, :func:`trial_table` reads the
-trials of any of them the same way.
+The budget is the number of configurations a search evaluates, per outer fold:
+
+- ``grid_search``: GridSearchCV on the finest grid of the space that fits the budget
+  (:func:`tuneworth.space.grid`), so it may evaluate a few fewer.
+- ``random_search``: RandomizedSearchCV, ``budget`` draws.
+- ``optuna``: Optuna's TPE sampler, seeded, ``budget`` trials; the study lives in memory or
+  in the spec's Optuna storage, where a second run resumes it.
+- ``halving``: scikit-learn's successive halving over random draws. It draws ``budget``
+  candidates (the same ones random search draws, from the same seed), scores all of them
+  on ``n_train / factor**(rungs - 1)`` rows, keeps the best ``1 / factor`` and so on until
+  the last rung, which uses (nearly) all rows. It evaluates the same number of distinct
+  configurations as the others, but some of them several times on subsamples: its fit
+  count differs and is reported as is.
+
+Every strategy uses the same inner splitter (:func:`inner_cv`, seeded), so their inner
+scores compare fold by fold. After ``fit``, :func:`search_outcome` reads any of them the
+same way, and :func:`compare_strategies` sets the tuning arms of an experiment side by side.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import json
+import math
+import re
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.exceptions import FitFailedWarning
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.model_selection import GridSearchCV, HalvingRandomSearchCV, RandomizedSearchCV
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from tuneworth.space import Space, distributions, grid, suggest
 
 if TYPE_CHECKING:
-    from tuneworth.levers import BuildContext
+    from tuneworth.evaluate import FoldResult
+    from tuneworth.levers import BuildContext, Lever
+
+STRATEGIES = ("grid_search", "random_search", "optuna", "halving")
+# Inner scores of one configuration on the same splits are bit-identical; this only absorbs
+# summation-order noise between strategies that average the same fold scores.
+_MATCH_TOLERANCE = 1e-12
+
+
+class SearchError(RuntimeError):
+    """Every configuration of a search failed."""
 
 
 def inner_cv(ctx: BuildContext) -> Any:
-    """The inner K-fold used inside each outer training fold."""
+    """The inner K-fold used inside each outer training fold, the same for every strategy."""
     from sklearn.model_selection import KFold, StratifiedKFold
 
     if ctx.task == "regression":
@@ -30,22 +63,44 @@ def inner_cv(ctx: BuildContext) -> Any:
     return StratifiedKFold(ctx.inner_folds, shuffle=True, random_state=ctx.seed)
 
 
-def make_search(strategy: str, pipeline: Any, space: Space, budget: int, ctx: BuildContext) -> Any:
-    """An unfitted ``strategy`` search over ``space`` evaluating ``budget`` configurations."""
-    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+def make_search(
+    strategy: str,
+    pipeline: Any,
+    space: Space,
+    budget: int,
+    ctx: BuildContext,
+    *,
+    factor: int = 3,
+    storage: str | None = None,
+    study_name: str = "tuneworth",
+) -> Any:
+    """An unfitted ``strategy`` search over ``space`` evaluating ``budget`` configurations.
 
+    ``factor`` is the halving search's elimination factor; ``storage`` and ``study_name``
+    place Optuna's study (see :class:`OptunaSearchCV`).
+    """
     common: dict[str, Any] = {
         "scoring": ctx.metric.scorer,
         "cv": inner_cv(ctx),
         "n_jobs": 1,  # parallelism lives at the outer level (arms x folds)
         "error_score": np.nan,  # a failing configuration is recorded, the search goes on
-        "refit": True,
     }
     if strategy == "grid_search":
-        return GridSearchCV(pipeline, grid(space, budget), **common)
+        return _GridSearchCV(pipeline, grid(space, budget), **common)
     if strategy == "random_search":
-        return RandomizedSearchCV(
+        return _RandomizedSearchCV(
             pipeline, distributions(space), n_iter=budget, random_state=ctx.seed, **common
+        )
+    if strategy == "halving":
+        return _HalvingRandomSearchCV(
+            pipeline,
+            distributions(space),
+            n_candidates=budget,
+            factor=factor,
+            min_resources="exhaust",  # the last rung then uses (nearly) every row
+            random_state=ctx.seed,
+            return_train_score=False,  # its default, True, doubles the scoring cost
+            **common,
         )
     if strategy == "optuna":
         return OptunaSearchCV(
@@ -55,8 +110,148 @@ def make_search(strategy: str, pipeline: Any, space: Space, budget: int, ctx: Bu
             scoring=ctx.metric.scorer,
             cv=common["cv"],
             random_state=ctx.seed,
+            storage=storage,
+            study_name=study_name,
         )
-    raise ValueError(f"unknown search strategy {strategy!r}")
+    raise ValueError(f"unknown search strategy {strategy!r}; choose one of {STRATEGIES}")
+
+
+# --- failures: recorded per configuration, fatal only when every configuration fails -----
+
+
+def _is_failure(caught: warnings.WarningMessage) -> bool:
+    """Warnings scikit-learn gives about failed configurations, at length."""
+    text = str(caught.message)
+    return issubclass(caught.category, FitFailedWarning) or text.startswith(
+        ("Scoring failed", "One or more of the test scores are non-finite")
+    )
+
+
+def _error_line(text: str) -> str:
+    """The error in a scikit-learn failure message: the last line of its first traceback."""
+    for block in text.split("-" * 80):
+        lines = [line.strip() for line in block.splitlines() if line.strip()]
+        if any(line.startswith("Traceback") for line in lines):
+            return lines[-1]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else "unknown error"
+
+
+def _report_failures(table: pd.DataFrame, first_error: str) -> None:
+    """Raise if no configuration succeeded; else one short warning if some failed."""
+    configs = table.drop_duplicates("candidate")  # a halving candidate's first rung
+    failed = int((configs["state"] != "complete").sum())
+    if not (table["state"] == "complete").any():
+        raise SearchError(
+            f"every one of the {len(configs)} configurations failed; the first error: {first_error}"
+        )
+    if failed:
+        warnings.warn(
+            f"{failed} of {len(configs)} configurations failed; the first error: {first_error}",
+            FitFailedWarning,
+            stacklevel=3,
+        )
+
+
+class _ReportsFailures:
+    """For scikit-learn searches: scikit-learn's long failure warnings become one line, and a
+    search in which every configuration fails raises :class:`SearchError`."""
+
+    def fit(self, X: Any, y: Any = None, **params: Any) -> Any:
+        crashed = ""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                super().fit(X, y, **params)  # type: ignore[misc]
+            except ValueError as exc:  # scikit-learn's "All the N fits failed."
+                if "fits failed" not in str(exc):
+                    raise
+                crashed = str(exc)
+        failures = [str(w.message) for w in caught if _is_failure(w)]
+        for w in caught:
+            if not _is_failure(w):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        first = _error_line(crashed or (failures[0] if failures else ""))
+        if crashed:
+            fits = re.search(r"All the (\d+) fits failed", crashed)
+            n_splits: int = self.n_splits_  # type: ignore[attr-defined]
+            which = f"one of the {int(fits[1]) // n_splits} configurations" if fits else "fit"
+            raise SearchError(f"every {which} failed; the first error: {first}")
+        _report_failures(trial_table(self), first)
+        return self
+
+
+class _GridSearchCV(_ReportsFailures, GridSearchCV):  # type: ignore[misc]
+    pass
+
+
+class _RandomizedSearchCV(_ReportsFailures, RandomizedSearchCV):  # type: ignore[misc]
+    pass
+
+
+class _HalvingRandomSearchCV(_ReportsFailures, HalvingRandomSearchCV):  # type: ignore[misc]
+    pass
+
+
+# --- Optuna -----------------------------------------------------------------------------
+
+
+def open_storage(url: str | None) -> Any:
+    """An Optuna storage for a spec's URL, or None for Optuna's in-memory storage.
+
+    ``journal:<path>`` is a journal file; anything else is a database URL
+    (``sqlite:///optuna.db``, ``postgresql://user@host/db``). ``optuna-dashboard`` opens
+    either.
+    """
+    if url is None:
+        return None
+    import optuna
+
+    if url.startswith("journal:"):
+        from optuna.storages.journal import JournalFileBackend
+
+        return optuna.storages.JournalStorage(JournalFileBackend(url.removeprefix("journal:")))
+    # Several workers may write one SQLite file: wait for its lock instead of failing.
+    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+
+
+class TrialLog:
+    """An Optuna callback keeping one row per finished trial.
+
+    Each row holds the trial number, its state, score, fit seconds (the ``fit_seconds``
+    user attribute), error (the ``error`` user attribute) and parameters (``param.<name>``).
+
+    Examples
+    --------
+    >>> import optuna
+    >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+    >>> log = TrialLog()
+    >>> study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2, callbacks=[log])
+    >>> log.table()[["trial", "state"]].to_dict("list")
+    {'trial': [0, 1], 'state': ['complete', 'complete']}
+    """
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def __call__(self, study: Any, trial: Any) -> None:
+        self.rows.append(
+            {
+                "trial": trial.number,
+                "candidate": trial.number,
+                "comparable": True,
+                "state": trial.state.name.lower(),
+                "score": trial.value if trial.value is not None else np.nan,
+                "fit_seconds": trial.user_attrs.get("fit_seconds", np.nan),
+                "error": trial.user_attrs.get("error", ""),
+                **{f"param.{name}": value for name, value in trial.params.items()},
+            }
+        )
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows).sort_values("trial", kind="stable", ignore_index=True)
 
 
 def _best_has(method: str) -> Any:
@@ -75,6 +270,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
     whose fit fails is recorded as failed and the study goes on. The best configuration is
     refitted on all the data given to ``fit``.
 
+    With a ``storage``, the study is named after ``study_name`` and a hash of everything
+    that determines its trials (estimator, space, scoring, splitter, seed and data), so
+    running the same search again resumes it: finished trials count towards ``n_trials``.
+
     Parameters
     ----------
     estimator : estimator
@@ -89,6 +288,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         The inner cross-validation.
     random_state : int or None
         Seed of the TPE sampler.
+    storage : str or None
+        None for memory, or a URL for :func:`open_storage`.
+    study_name : str
+        Prefix of the study's name in ``storage``.
 
     Attributes
     ----------
@@ -96,7 +299,20 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
     best_score_ : float
     best_estimator_ : estimator
     trials_ : pandas.DataFrame
-        One row per trial: number, state, score, fit seconds and the parameters.
+        One row per finished trial (see :class:`TrialLog`).
+    study_name_ : str
+        The study's full name in ``storage``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from tuneworth.space import IntRange
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = OptunaSearchCV(KNeighborsClassifier(), {"n_neighbors": IntRange(1, 30)},
+    ...                         n_trials=5, scoring="accuracy", random_state=0).fit(X, y)
+    >>> len(search.trials_), 0.9 < search.best_score_ <= 1.0
+    (5, True)
     """
 
     def __init__(
@@ -107,6 +323,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         scoring: str | None = None,
         cv: Any = 3,
         random_state: int | None = None,
+        storage: str | None = None,
+        study_name: str = "tuneworth",
     ) -> None:
         self.estimator = estimator
         self.space = space
@@ -114,41 +332,56 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         self.scoring = scoring
         self.cv = cv
         self.random_state = random_state
+        self.storage = storage
+        self.study_name = study_name
 
     def fit(self, X: Any, y: Any = None) -> OptunaSearchCV:
+        import joblib
         import optuna
         from sklearn.model_selection import check_cv, cross_validate
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        # Failed trials are reported once, by _report_failures, not by Optuna's logger.
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         self.n_splits_ = cv.get_n_splits(X, y)
 
         def objective(trial: optuna.Trial) -> float:
             params = suggest(trial, self.space)
             estimator = clone(self.estimator).set_params(**params)
-            result = cross_validate(
-                estimator, X, y, cv=cv, scoring=self.scoring, error_score="raise"
-            )
+            start = time.perf_counter()
+            try:
+                result = cross_validate(
+                    estimator, X, y, cv=cv, scoring=self.scoring, error_score="raise"
+                )
+            except Exception as exc:
+                trial.set_user_attr("fit_seconds", time.perf_counter() - start)
+                trial.set_user_attr("error", f"{type(exc).__name__}: {exc}".splitlines()[0])
+                raise
             trial.set_user_attr("fit_seconds", float(np.sum(result["fit_time"])))
             return float(np.mean(result["test_score"]))
 
-        sampler = optuna.samplers.TPESampler(seed=self.random_state)
-        study = optuna.create_study(direction="maximize", sampler=sampler)
-        study.optimize(objective, n_trials=self.n_trials, catch=(Exception,))
-        complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-        if not complete:
-            first = study.trials[0].system_attrs.get("fail_reason", "unknown error")
-            raise RuntimeError(f"every one of {self.n_trials} trials failed; the first: {first}")
-        self.trials_ = pd.DataFrame(
-            {
-                "trial": t.number,
-                "state": t.state.name.lower(),
-                "score": t.value if t.value is not None else np.nan,
-                "fit_seconds": t.user_attrs.get("fit_seconds", np.nan),
-                **{f"param.{k}": v for k, v in t.params.items()},
-            }
-            for t in study.trials
+        name = self.study_name
+        if self.storage is not None:
+            key = (clone(self.estimator), dict(self.space), self.scoring, cv, self.random_state)
+            name = f"{name}.{joblib.hash((key, X, y))[:12]}"
+        study = optuna.create_study(
+            storage=open_storage(self.storage),
+            study_name=name,
+            load_if_exists=True,
+            direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=self.random_state),
         )
+        log = TrialLog()
+        for trial in study.get_trials(deepcopy=False):
+            if trial.state.is_finished():  # from an earlier, interrupted run: resume
+                log(study, trial)
+        remaining = self.n_trials - len(log.rows)
+        if remaining > 0:
+            study.optimize(objective, n_trials=remaining, catch=(Exception,), callbacks=[log])
+        self.trials_ = log.table()
+        self.study_name_ = study.study_name
+        errors = self.trials_["error"][self.trials_["error"] != ""]
+        _report_failures(self.trials_, errors.iloc[0] if len(errors) else "unknown error")
         self.best_params_ = study.best_params
         self.best_score_ = float(study.best_value)
         self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_).fit(X, y)
@@ -188,28 +421,239 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         return tags
 
 
+# --- reading a fitted search ------------------------------------------------------------
+
+
 def trial_table(search: Any) -> pd.DataFrame:
-    """The trials of a fitted search, one row each, in the order they ran."""
+    """The evaluations of a fitted search, one row each, in the order they ran.
+
+    Columns: ``trial`` (0-based), ``candidate`` (the configuration drawn as the
+    ``candidate``-th, 0-based; differs from ``trial`` only for halving, which scores a
+    candidate once per rung), ``comparable`` (scored on the full inner folds, so comparable
+    across strategies: for halving only the last rung), ``state``, ``score`` (the scorer's
+    orientation: greater is better), ``fit_seconds`` (summed over inner folds) and
+    ``param.<name>``; halving adds ``rung`` and ``n_resources`` (rows per inner fit).
+    """
     if isinstance(search, OptunaSearchCV):
-        return search.trials_
+        return search.trials_.copy()
     results = search.cv_results_
-    table = pd.DataFrame({"trial": np.arange(len(results["params"]))})
-    table["score"] = results["mean_test_score"]
-    table["state"] = np.where(np.isnan(table["score"]), "fail", "complete")
-    table["fit_seconds"] = results["mean_fit_time"] * search.n_splits_
-    for key, values in results.items():
-        if key.startswith("param_"):
-            table[f"param.{key.removeprefix('param_')}"] = list(values)
+    params: list[dict[str, Any]] = list(results["params"])
+    table = pd.DataFrame({"trial": np.arange(len(params))})
+    table["candidate"] = table["trial"]
+    if "iter" in results:
+        table["rung"] = np.asarray(results["iter"])
+        table["n_resources"] = np.asarray(results["n_resources"])
+        table["comparable"] = table["rung"] == table["rung"].max()
+        # A survivor is the first candidate of the first rung with its parameters.
+        keys = [json.dumps(p, sort_keys=True, default=repr) for p in params]
+        first: dict[str, int] = {}
+        for trial, (key, rung) in enumerate(zip(keys, table["rung"], strict=True)):
+            if rung == 0:
+                first.setdefault(key, trial)
+            else:
+                table.loc[trial, "candidate"] = first[key]
+    else:
+        table["comparable"] = True
+    scores = np.asarray(results["mean_test_score"], dtype=float)
+    table["state"] = np.where(np.isnan(scores), "fail", "complete")
+    table["score"] = scores
+    table["fit_seconds"] = np.asarray(results["mean_fit_time"]) * search.n_splits_
+    for name in dict.fromkeys(name for p in params for name in p):
+        table[f"param.{name}"] = [p.get(name) for p in params]
     return table
 
 
-def n_fits(search: Any) -> int:
-    """Model fits a fitted search made: every trial on every inner fold, plus the refit."""
-    return len(trial_table(search)) * int(search.n_splits_) + 1
+def search_outcome(search: Any, greater_is_better: bool) -> dict[str, Any]:
+    """What a fitted search tells about itself, with scores in the metric's natural
+    orientation (an RMSE is positive): ``n_fits`` (every inner fit plus the refit),
+    ``best_params``, ``inner_best_score`` and the ``trials`` table."""
+    sign = 1.0 if greater_is_better else -1.0
+    trials = trial_table(search)
+    trials["score"] = sign * trials["score"]
+    return {
+        "n_fits": len(trials) * int(search.n_splits_) + 1,
+        "best_params": dict(search.best_params_),
+        "inner_best_score": sign * float(search.best_score_),
+        "trials": trials,
+    }
 
 
-def best_so_far(trials: pd.DataFrame) -> pd.Series:
-    """Best inner score after each trial, averaged over outer folds (failed trials skipped)."""
-    ordered = trials.sort_values(["fold", "trial"])
-    best = ordered.groupby("fold")["score"].transform(lambda s: s.cummax().ffill())
-    return best.groupby(ordered["trial"]).mean()
+# --- comparing searches -----------------------------------------------------------------
+
+
+def _curves(trials: pd.DataFrame, greater_is_better: bool) -> pd.DataFrame:
+    """Per fold, after each number of configurations evaluated (candidates drawn, duplicates
+    included): the best comparable inner score so far, oriented so that greater is better
+    (NaN until the first one)."""
+    sign = 1.0 if greater_is_better else -1.0
+    rows = trials.sort_values(["fold", "trial"], kind="stable")
+    counts = rows["comparable"].astype(bool) & (rows["state"] == "complete")
+    oriented = (sign * rows["score"]).where(counts)
+    best = oriented.groupby(rows["fold"]).cummax().groupby(rows["fold"]).ffill()
+    configs = (~rows[["fold", "candidate"]].duplicated()).groupby(rows["fold"]).cumsum()
+    frame = pd.DataFrame({"fold": rows["fold"], "configs": configs, "best": best})
+    return frame.drop_duplicates(["fold", "configs"], keep="last").reset_index(drop=True)
+
+
+def best_so_far(trials: pd.DataFrame, greater_is_better: bool = True) -> pd.Series:
+    """Best inner score after each number of configurations evaluated, mean over folds.
+
+    ``trials`` are trial tables with a ``fold`` column, scores in the metric's natural
+    orientation. Failed and non-comparable evaluations (halving's lower rungs) are skipped.
+
+    >>> trials = pd.DataFrame({"fold": [0, 0, 0, 1, 1, 1], "trial": [0, 1, 2] * 2,
+    ...     "candidate": [0, 1, 2] * 2, "comparable": True, "state": "complete",
+    ...     "score": [0.5, 0.7, 0.6, 0.8, 0.7, 0.9]})
+    >>> best_so_far(trials).round(2).to_dict()
+    {1: 0.65, 2: 0.75, 3: 0.8}
+    """
+    sign = 1.0 if greater_is_better else -1.0
+    curves = _curves(trials, greater_is_better)
+    wide = curves.pivot(index="configs", columns="fold", values="best").ffill()
+    return (sign * wide.mean(axis=1)).dropna().rename("best_so_far")
+
+
+def trials_to_match(
+    trials: pd.DataFrame, targets: Mapping[int, float], greater_is_better: bool = True
+) -> pd.Series:
+    """Per fold, configurations evaluated until the best-so-far inner score first reached
+    ``targets[fold]`` (1-based); infinity where it never did.
+
+    >>> trials = pd.DataFrame({"fold": [0, 0, 0, 1, 1, 1], "trial": [0, 1, 2] * 2,
+    ...     "candidate": [0, 1, 2] * 2, "comparable": True, "state": "complete",
+    ...     "score": [0.5, 0.7, 0.6, 0.8, 0.7, 0.9]})
+    >>> trials_to_match(trials, {0: 0.7, 1: 0.95}).to_dict()
+    {0: 2.0, 1: inf}
+    """
+    sign = 1.0 if greater_is_better else -1.0
+    curves = _curves(trials, greater_is_better)
+    needed = {}
+    for fold, target in targets.items():
+        curve = curves[curves["fold"] == fold]
+        hit = curve[curve["best"] >= sign * target - _MATCH_TOLERANCE]
+        needed[fold] = float(hit["configs"].iloc[0]) if len(hit) else math.inf
+    return pd.Series(needed, dtype=float, name="trials_to_match")
+
+
+class ArmLike(Protocol):
+    """What :func:`compare_strategies` needs of an arm."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def levers(self) -> tuple[Lever, ...]: ...
+
+
+def compare_strategies(
+    arms: Sequence[ArmLike],
+    results: Mapping[str, Sequence[FoldResult]],
+    greater_is_better: bool,
+) -> pd.DataFrame:
+    """One row per tuning arm: what its search found, against grid search and untuned.
+
+    Arms compare when they apply the same non-tuning levers (they tune the same pipeline).
+    Within such a group, the *untuned* arm has no tuning lever and the *grid* arm is the
+    first grid search. Columns:
+
+    - ``strategy``, ``untuned`` (that arm's name, "" if none)
+    - ``configurations``: configurations drawn and evaluated (the budget spent), and
+      ``distinct``: how many of them differ (random draws repeat on discrete spaces),
+      medians over folds
+    - ``inner_score``: the best inner CV score, mean over folds
+    - ``optimism_gap``: best inner score minus the outer test score of the chosen
+      configuration, mean over folds; positive when the inner CV was optimistic, for
+      lower-is-better metrics too
+    - ``trials_to_match_grid``: configurations evaluated until the best-so-far inner score
+      reached grid search's best inner score on the same fold, median over folds (infinite:
+      not reached on most folds); ``folds_matching_grid`` counts the folds that reached it
+    - ``delta_vs_untuned``: mean paired outer-score difference from the untuned arm
+    - ``cost_vs_untuned``: fit CPU seconds relative to the untuned arm
+    """
+    from tuneworth.levers import TuningLever
+
+    def strategy(arm: ArmLike) -> str:
+        tuning = [lever for lever in arm.levers if isinstance(lever, TuningLever)]
+        return tuning[-1].name if tuning else ""
+
+    def group(arm: ArmLike) -> str:
+        levers = [
+            [lever.name, lever.model_dump(mode="json", by_alias=True)]
+            for lever in arm.levers
+            if not isinstance(lever, TuningLever)
+        ]
+        return json.dumps(levers, sort_keys=True, default=str)
+
+    untuned: dict[str, str] = {}
+    grids: dict[str, str] = {}
+    for arm in arms:
+        if not strategy(arm):
+            untuned.setdefault(group(arm), arm.name)
+        elif strategy(arm) == "grid_search":
+            grids.setdefault(group(arm), arm.name)
+
+    def scored(name: str) -> dict[int, FoldResult]:
+        return {r.fold: r for r in results.get(name, ()) if not r.failed}
+
+    sign = 1.0 if greater_is_better else -1.0
+    rows = []
+    for arm in arms:
+        if not strategy(arm):
+            continue
+        folds = scored(arm.name)
+        tables = [r.trials.assign(fold=fold) for fold, r in folds.items() if r.trials is not None]
+        trials = pd.concat(tables, ignore_index=True) if tables else None
+        row: dict[str, Any] = {
+            "arm": arm.name,
+            "strategy": strategy(arm),
+            "untuned": untuned.get(group(arm), ""),
+            "configurations": math.nan,
+            "distinct": math.nan,
+            "inner_score": math.nan,
+            "optimism_gap": math.nan,
+            "trials_to_match_grid": math.nan,
+            "folds_matching_grid": 0,
+            "delta_vs_untuned": math.nan,
+            "cost_vs_untuned": math.nan,
+        }
+        if trials is not None:
+            row["configurations"] = float(trials.groupby("fold")["candidate"].nunique().median())
+            params = [c for c in trials.columns if c.startswith("param.")]
+            distinct = trials.astype({c: str for c in params}).drop_duplicates(["fold", *params])
+            row["distinct"] = float(distinct.groupby("fold").size().median())
+            row["inner_score"] = float(np.mean([r.inner_best_score for r in folds.values()]))
+            row["optimism_gap"] = float(
+                np.mean([sign * (r.inner_best_score - r.score) for r in folds.values()])
+            )
+            grid_folds = scored(grids.get(group(arm), ""))
+            targets = {f: r.inner_best_score for f, r in grid_folds.items() if f in folds}
+            if targets:
+                needed = trials_to_match(trials, targets, greater_is_better)
+                row["trials_to_match_grid"] = float(np.median(needed))
+                row["folds_matching_grid"] = int(np.isfinite(needed).sum())
+        twin = scored(row["untuned"])
+        common = sorted(set(folds) & set(twin))
+        if common:
+            row["delta_vs_untuned"] = float(
+                np.mean([folds[f].score - twin[f].score for f in common])
+            )
+            base = sum(twin[f].fit_cpu_seconds for f in common)
+            cost = sum(folds[f].fit_cpu_seconds for f in common)
+            row["cost_vs_untuned"] = cost / base if base > 0 else math.nan
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(_COMPARISON_COLUMNS))
+
+
+_COMPARISON_COLUMNS = (
+    "arm",
+    "strategy",
+    "untuned",
+    "configurations",
+    "distinct",
+    "inner_score",
+    "optimism_gap",
+    "trials_to_match_grid",
+    "folds_matching_grid",
+    "delta_vs_untuned",
+    "cost_vs_untuned",
+)

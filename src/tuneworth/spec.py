@@ -8,11 +8,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from tuneworth.defects import Defects
 from tuneworth.errors import TuneworthError, closest
-from tuneworth.levers import FAMILIES, LEVERS, Lever, Preprocessing, Strict, check_model
+from tuneworth.levers import (
+    FAMILIES,
+    LEVERS,
+    Lever,
+    Preprocessing,
+    Strict,
+    TuningLever,
+    check_model,
+    check_space,
+)
 
 Design = Literal["one_at_a_time", "ladder", "factorial"]
 
@@ -41,14 +50,31 @@ class BaselineSpec(Strict):
     model: str = "linear"
     params: dict[str, Any] = Field(default_factory=dict)
     preprocess: Preprocessing = Preprocessing()
+    space: dict[str, Any] = Field(default_factory=dict)
 
     _known_model = field_validator("model")(check_model)
+
+    @field_validator("space")
+    @classmethod
+    def _known_parameters(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        return check_space(info.data["model"], value) if "model" in info.data else value
 
 
 class BudgetSpec(Strict):
     """Default search budget: configurations evaluated per search (per outer fold)."""
 
     trials: int = Field(default=20, gt=0, le=100_000)
+
+
+class TrackingSpec(Strict):
+    """What goes to MLflow beyond one run per arm."""
+
+    trial_runs: bool = False  # one nested run per search trial: for small searches only
+
+
+# Creating an MLflow run costs tens of milliseconds: per-trial runs stay an opt-in for
+# small searches.
+MAX_TRIAL_RUNS = 1000
 
 
 class Spec(Strict):
@@ -63,6 +89,7 @@ class Spec(Strict):
     levers: tuple[Lever, ...] = ()
     design: Design = "one_at_a_time"
     budget: BudgetSpec = BudgetSpec()
+    tracking: TrackingSpec = TrackingSpec()
     seed: int = Field(default=0, ge=0)
 
     @field_validator("levers", mode="before")
@@ -86,6 +113,26 @@ class Spec(Strict):
                     "design: one_at_a_time"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _few_trial_runs(self) -> Spec:
+        if self.tracking.trial_runs:
+            runs = self.search_evaluations()
+            if runs > MAX_TRIAL_RUNS:
+                raise ValueError(
+                    f"tracking.trial_runs would create {runs} MLflow runs (at most "
+                    f"{MAX_TRIAL_RUNS}): lower budget.trials or cv.repeats, or turn it off"
+                )
+        return self
+
+    def search_evaluations(self) -> int:
+        """Search evaluations of all tuning levers over all outer folds."""
+        folds = self.cv.folds * self.cv.repeats
+        return sum(
+            folds * lever.evaluations(lever.trials or self.budget.trials)
+            for lever in self.levers
+            if isinstance(lever, TuningLever)
+        )
 
     def digest(self) -> str:
         """A hash of everything that changes results; equal digests, equal experiments."""
@@ -195,4 +242,13 @@ def _known_keys(loc: list[str]) -> list[str]:
     return list(getattr(model, "model_fields", {}))
 
 
-__all__ = ["FAMILIES", "BaselineSpec", "CVSpec", "DatasetSpec", "Spec", "load_spec", "parse_spec"]
+__all__ = [
+    "FAMILIES",
+    "BaselineSpec",
+    "CVSpec",
+    "DatasetSpec",
+    "Spec",
+    "TrackingSpec",
+    "load_spec",
+    "parse_spec",
+]

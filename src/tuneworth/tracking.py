@@ -2,7 +2,8 @@
 
 It only reads what the core produced (specs, fold results, summaries) and writes it in
 batches from the parent process, after the work: one study run per invocation and one nested
-arm run per arm, never a run per trial.
+arm run per arm. A tuning arm's trials are an artifact (``trials.csv``) and metric series,
+not runs; nested per-trial runs are an opt-in for small searches (``tracking.trial_runs``).
 """
 
 from __future__ import annotations
@@ -157,8 +158,16 @@ class Tracker:
         tags: Mapping[str, str],
         params: Mapping[str, Any],
         results: Sequence[FoldResult],
+        *,
+        greater_is_better: bool = True,
+        trial_runs: bool = False,
     ) -> str:
-        """One nested run for a finished arm: its configuration, fold scores and cost."""
+        """One nested run for a finished arm: its configuration, fold scores and cost.
+
+        A tuning arm also gets its trial table as ``trials.csv``, its best inner score per
+        fold (step = fold) and the ``best_so_far`` curve (step = configurations evaluated,
+        mean over folds); with ``trial_runs``, one nested run per trial.
+        """
         start = int(time.time() * 1000)
         run = self.client.create_run(
             self.experiment_id,
@@ -179,13 +188,15 @@ class Tracker:
             "n_failed_folds": int((frame["error"] != "").sum()),
         }
         series: list[tuple[str, int, float]] = [("fold_score", r.fold, r.score) for r in results]
-        trials = [r.trials.assign(fold=r.fold) for r in results if r.trials is not None]
-        if trials:
+        tables = [r.trials.assign(fold=r.fold) for r in results if r.trials is not None]
+        trials = pd.concat(tables, ignore_index=True) if tables else None
+        if trials is not None:
             series += [("inner_best_score", r.fold, r.inner_best_score) for r in results]
-            table = pd.concat(trials, ignore_index=True)
-            curve = best_so_far(table)
+            curve = best_so_far(trials, greater_is_better)
             series += [("best_so_far", int(step), float(curve[step])) for step in curve.index]
         self._log(run_id, metrics=metrics, series=series, params=params)
+        if trial_runs and trials is not None:
+            self._log_trial_runs(run_id, trials, tags)
         errors = sorted({r.error for r in results if r.error})
         warnings = sorted({w for r in results for w in r.warnings})
         extra = {"tuneworth.errors": "\n".join(errors)[:5000]} if errors else {}
@@ -194,11 +205,53 @@ class Tracker:
         self._log(run_id, tags=extra)
         with tempfile.TemporaryDirectory() as tmp:
             frame.to_csv(Path(tmp, "folds.csv"), index=False)
-            if trials:
-                pd.concat(trials, ignore_index=True).to_csv(Path(tmp, "trials.csv"), index=False)
+            if trials is not None:
+                trials.to_csv(Path(tmp, "trials.csv"), index=False)
             self.client.log_artifacts(run_id, tmp)
         self.client.set_terminated(run_id, status="FAILED" if ok.empty else "FINISHED")
         return run_id
+
+    def _log_trial_runs(
+        self, arm_run_id: str, trials: pd.DataFrame, tags: Mapping[str, str]
+    ) -> None:
+        """One nested run per trial under the arm run: its parameters, score and state."""
+        parent = {**tags, "mlflow.parentRunId": arm_run_id, "tuneworth.kind": "trial"}
+        for row in trials.to_dict("records"):
+            name = f"fold {row['fold']} trial {row['trial']}"
+            run_id = self.client.create_run(
+                self.experiment_id, tags={**parent, "tuneworth.state": row["state"]}, run_name=name
+            ).info.run_id
+            self._log(
+                run_id,
+                metrics={"score": row["score"], "fit_seconds": row["fit_seconds"]},
+                params={
+                    str(key).removeprefix("param."): value
+                    for key, value in row.items()
+                    if str(key).startswith("param.") and not _missing(value)
+                },
+                tags={"tuneworth.fold": str(row["fold"]), "tuneworth.trial": str(row["trial"])},
+            )
+            status = "FINISHED" if row["state"] == "complete" else "FAILED"
+            self.client.set_terminated(run_id, status=status)
+
+    def log_tuning(self, run_ids: Mapping[str, str], comparison: pd.DataFrame) -> None:
+        """What each tuning arm's search found (:func:`tuneworth.search.compare_strategies`),
+        on its arm run. An unreached grid score logs no ``trials_to_match_grid``."""
+        keys = (
+            "configurations",
+            "distinct",
+            "inner_score",
+            "optimism_gap",
+            "trials_to_match_grid",
+            "folds_matching_grid",
+            "delta_vs_untuned",
+            "cost_vs_untuned",
+        )
+        for row in comparison.to_dict("records"):
+            run_id = run_ids.get(row["arm"])
+            if run_id:
+                metrics = {key: row[key] for key in keys if math.isfinite(float(row[key]))}
+                self._log(run_id, metrics=metrics)
 
     def log_comparisons(self, run_ids: Mapping[str, str], summary: pd.DataFrame) -> None:
         """Deltas vs the baseline, their intervals and cost ratios, on each arm run."""
@@ -294,6 +347,10 @@ def _quiet_mlflow() -> None:
     logging.getLogger("mlflow").setLevel(logging.WARNING)
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def environment_tags() -> dict[str, str]:
     """Git commit and package versions, so a study run says what produced it."""
     tags = {}
@@ -322,6 +379,7 @@ class StoredStudy:
     results: pd.DataFrame
     arms: pd.DataFrame
     trials: pd.DataFrame
+    tuning: pd.DataFrame
     spec: dict[str, Any]
 
 
@@ -361,7 +419,7 @@ def load_study(uri: str, experiment: str, run_id: str | None = None) -> StoredSt
             raise TuneworthError(f"no run '{run_id}' in {uri}: check the run ID") from None
     with tempfile.TemporaryDirectory() as tmp:
         tables = {}
-        for name in ("results", "arms", "trials"):
+        for name in ("results", "arms", "trials", "tuning"):
             try:
                 path = client.download_artifacts(run.info.run_id, f"{name}.csv", tmp)
                 table = pd.read_csv(path, dtype={"error": "str"})
@@ -384,5 +442,6 @@ def load_study(uri: str, experiment: str, run_id: str | None = None) -> StoredSt
         tables["results"],
         tables["arms"],
         tables["trials"],
+        tables["tuning"],
         spec,
     )

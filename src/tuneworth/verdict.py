@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -68,10 +68,21 @@ class Verdict:
     cheapest: str
     effects: tuple[Effect, ...]
     sentences: tuple[str, ...] = ()
+    tuning: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def decide(results: pd.DataFrame, arms: Sequence[ArmInfo], metric: Metric, design: str) -> Verdict:
-    """Compare every arm with the baseline on the paired folds and say what it means."""
+def decide(
+    results: pd.DataFrame,
+    arms: Sequence[ArmInfo],
+    metric: Metric,
+    design: str,
+    tuning: pd.DataFrame | None = None,
+) -> Verdict:
+    """Compare every arm with the baseline on the paired folds and say what it means.
+
+    ``tuning`` is the search comparison of :func:`tuneworth.search.compare_strategies`
+    (trials to match grid search, optimism gap), when the experiment has searches.
+    """
     summary = summarise(results, [a.name for a in arms], BASELINE, metric.greater_is_better)
     info = {a.name: a for a in arms}
     summary.insert(1, "family", [info[a].family for a in summary["arm"]])
@@ -88,8 +99,12 @@ def decide(results: pd.DataFrame, arms: Sequence[ArmInfo], metric: Metric, desig
         effects = _shapley_shares(results, summary, arms, info[best], metric)
     else:
         effects = _arm_effects(summary)
-    verdict = Verdict(metric, design, summary, best, cheapest, effects)
+    verdict = Verdict(metric, design, summary, best, cheapest, effects, tuning=_or_empty(tuning))
     return replace(verdict, sentences=tuple(_sentences(verdict)))
+
+
+def _or_empty(frame: pd.DataFrame | None) -> pd.DataFrame:
+    return frame if frame is not None else pd.DataFrame()
 
 
 def _outcome(c_low: float, c_high: float, delta: float, metric: Metric) -> str:
@@ -216,6 +231,7 @@ def _sentences(v: Verdict) -> list[str]:
             f"Its Shapley shares by family: {parts}."
         )
     said.append(_tuning_sentence(v))
+    said += _search_sentences(v)
     said.append(_cheapest_sentence(v))
     failed = v.summary[v.summary["n_failed_folds"] > 0]
     for row in failed.to_dict("records"):
@@ -265,6 +281,38 @@ def _tuning_sentence(v: Verdict) -> str:
             "beyond the noise: more repeats of the outer folds would tell which is worth more."
         )
     return f"Tuning is worth it here: {_describe(top, unit)}, more than any other lever."
+
+
+def _search_sentences(v: Verdict) -> list[str]:
+    """How fast each strategy found grid search's best, and how optimistic inner CV was."""
+    table = v.tuning
+    if table.empty:
+        return []
+    said = []
+    others = table[table["strategy"] != "grid_search"]
+    has_grid = (table["strategy"] == "grid_search").any()
+    if has_grid and not others.empty:
+        parts = []
+        for row in others.to_dict("records"):
+            needed = row["trials_to_match_grid"]
+            budget = row["configurations"]
+            if math.isfinite(needed):
+                parts.append(f"{row['arm']} in {needed:g} of its {budget:g}")
+            else:
+                parts.append(f"{row['arm']} not on most folds")
+        said.append(
+            "Trials needed to reach grid search's best inner score (median over folds): "
+            + "; ".join(parts)
+            + "."
+        )
+    gaps = table["optimism_gap"].dropna()
+    if not gaps.empty:
+        said.append(
+            f"Optimism gap of the searches: inner CV promised {gaps.mean():+.3f} "
+            f"{v.metric.label} more than the outer folds then gave (mean over searches); "
+            "the numbers above are nested, so this optimism is not in them."
+        )
+    return said
 
 
 def _cheapest_sentence(v: Verdict) -> str:

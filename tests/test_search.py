@@ -1,0 +1,391 @@
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mlflow.tracking import MlflowClient
+from sklearn.datasets import load_iris
+from sklearn.exceptions import FitFailedWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+
+from tuneworth.data import Schema
+from tuneworth.design import Arm
+from tuneworth.evaluate import FoldResult
+from tuneworth.experiment import plan_experiment, run_experiment
+from tuneworth.levers import BuildContext, GridSearch, OptunaTPE, RandomSearch
+from tuneworth.metrics import METRICS
+from tuneworth.search import (
+    STRATEGIES,
+    OptunaSearchCV,
+    SearchError,
+    best_so_far,
+    compare_strategies,
+    make_search,
+    open_storage,
+    search_outcome,
+    trials_to_match,
+)
+from tuneworth.space import Choice, FloatRange, IntRange, grid, grid_size
+from tuneworth.spec import parse_spec
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def context(**overrides: Any) -> BuildContext:
+    settings: dict[str, Any] = {
+        "schema": Schema((), ()),
+        "task": "multiclass",
+        "metric": METRICS["accuracy"],
+        "seed": 0,
+        "inner_folds": 3,
+        "trials": 6,
+    }
+    return BuildContext(**{**settings, **overrides})
+
+
+@pytest.fixture(scope="module")
+def iris() -> tuple[np.ndarray, np.ndarray]:
+    return load_iris(return_X_y=True)
+
+
+class PickyLogistic(LogisticRegression):
+    """Refuses C above 1: a configuration that fails for some parameter values."""
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> PickyLogistic:
+        if self.C > 1:
+            raise ValueError("C above 1 is refused")
+        return super().fit(X, y, sample_weight)
+
+
+# --- grid resolution --------------------------------------------------------------------
+
+numeric = st.one_of(
+    st.builds(FloatRange, st.just(0.0), st.floats(0.5, 10.0)),
+    st.builds(IntRange, st.just(1), st.integers(2, 40), st.booleans()),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(numeric, min_size=1, max_size=4), st.integers(1, 60))
+def test_grid_is_the_finest_that_fits_the_budget(dims: list[Any], budget: int) -> None:
+    space = {f"p{i}": dim for i, dim in enumerate(dims)}
+    points = grid(space, budget)
+    size = grid_size(space, budget)
+    assert size <= budget
+    assert all(len(set(values)) == len(values) for values in points.values())
+    # Maximal: no range can take one more point without breaking the budget.
+    for name, dim in space.items():
+        more = len(points[name]) + 1
+        capacity = dim.high - dim.low + 1 if isinstance(dim, IntRange) else math.inf
+        if more <= capacity:
+            assert size // len(points[name]) * more > budget
+
+
+def test_grid_refuses_choices_that_exceed_the_budget() -> None:
+    space = {"a": Choice(("x", "y", "z")), "b": Choice((1, 2))}
+    with pytest.raises(ValueError, match="make 6 combinations, more than the budget of 5"):
+        grid(space, 5)
+
+
+# --- strategies -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_every_strategy_evaluates_the_budget(
+    strategy: str, iris: tuple[np.ndarray, np.ndarray]
+) -> None:
+    space = {"C": FloatRange(1e-3, 1e2, log=True)}
+    search = make_search(strategy, LogisticRegression(max_iter=1000), space, 6, context())
+    outcome = search_outcome(search.fit(*iris), greater_is_better=True)
+    trials = outcome["trials"]
+    assert trials["candidate"].nunique() == 6
+    assert trials["comparable"].any()
+    best = trials.loc[trials["comparable"], "score"].max()
+    assert outcome["inner_best_score"] == pytest.approx(best)
+    assert outcome["n_fits"] == len(trials) * 3 + 1
+    if strategy == "halving":  # 6 candidates, then the best 2 on three times the rows
+        assert trials["rung"].tolist() == [0] * 6 + [1] * 2
+        assert not trials.loc[trials["rung"] == 0, "comparable"].any()
+
+
+def test_strategies_score_a_configuration_on_the_same_inner_splits(
+    iris: tuple[np.ndarray, np.ndarray],
+) -> None:
+    space = {"n_neighbors": Choice((1, 5, 15)), "weights": Choice(("uniform", "distance"))}
+    tables = {}
+    for strategy in ("grid_search", "random_search", "optuna"):
+        search = make_search(strategy, KNeighborsClassifier(), space, 6, context()).fit(*iris)
+        table = search_outcome(search, True)["trials"]
+        keys = zip(table["param.n_neighbors"], table["param.weights"], strict=True)
+        tables[strategy] = dict(zip(keys, table["score"], strict=True))
+    for strategy in ("random_search", "optuna"):
+        shared = set(tables[strategy]) & set(tables["grid_search"])
+        assert shared
+        assert all(tables[strategy][k] == tables["grid_search"][k] for k in shared)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_failed_configurations_are_recorded_and_the_search_goes_on(
+    strategy: str, iris: tuple[np.ndarray, np.ndarray]
+) -> None:
+    space = {"C": FloatRange(1e-3, 1e3, log=True)}
+    search = make_search(strategy, PickyLogistic(max_iter=1000), space, 9, context())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(*iris)
+    trials = search_outcome(search, True)["trials"]
+    first_rung = trials.drop_duplicates("candidate")
+    failed = first_rung["state"] == "fail"
+    assert 0 < failed.sum() < len(first_rung)
+    assert (first_rung.loc[failed, "param.C"] > 1).all()
+    assert search.best_params_["C"] <= 1
+    notes = [str(w.message) for w in caught if issubclass(w.category, FitFailedWarning)]
+    assert notes == [
+        f"{failed.sum()} of {len(first_rung)} configurations failed; "
+        "the first error: ValueError: C above 1 is refused"
+    ]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_search_where_every_configuration_fails_says_why(
+    strategy: str, iris: tuple[np.ndarray, np.ndarray]
+) -> None:
+    space = {"C": FloatRange(2.0, 100.0)}
+    search = make_search(strategy, PickyLogistic(max_iter=1000), space, 4, context())
+    with pytest.raises(SearchError, match="failed; the first error: ValueError: C above 1"):
+        search.fit(*iris)
+
+
+def test_optuna_is_seeded(iris: tuple[np.ndarray, np.ndarray]) -> None:
+    space = {"C": FloatRange(1e-3, 1e2, log=True)}
+
+    def params(seed: int) -> list[float]:
+        search = make_search(
+            "optuna", LogisticRegression(max_iter=1000), space, 4, context(seed=seed)
+        )
+        return search.fit(*iris).trials_["param.C"].tolist()
+
+    assert params(1) == params(1) != params(2)
+
+
+@pytest.mark.parametrize("storage", ["sqlite:///{dir}/optuna.db", "journal:{dir}/optuna.log"])
+def test_optuna_resumes_a_study_from_its_storage(
+    storage: str, tmp_path: Path, iris: tuple[np.ndarray, np.ndarray]
+) -> None:
+    import optuna
+
+    url = storage.format(dir=tmp_path)
+    space = {"C": FloatRange(1e-3, 1e2, log=True)}
+
+    def search(trials: int) -> OptunaSearchCV:
+        return OptunaSearchCV(
+            LogisticRegression(max_iter=1000), space, trials, "accuracy", 3, 0, url, "resume"
+        ).fit(*iris)
+
+    first = search(3)
+    resumed = search(5)
+    assert resumed.study_name_ == first.study_name_
+    assert resumed.study_name_.startswith("resume.")
+    assert resumed.trials_["param.C"].head(3).tolist() == first.trials_["param.C"].tolist()
+    assert len(resumed.trials_) == 5
+    study = optuna.load_study(study_name=first.study_name_, storage=open_storage(url))
+    assert len(study.trials) == 5  # the first three were not run again
+
+
+# --- comparing strategies ---------------------------------------------------------------
+
+
+def trial_rows(scores: list[float], comparable: list[bool] | None = None) -> pd.DataFrame:
+    n = len(scores)
+    return pd.DataFrame(
+        {
+            "trial": range(n),
+            "candidate": range(n),
+            "comparable": comparable or [True] * n,
+            "state": ["complete" if not math.isnan(s) else "fail" for s in scores],
+            "score": scores,
+        }
+    )
+
+
+def test_best_so_far_follows_the_metric_direction() -> None:
+    trials = trial_rows([3.0, 2.0, float("nan"), 2.5, 1.0]).assign(fold=0)
+    assert best_so_far(trials, greater_is_better=False).tolist() == [3.0, 2.0, 2.0, 2.0, 1.0]
+    assert best_so_far(trials, greater_is_better=True).tolist() == [3.0] * 5
+
+
+def test_trials_to_match_ignores_evaluations_that_are_not_comparable() -> None:
+    # Halving-like: the first rung scores high on a subsample; it must not count.
+    trials = pd.concat(
+        [
+            trial_rows([0.99, 0.8, 0.7], [False, False, False]),
+            trial_rows([0.9]).assign(trial=3, candidate=0),
+        ]
+    ).assign(fold=0)
+    assert trials_to_match(trials, {0: 0.85}).to_dict() == {0: 3.0}
+    assert trials_to_match(trials, {0: 0.95}).to_dict() == {0: math.inf}
+
+
+def fold(arm: str, index: int, score: float, inner: float, trials: list[float]) -> FoldResult:
+    return FoldResult(
+        arm=arm,
+        fold=index,
+        repeat=0,
+        score=score,
+        fit_seconds=1.0,
+        fit_cpu_seconds=float(len(trials) or 1),
+        predict_seconds=0.0,
+        n_fits=1,
+        n_train=80,
+        n_test=20,
+        inner_best_score=inner,
+        trials=trial_rows(trials) if trials else None,
+    )
+
+
+def test_compare_strategies_against_grid_and_untuned_for_a_lower_is_better_metric() -> None:
+    arms = [
+        Arm("baseline"),
+        Arm("grid", (GridSearch(),)),
+        Arm("random", (RandomSearch(),)),
+        Arm("optuna", (OptunaTPE(),)),
+    ]
+    results = {  # RMSE: lower is better
+        "baseline": [fold("baseline", f, 2.0, math.nan, []) for f in range(3)],
+        "grid": [fold("grid", f, 1.5, 1.2, [1.6, 1.2, 1.4, 1.3]) for f in range(3)],
+        "random": [
+            fold("random", 0, 1.4, 1.1, [1.3, 1.1, 1.5, 1.5]),
+            fold("random", 1, 1.6, 1.3, [1.5, 1.4, 1.3, 1.3]),
+            fold("random", 2, 1.6, 1.2, [1.9, 1.8, 1.7, 1.2]),
+        ],
+        "optuna": [fold("optuna", f, 1.4, 1.2, [1.2, 1.2, 1.2, 1.2]) for f in range(3)],
+    }
+    table = compare_strategies(arms, results, greater_is_better=False).set_index("arm")
+    assert list(table.index) == ["grid", "random", "optuna"]
+    assert (table["untuned"] == "baseline").all()
+    # Positive gap: the inner CV promised a lower RMSE than the outer fold delivered.
+    assert table.loc["grid", "optimism_gap"] == pytest.approx(0.3)
+    assert table.loc["random", "optimism_gap"] == pytest.approx((0.3 + 0.3 + 0.4) / 3)
+    assert table.loc["grid", "trials_to_match_grid"] == 2
+    # random reaches 1.2 after 2 trials, 1.2 is never reached in fold 1, after 4 in fold 2
+    assert table.loc["random", "trials_to_match_grid"] == 4
+    assert table.loc["random", "folds_matching_grid"] == 2
+    assert table.loc["optuna", "trials_to_match_grid"] == 1
+    assert table.loc["grid", "delta_vs_untuned"] == pytest.approx(-0.5)
+    assert table.loc["grid", "cost_vs_untuned"] == pytest.approx(4.0)
+    assert table.loc["grid", "configurations"] == 4
+
+
+def test_compare_strategies_without_a_grid_arm_leaves_the_match_empty() -> None:
+    arms = [Arm("baseline"), Arm("random", (RandomSearch(),))]
+    results = {
+        "baseline": [fold("baseline", 0, 0.8, math.nan, [])],
+        "random": [fold("random", 0, 0.85, 0.9, [0.9])],
+    }
+    row = compare_strategies(arms, results, greater_is_better=True).iloc[0]
+    assert math.isnan(row["trials_to_match_grid"])
+    assert row["optimism_gap"] == pytest.approx(0.05)
+
+
+# --- in an experiment -------------------------------------------------------------------
+
+SEARCHES = {
+    "name": "searches",
+    "dataset": {"source": "sklearn:iris"},
+    "cv": {"folds": 3, "repeats": 1, "inner_folds": 2},
+    "baseline": {"model": "knn"},
+    "levers": [{"grid_search": {"trials": 4}}, {"halving": {"trials": 4}}],
+    "tracking": {"trial_runs": True},
+    "seed": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def searches_run(tracking_uri: str) -> Any:
+    return run_experiment(
+        parse_spec(SEARCHES), tracking_uri=tracking_uri, n_jobs=1, report_dir=None
+    )
+
+
+def test_tuning_arms_log_trials_curves_and_comparisons(
+    searches_run: Any, tracking_uri: str
+) -> None:
+    client = MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name("searches")
+    runs = client.search_runs([experiment.experiment_id])
+    arms = {r.data.tags["tuneworth.arm"]: r for r in runs if r.data.tags["tuneworth.kind"] == "arm"}
+    grid_run = arms["grid search, 4 trials"]
+    assert grid_run.data.metrics["trials_to_match_grid"] >= 1
+    assert grid_run.data.metrics["folds_matching_grid"] == 3
+    tuning = searches_run.verdict.tuning.set_index("arm")
+    gap = tuning.loc["grid search, 4 trials", "optimism_gap"]
+    assert grid_run.data.metrics["optimism_gap"] == pytest.approx(gap)
+    assert "baseline" not in tuning.index
+    curve = client.get_metric_history(grid_run.info.run_id, "best_so_far")
+    assert sorted(m.step for m in curve) == [1, 2, 3, 4]
+    halving_run = arms["successive halving, 4 trials"]
+    artifacts = {a.path for a in client.list_artifacts(halving_run.info.run_id)}
+    assert "trials.csv" in artifacts
+    # Opt-in per-trial runs, nested under their arm run: 3 folds x 4 grid points.
+    trial_runs = [
+        r
+        for r in runs
+        if r.data.tags["tuneworth.kind"] == "trial"
+        and r.data.tags["mlflow.parentRunId"] == grid_run.info.run_id
+    ]
+    assert len(trial_runs) == 12
+    assert {"model__n_neighbors", "model__weights"} <= set(trial_runs[0].data.params)
+    assert all("score" in r.data.metrics for r in trial_runs)
+
+
+def test_an_arm_whose_every_configuration_fails_ends_alone(tracking_uri: str) -> None:
+    spec = {
+        **SEARCHES,
+        "name": "failing_arm",
+        "baseline": {"model": "knn", "space": {"n_neighbors": [0]}},
+        "levers": [{"random_search": {"trials": 2}}],
+        "tracking": {"trial_runs": False},
+    }
+    result = run_experiment(parse_spec(spec), tracking_uri=tracking_uri, n_jobs=1, report_dir=None)
+    failed = result.results[result.results["arm"] == "random search, 2 trials"]
+    assert failed["error"].str.startswith("SearchError: every one of the 2 configurations").all()
+    assert "n_neighbors" in failed["error"].iloc[0]
+    assert result.results.loc[result.results["arm"] == "baseline", "error"].eq("").all()
+    client = MlflowClient(tracking_uri)
+    runs = client.search_runs([client.get_experiment_by_name("failing_arm").experiment_id])
+    status = {
+        r.data.tags["tuneworth.arm"]: r.info.status for r in runs if "tuneworth.arm" in r.data.tags
+    }
+    assert status == {"baseline": "FINISHED", "random search, 2 trials": "FAILED"}
+    assert not [r for r in runs if r.data.tags["tuneworth.kind"] == "trial"]  # an opt-in
+
+
+def test_trial_runs_are_refused_for_large_searches() -> None:
+    from tuneworth.errors import TuneworthError
+
+    with pytest.raises(TuneworthError, match="would create 2000 MLflow runs"):
+        parse_spec(
+            {**SEARCHES, "levers": [{"optuna": {"trials": 200}}], "cv": {"repeats": 2, "folds": 5}}
+        )
+
+
+def test_optuna_storage_is_checked_before_any_work(tmp_path: Path) -> None:
+    from tuneworth.errors import TuneworthError
+
+    bad = {**SEARCHES, "levers": [{"optuna": {"storage": "optuna.db"}}]}
+    with pytest.raises(TuneworthError, match=r"levers.0.optuna.storage: 'optuna.db' is not an"):
+        parse_spec(bad)
+    good = {**SEARCHES, "levers": [{"optuna": {"storage": f"sqlite:///{tmp_path}/o.db"}}]}
+    plan = plan_experiment(parse_spec(good))
+    search = plan.pipelines["optuna TPE"]
+    assert search.storage.endswith("o.db")
+    assert search.study_name == "searches.optuna TPE"
+    assert (tmp_path / "o.db").exists()
