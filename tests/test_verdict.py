@@ -247,3 +247,26 @@ def test_a_larger_gain_inside_the_noise_is_named_not_ignored() -> None:
     tuning = next(s for s in verdict.sentences if s.startswith("Tuning pays"))
     assert tuning.startswith("Tuning pays here (optuna TPE")
     assert "The larger gain of forest" in tuning and "not beyond the noise" in tuning
+
+
+@pytest.mark.parametrize(
+    ("gap", "said"), [(0.012, "0.012 ROC-AUC more"), (-0.003, "0.003 ROC-AUC less")]
+)
+def test_the_optimism_gap_is_said_in_words_whichever_its_sign(gap: float, said: str) -> None:
+    frame = results({"baseline": (BASE, 1.0), "optuna TPE": (BASE + 0.01, 30.0)})
+    tuning = pd.DataFrame(
+        {
+            "arm": ["optuna TPE"],
+            "strategy": ["optuna"],
+            "configurations": [20],
+            "trials_to_match_grid": [np.nan],
+            "optimism_gap": [gap],
+        }
+    )
+    arms = [
+        ArmInfo("baseline", "baseline", "baseline"),
+        ArmInfo("optuna TPE", "tuning", "optuna TPE"),
+    ]
+    verdict = decide(frame, arms, AUC, "one_at_a_time", tuning)
+    sentence = next(s for s in verdict.sentences if s.startswith("Optimism gap"))
+    assert f"inner CV promised {said}" in sentence

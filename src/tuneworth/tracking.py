@@ -341,10 +341,12 @@ def _orphaned(tags: Mapping[str, str]) -> bool:
 
 
 def _quiet_mlflow() -> None:
-    """MLflow's INFO lines (database migrations) would interleave with the progress line."""
+    """MLflow's INFO lines (database migrations) and its download bars (reading arms back
+    on resume) would interleave with tuneworth's own output."""
     import logging
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def _missing(value: Any) -> bool:

@@ -307,10 +307,15 @@ def _search_sentences(v: Verdict) -> list[str]:
         )
     gaps = table["optimism_gap"].dropna()
     if not gaps.empty:
+        gap = gaps.mean()
+        promise = (
+            f"inner CV promised {gap:.3f} {v.metric.label} more than the outer folds then gave"
+            if gap > 0
+            else f"inner CV promised {-gap:.3f} {v.metric.label} less than the outer folds gave"
+        )
         said.append(
-            f"Optimism gap of the searches: inner CV promised {gaps.mean():+.3f} "
-            f"{v.metric.label} more than the outer folds then gave (mean over searches); "
-            "the numbers above are nested, so this optimism is not in them."
+            f"Optimism gap of the searches: {promise} (mean over searches); the numbers "
+            "above are nested, so no such optimism is in them."
         )
     return said
 
