@@ -282,8 +282,10 @@ def _runs(kind: str) -> pd.DataFrame:
 
 
 def _wait_for_arms(count: int, timeout: float = 120) -> None:
+    """Until ``count`` arm runs are FINISHED: a run being written when a signal comes is
+    left KILLED, and its arm computed again on resume."""
     deadline = time.monotonic() + timeout
-    while len(_runs("arm")) < count:
+    while (arms := _runs("arm")).empty or (arms["status"] == "FINISHED").sum() < count:
         assert time.monotonic() < deadline, "the run never finished its first arms"
         time.sleep(0.3)
 
@@ -322,8 +324,9 @@ def test_sigterm_kills_the_study_and_after_kill_9_the_orphan_is_resumed(
     study = _runs("study")
     assert list(study["status"]) == ["FINISHED"]
     assert study["tags.tuneworth.ended"].iloc[0] == "orphaned"
-    arms = _runs("arm")["tags.tuneworth.arm"]
-    assert sorted(arms) == ["baseline", "random search, 100 trials", "standard scaling"]
+    arms = _runs("arm")
+    finished = arms.loc[arms["status"] == "FINISHED", "tags.tuneworth.arm"]
+    assert sorted(finished) == ["baseline", "random search, 100 trials", "standard scaling"]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
