@@ -270,3 +270,23 @@ def test_the_optimism_gap_is_said_in_words_whichever_its_sign(gap: float, said: 
     verdict = decide(frame, arms, AUC, "one_at_a_time", tuning)
     sentence = next(s for s in verdict.sentences if s.startswith("Optimism gap"))
     assert f"inner CV promised {said}" in sentence
+
+
+def test_gain_per_cpu_minute_is_free_for_a_better_arm_that_costs_no_more() -> None:
+    frame = results(
+        {
+            "baseline": (BASE, 2.0),
+            "cheaper": (BASE + 0.05 + RNG.normal(0, 0.002, FOLDS), 1.0),
+            "dearer": (BASE + 0.05 + RNG.normal(0, 0.002, FOLDS), 14.0),
+            "noise": (BASE + RNG.normal(0, 0.01, FOLDS), 1.0),
+        }
+    )
+    arms = [ArmInfo(name, "data", name) for name in ("cheaper", "dearer", "noise")]
+    verdict = decide(
+        frame, [ArmInfo("baseline", "baseline", "baseline"), *arms], AUC, "one_at_a_time"
+    )
+    per_minute = {line.split()[0]: line for line in format_table(verdict).splitlines()}
+    assert " free " in per_minute["cheaper"]
+    # 10 folds x 12 CPU s more = 2 CPU minutes for +0.05: +0.025 per CPU minute.
+    assert "+0.025" in per_minute["dearer"]
+    assert "free" not in per_minute["noise"] and "+0." not in per_minute["noise"].split("]")[1]

@@ -51,11 +51,12 @@ class Context:
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
-def _per_minute(gain: float, extra_cpu_seconds: float) -> str:
-    """Gain per extra CPU minute; a gain that costs under a CPU second more is just free."""
-    if math.isnan(gain):
+def _per_minute(outcome: str, gain: float, extra_cpu_seconds: float) -> str:
+    """Gain per extra CPU minute of a better arm; one that costs under a CPU second more
+    than the baseline, or less, is just free."""
+    if outcome != "better":
         return ""
-    return "free" if extra_cpu_seconds < 1 else f"{gain:+.3f}"
+    return "free" if extra_cpu_seconds < 1 or math.isnan(gain) else f"{gain:+.3f}"
 
 
 def _signed(value: float, digits: int = 3) -> str:
@@ -87,7 +88,7 @@ def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
                 interval,
                 "" if math.isnan(row["p_holm"]) else f"{row['p_holm']:.3f}",
                 ratio(row["cost_ratio"]),
-                _per_minute(gain, row["fit_cpu_seconds"] - base_cost),
+                _per_minute(row["outcome"], gain, row["fit_cpu_seconds"] - base_cost),
                 str(row["n_fits"]),
                 str(row["outcome"]) + failed,
             )
@@ -222,8 +223,8 @@ def render_markdown(verdict: Verdict, context: Context, plots: Mapping[str, str]
         "interval excludes zero but which does not stand out once every arm's chance of a "
         "lucky draw is counted. Fit cost is CPU seconds of fitting (every "
         "inner search fit included) relative to the baseline; Δ/CPU-min is the gain per extra "
-        "CPU minute, for significant gains only (*free* when the arm costs less than a CPU "
-        "second more than the baseline).",
+        "CPU minute, for significant gains only (*free* when the arm costs less than the "
+        "baseline, or under a CPU second more).",
     ]
     searches = search_rows(verdict)
     if searches:
