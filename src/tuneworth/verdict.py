@@ -254,11 +254,18 @@ def _tuning_sentence(v: Verdict) -> str:
     # The best search that beat the baseline beyond the noise, else the best search at all.
     paid = [e for e in tuning if e.outcome == "better"] or tuning
     top = max(paid, key=lambda e: _gain(e, v.metric))
-    if top.outcome != "better":
-        return (
-            f"Tuning is not worth it here: its gain is inside the noise ({_describe(top, unit)})."
-        )
     rival = max(others, key=lambda e: _gain(e, v.metric), default=None)
+    if top.outcome != "better":
+        instead = (
+            f" {rival.name} did pay ({_num(rival.delta)} {unit}, at {ratio(rival.cost_factor)} "
+            "the fit cost): spend the effort there."
+            if rival is not None
+            else ""
+        )
+        return (
+            "Tuning is not worth it here: its gain is inside the noise "
+            f"({_describe(top, unit)}).{instead}"
+        )
     if rival is not None and _gain(rival, v.metric) >= _gain(top, v.metric):
         cheaper = " and for less compute" if rival.cost_factor < top.cost_factor else ""
         return (
