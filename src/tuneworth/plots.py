@@ -182,12 +182,16 @@ def cost_gain(verdict: Verdict) -> Figure:
             xytext=(6, 8 if i % 2 else -12),  # alternate sides: the searches sit close
             textcoords="offset points",
             fontsize=8,
+            bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"},
+            zorder=1,  # under the markers and bars, over the grid
         )
     axes.axhline(0, color="#333", linewidth=0.8)
     if (rows["cost_ratio"] > 0).all() and len(rows):
         from matplotlib.ticker import FuncFormatter
 
         axes.set_xscale("log")
+        # Room on the right for the labels of the dearest arms, usually the searches.
+        axes.set_xlim(rows["cost_ratio"].min() / 1.5, rows["cost_ratio"].max() * 4)
         axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
     axes.set_xlabel("fit cost relative to the baseline (CPU seconds, log scale)")
     axes.set_ylabel(_delta_label(verdict))
