@@ -120,6 +120,7 @@ def fit_and_score(
     inject: Inject | None = None,
 ) -> FoldResult:
     """Fit a clone of ``pipeline`` on the split's training rows and score its test rows."""
+    from joblib import parallel_config
     from sklearn.base import clone
     from threadpoolctl import threadpool_limits
 
@@ -141,7 +142,14 @@ def fit_and_score(
         "n_train": len(split.train),
         "n_test": len(split.test),
     }
-    with threadpool_limits(limits=1), warnings.catch_warnings(record=True) as caught:
+    # Sequential inside a task: on a Dask cluster, joblib would otherwise send a search's
+    # inner fits back to the cluster as tasks of their own, to run in the same worker
+    # processes, whose CPU time would then be charged to whichever fit was being timed.
+    with (
+        threadpool_limits(limits=1),
+        parallel_config(backend="sequential"),
+        warnings.catch_warnings(record=True) as caught,
+    ):
         warnings.simplefilter("always")
         wall, cpu = time.perf_counter(), time.process_time()
         try:
@@ -269,11 +277,16 @@ def _warm_up(arm: str, pipeline: Any, X: pd.DataFrame, y: pd.Series) -> None:
     if arm in _WARM:
         return
     _WARM.add(arm)
+    from joblib import parallel_config
     from sklearn.base import clone
     from threadpoolctl import threadpool_limits
 
     plain = getattr(pipeline, "estimator", pipeline)
-    with threadpool_limits(limits=1), warnings.catch_warnings():
+    with (
+        threadpool_limits(limits=1),
+        parallel_config(backend="sequential"),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore")
         try:
             clone(plain).fit(X, y)
