@@ -47,13 +47,18 @@ def dask_scheduler() -> Iterator[str]:
 def test_fold_scores_on_a_two_worker_dask_cluster_equal_the_local_run(
     dask_scheduler: str,
 ) -> None:
+    from distributed import get_task_stream
+
     plan = plan_experiment(parse_spec(SPEC))
     args = (plan.pipelines, plan.dataset.X, plan.dataset.y, plan.splits, plan.metric)
     local = results_frame(list(evaluate(*args, n_jobs=1)))
-    with dask_cluster(dask_scheduler):
+    with dask_cluster(dask_scheduler), get_task_stream() as tasks:
         remote = results_frame(list(evaluate(*args, n_jobs=-1)))
     pd.testing.assert_series_equal(local["score"], remote["score"])
     assert (local["n_fits"] == remote["n_fits"]).all()
+    # One task per arm-fold at most (joblib may batch them): a search's inner fits stay in
+    # its task, where its CPU time is measured, instead of going back to the cluster.
+    assert 0 < len(tasks.data) <= len(local)
 
 
 def test_an_unreachable_scheduler_is_a_one_line_error() -> None:

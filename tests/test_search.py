@@ -29,12 +29,12 @@ from tuneworth.search import (
     best_so_far,
     compare_strategies,
     make_search,
-    open_storage,
     search_outcome,
     trials_to_match,
 )
 from tuneworth.space import Choice, FloatRange, IntRange, grid, grid_size
 from tuneworth.spec import parse_spec
+from tuneworth.studies import open_storage
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

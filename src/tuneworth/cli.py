@@ -34,11 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tuneworth: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(
-            "\ntuneworth: interrupted; finished arms are kept in MLflow, and running the same "
-            "command again resumes from them",
-            file=sys.stderr,
-        )
+        print(f"\ntuneworth: interrupted; {args.resumes}", file=sys.stderr)
         return 130
 
 
@@ -86,6 +82,26 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true", help="print only the table")
     run.set_defaults(command=_run)
 
+    worker = commands.add_parser(
+        "worker",
+        help="add trials to the Optuna studies of a spec's run, from this or another machine",
+        description="Join the tuning studies of a spec whose optuna lever names a database "
+        "storage, and add trials until each study's budget is spent. Run it with the same "
+        "spec and data as 'tuneworth run', on as many machines as you like.",
+    )
+    worker.add_argument("spec", help="the experiment spec the run uses")
+    worker.add_argument(
+        "--storage",
+        metavar="URL",
+        help="the spec's Optuna storage as this machine reaches it "
+        "(default: the spec's, e.g. postgresql://user@host/db)",
+    )
+    worker.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    worker.set_defaults(
+        command=_worker,
+        resumes="its running trials go back in the queue, and other processes run them",
+    )
+
     check = commands.add_parser("check", help="validate a spec and its data without running")
     check.add_argument("spec")
     check.set_defaults(command=_check)
@@ -103,6 +119,10 @@ def _parser() -> argparse.ArgumentParser:
     ui.add_argument("--tracking-uri", help="store to show (default as for 'run')")
     ui.add_argument("--port", type=int, default=5000)
     ui.set_defaults(command=_ui)
+    parser.set_defaults(
+        resumes="finished arms are kept in MLflow, and running the same command again "
+        "resumes from them"
+    )
     return parser
 
 
@@ -146,6 +166,29 @@ def _run(args: argparse.Namespace) -> int:
     say(
         f"\nfinished in {time.perf_counter() - start:.1f} s; MLflow study run "
         f"{result.study_run_id} (make ui to browse){where}"
+    )
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from tuneworth.experiment import plan_experiment
+    from tuneworth.spec import load_spec
+    from tuneworth.worker import shared_studies, shown_storage, work
+
+    say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr))
+    start = time.perf_counter()
+    spec = load_spec(args.spec)
+    shares = shared_studies(plan_experiment(spec), args.storage)
+    urls = sorted({shown_storage(share.storage) for share in shares})
+    arms = sorted({share.arm for share in shares})
+    say(
+        f"{spec.name}: joining {len(shares)} studies ({', '.join(arms)}; one per outer fold) "
+        f"in {', '.join(urls)}"
+    )
+    ran = work(shares, say)
+    say(
+        f"budget spent in all {len(shares)} studies; this worker evaluated {ran} trials in "
+        f"{time.perf_counter() - start:.1f} s"
     )
     return 0
 

@@ -120,22 +120,21 @@ def fit_and_score(
     inject: Inject | None = None,
 ) -> FoldResult:
     """Fit a clone of ``pipeline`` on the split's training rows and score its test rows."""
+    from joblib import parallel_config
     from sklearn.base import clone
     from threadpoolctl import threadpool_limits
 
     from tuneworth.search import search_outcome
 
-    X_train, y_train = X.iloc[split.train], y.iloc[split.train]
+    X_train, y_train = training_fold(X, y, split, inject)
     X_test, y_test = X.iloc[split.test], y.iloc[split.test]
-    if inject is not None:
-        X_train, y_train = inject(X_train, y_train, fold=split.index)
     _warm_up(arm, pipeline, X_train, y_train)
     estimator = clone(pipeline)
     if ticks is not None and "scoring" in estimator.get_params(deep=False):
         from sklearn.metrics import check_scoring
 
         scorer = check_scoring(estimator.estimator, estimator.scoring)
-        estimator.set_params(scoring=_Ticking(scorer, ticks))
+        estimator.set_params(scoring=_Ticking(scorer, ticks, estimator.scoring))
     common: dict[str, Any] = {
         "arm": arm,
         "fold": split.index,
@@ -143,7 +142,14 @@ def fit_and_score(
         "n_train": len(split.train),
         "n_test": len(split.test),
     }
-    with threadpool_limits(limits=1), warnings.catch_warnings(record=True) as caught:
+    # Sequential inside a task: on a Dask cluster, joblib would otherwise send a search's
+    # inner fits back to the cluster as tasks of their own, to run in the same worker
+    # processes, whose CPU time would then be charged to whichever fit was being timed.
+    with (
+        threadpool_limits(limits=1),
+        parallel_config(backend="sequential"),
+        warnings.catch_warnings(record=True) as caught,
+    ):
         warnings.simplefilter("always")
         wall, cpu = time.perf_counter(), time.process_time()
         try:
@@ -160,6 +166,8 @@ def fit_and_score(
                 warnings=_unique(caught),
             )
         fit_seconds, fit_cpu = time.perf_counter() - wall, time.process_time() - cpu
+        # Trials that other processes (tuneworth worker) evaluated for this search.
+        fit_cpu += getattr(estimator, "fit_seconds_elsewhere_", 0.0)
         start = time.perf_counter()
         try:
             score = metric.score(estimator, X_test, y_test)
@@ -180,11 +188,24 @@ def fit_and_score(
     )
 
 
-class _Ticking:
-    """A scorer that also reports each call, so a search's progress shows while it runs."""
+def training_fold(
+    X: pd.DataFrame, y: pd.Series, split: Split, inject: Inject | None = None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The split's outer training rows, as every arm sees them (``inject`` applied)."""
+    X_train, y_train = X.iloc[split.train], y.iloc[split.train]
+    if inject is not None:
+        X_train, y_train = inject(X_train, y_train, fold=split.index)
+    return X_train, y_train
 
-    def __init__(self, scorer: Any, queue: Any) -> None:
-        self.scorer, self.queue = scorer, queue
+
+class _Ticking:
+    """A scorer that also reports each call, so a search's progress shows while it runs.
+
+    ``__wrapped__`` is the scoring it replaces, which names a shared Optuna study.
+    """
+
+    def __init__(self, scorer: Any, queue: Any, wrapped: Any = None) -> None:
+        self.scorer, self.queue, self.__wrapped__ = scorer, queue, wrapped
 
     def __call__(self, estimator: Any, X: Any, y: Any) -> float:
         score = self.scorer(estimator, X, y)
@@ -256,11 +277,16 @@ def _warm_up(arm: str, pipeline: Any, X: pd.DataFrame, y: pd.Series) -> None:
     if arm in _WARM:
         return
     _WARM.add(arm)
+    from joblib import parallel_config
     from sklearn.base import clone
     from threadpoolctl import threadpool_limits
 
     plain = getattr(pipeline, "estimator", pipeline)
-    with threadpool_limits(limits=1), warnings.catch_warnings():
+    with (
+        threadpool_limits(limits=1),
+        parallel_config(backend="sequential"),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore")
         try:
             clone(plain).fit(X, y)

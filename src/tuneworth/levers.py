@@ -483,12 +483,16 @@ class OptunaTPE(TuningLever):
 
     ``storage`` keeps the studies in an Optuna storage instead of memory, so an interrupted
     search resumes and ``optuna-dashboard <storage>`` shows it: a database URL
-    (``sqlite:///optuna.db``, ``postgresql://user@host/db``) or ``journal:<file>``.
+    (``sqlite:///optuna.db``, ``postgresql://user@host/db``) or ``journal:<file>``. In a
+    database, ``tuneworth worker`` processes can add trials to the same studies; running
+    trials record a heartbeat every ``heartbeat`` seconds, and the trial of a worker silent
+    for three heartbeats is failed and run again.
     """
 
     name: ClassVar[str] = "optuna"
     strategy_label: ClassVar[str] = "optuna TPE"
     storage: str | None = None
+    heartbeat: int = Field(default=10, ge=1, le=3600)
 
     @field_validator("storage")
     @classmethod
@@ -501,7 +505,7 @@ class OptunaTPE(TuningLever):
         return value
 
     def options(self, ctx: BuildContext) -> dict[str, Any]:
-        from tuneworth.search import open_storage
+        from tuneworth.studies import open_storage
 
         if self.storage is not None:
             try:  # once here, before any worker: the tables exist and the URL is good
@@ -511,7 +515,11 @@ class OptunaTPE(TuningLever):
                 raise TuneworthError(
                     f"{self.describe()}: cannot open Optuna storage '{self.storage}': {first}"
                 ) from None
-        return {"storage": self.storage, "study_name": f"{ctx.experiment}.{self.describe()}"}
+        return {
+            "storage": self.storage,
+            "study_name": f"{ctx.experiment}.{self.describe()}",
+            "heartbeat": self.heartbeat,
+        }
 
 
 class Halving(TuningLever):

@@ -6,7 +6,8 @@ The budget is the number of configurations a search evaluates, per outer fold:
   (:func:`tuneworth.space.grid`), so it may evaluate a few fewer.
 - ``random_search``: RandomizedSearchCV, ``budget`` draws.
 - ``optuna``: Optuna's TPE sampler, seeded, ``budget`` trials; the study lives in memory or
-  in the spec's Optuna storage, where a second run resumes it.
+  in the spec's Optuna storage, where a second run resumes it and ``tuneworth worker``
+  processes may add trials (:mod:`tuneworth.studies` keeps the count exact).
 - ``halving``: scikit-learn's successive halving over random draws. It draws ``budget``
   candidates (the same ones random search draws, from the same seed), scores all of them
   on ``n_train / factor**(rungs - 1)`` rows, keeps the best ``1 / factor`` and so on until
@@ -39,6 +40,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from tuneworth.space import Space, distributions, grid, suggest
+from tuneworth.studies import SharedStudy, configuration, open_storage
 
 if TYPE_CHECKING:
     from tuneworth.evaluate import FoldResult
@@ -73,11 +75,12 @@ def make_search(
     factor: int = 3,
     storage: str | None = None,
     study_name: str = "tuneworth",
+    heartbeat: int | None = 10,
 ) -> Any:
     """An unfitted ``strategy`` search over ``space`` evaluating ``budget`` configurations.
 
-    ``factor`` is the halving search's elimination factor; ``storage`` and ``study_name``
-    place Optuna's study (see :class:`OptunaSearchCV`).
+    ``factor`` is the halving search's elimination factor; ``storage``, ``study_name`` and
+    ``heartbeat`` place Optuna's study (see :class:`OptunaSearchCV`).
     """
     common: dict[str, Any] = {
         "scoring": ctx.metric.scorer,
@@ -112,6 +115,7 @@ def make_search(
             random_state=ctx.seed,
             storage=storage,
             study_name=study_name,
+            heartbeat=heartbeat,
         )
     raise ValueError(f"unknown search strategy {strategy!r}; choose one of {STRATEGIES}")
 
@@ -196,62 +200,39 @@ class _HalvingRandomSearchCV(_ReportsFailures, HalvingRandomSearchCV):  # type: 
 # --- Optuna -----------------------------------------------------------------------------
 
 
-def open_storage(url: str | None) -> Any:
-    """An Optuna storage for a spec's URL, or None for Optuna's in-memory storage.
+def study_table(trials: Sequence[Any]) -> pd.DataFrame:
+    """The trial table (see :func:`trial_table`) of finished Optuna trials, in the order given.
 
-    ``journal:<path>`` is a journal file; anything else is a database URL
-    (``sqlite:///optuna.db``, ``postgresql://user@host/db``). ``optuna-dashboard`` opens
-    either.
-    """
-    if url is None:
-        return None
-    import optuna
-
-    if url.startswith("journal:"):
-        from optuna.storages.journal import JournalFileBackend
-
-        return optuna.storages.JournalStorage(JournalFileBackend(url.removeprefix("journal:")))
-    # Several workers may write one SQLite file: wait for its lock instead of failing.
-    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-
-
-class TrialLog:
-    """An Optuna callback keeping one row per finished trial.
-
-    Each row holds the trial number, its state, score, fit seconds (the ``fit_seconds``
-    user attribute), error (the ``error`` user attribute) and parameters (``param.<name>``).
+    ``trial`` and ``candidate`` count from 0 in that order; fit seconds and error are the
+    ``fit_seconds`` and ``error`` user attributes.
 
     Examples
     --------
     >>> import optuna
     >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
-    >>> log = TrialLog()
     >>> study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-    >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2, callbacks=[log])
-    >>> log.table()[["trial", "state"]].to_dict("list")
+    >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    >>> study_table(study.trials)[["trial", "state"]].to_dict("list")
     {'trial': [0, 1], 'state': ['complete', 'complete']}
     """
-
-    def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
-
-    def __call__(self, study: Any, trial: Any) -> None:
-        self.rows.append(
+    rows = []
+    for position, trial in enumerate(trials):
+        error = trial.user_attrs.get("error", "")
+        if trial.state.name == "FAIL" and not error:
+            error = "its worker died on every attempt (heartbeat lost)"
+        rows.append(
             {
-                "trial": trial.number,
-                "candidate": trial.number,
+                "trial": position,
+                "candidate": position,
                 "comparable": True,
                 "state": trial.state.name.lower(),
                 "score": trial.value if trial.value is not None else np.nan,
                 "fit_seconds": trial.user_attrs.get("fit_seconds", np.nan),
-                "error": trial.user_attrs.get("error", ""),
+                "error": error,
                 **{f"param.{name}": value for name, value in trial.params.items()},
             }
         )
-
-    def table(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows).sort_values("trial", kind="stable", ignore_index=True)
+    return pd.DataFrame(rows)
 
 
 def _best_has(method: str) -> Any:
@@ -272,7 +253,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
 
     With a ``storage``, the study is named after ``study_name`` and a hash of everything
     that determines its trials (estimator, space, scoring, splitter, seed and data), so
-    running the same search again resumes it: finished trials count towards ``n_trials``.
+    running the same search again resumes it, and ``tuneworth worker`` processes on other
+    machines can add trials to it (:meth:`open_study`). However many processes add trials,
+    the study ends with exactly ``n_trials`` evaluated configurations, by the rule of
+    :mod:`tuneworth.studies`; ``fit`` waits for the ones others are running, then reads the
+    trials and the best configuration from the study.
 
     Parameters
     ----------
@@ -289,9 +274,13 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
     random_state : int or None
         Seed of the TPE sampler.
     storage : str or None
-        None for memory, or a URL for :func:`open_storage`.
+        None for memory, or a URL for :func:`tuneworth.studies.open_storage`.
     study_name : str
         Prefix of the study's name in ``storage``.
+    heartbeat : int or None
+        Seconds between the heartbeats of running trials in a database storage: a trial
+        whose process died is failed after three missed heartbeats and run again. None
+        turns heartbeats off (then no other process may share the study).
 
     Attributes
     ----------
@@ -299,9 +288,12 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
     best_score_ : float
     best_estimator_ : estimator
     trials_ : pandas.DataFrame
-        One row per finished trial (see :class:`TrialLog`).
+        One row per evaluated configuration, in the order they were proposed (see
+        :func:`study_table`).
     study_name_ : str
         The study's full name in ``storage``.
+    fit_seconds_elsewhere_ : float
+        Fit seconds of the counted trials that other processes ran.
 
     Examples
     --------
@@ -325,6 +317,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         random_state: int | None = None,
         storage: str | None = None,
         study_name: str = "tuneworth",
+        heartbeat: int | None = 10,
     ) -> None:
         self.estimator = estimator
         self.space = space
@@ -334,22 +327,50 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         self.random_state = random_state
         self.storage = storage
         self.study_name = study_name
+        self.heartbeat = heartbeat
 
     def fit(self, X: Any, y: Any = None) -> OptunaSearchCV:
+        shared = self.open_study(X, y)
+        self.n_splits_ = self._cv(y).get_n_splits(X, y)
+        spent = shared.spend(wait=True).spent
+        # In the order the configurations were proposed (a retry in its original's place).
+        spent = tuple(sorted(spent, key=configuration))
+        self.trials_ = study_table(spent)
+        self.study_name_ = shared.study.study_name
+        mine = set(shared.ran)
+        self.fit_seconds_elsewhere_ = float(
+            sum(t.user_attrs.get("fit_seconds", 0.0) for t in spent if t.number not in mine)
+        )
+        errors = self.trials_["error"][self.trials_["error"] != ""]
+        _report_failures(self.trials_, errors.iloc[0] if len(errors) else "unknown error")
+        complete = [t for t in spent if t.state.name == "COMPLETE"]
+        best = max(complete, key=lambda t: t.value)  # the first of equals, as Optuna's
+        self.best_params_ = dict(best.params)
+        self.best_score_ = float(best.value)
+        self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_).fit(X, y)
+        return self
+
+    def open_study(self, X: Any, y: Any = None, *, worker: bool = False) -> SharedStudy:
+        """This search's study on ``(X, y)``, created if no process has yet, ready to spend
+        its budget (:meth:`tuneworth.studies.SharedStudy.spend`).
+
+        A ``worker`` seeds its sampler afresh, so processes sharing a study do not propose
+        the same configurations; ``fit`` seeds it with ``random_state``, so a search alone
+        on its study is reproducible.
+        """
         import joblib
         import optuna
-        from sklearn.model_selection import check_cv, cross_validate
+        from sklearn.model_selection import cross_validate
 
         # Failed trials are reported once, by _report_failures, not by Optuna's logger.
         optuna.logging.set_verbosity(optuna.logging.ERROR)
-        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
-        self.n_splits_ = cv.get_n_splits(X, y)
+        cv = self._cv(y)
 
         def objective(trial: optuna.Trial) -> float:
-            params = suggest(trial, self.space)
-            estimator = clone(self.estimator).set_params(**params)
             start = time.perf_counter()
             try:
+                params = suggest(trial, self.space)
+                estimator = clone(self.estimator).set_params(**params)
                 result = cross_validate(
                     estimator, X, y, cv=cv, scoring=self.scoring, error_score="raise"
                 )
@@ -362,30 +383,23 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
 
         name = self.study_name
         if self.storage is not None:
-            key = (clone(self.estimator), dict(self.space), self.scoring, cv, self.random_state)
+            # A wrapped scorer (progress ticks) names the same study as the scorer it wraps.
+            scoring = getattr(self.scoring, "__wrapped__", self.scoring)
+            key = (clone(self.estimator), dict(self.space), scoring, cv, self.random_state)
             name = f"{name}.{joblib.hash((key, X, y))[:12]}"
         study = optuna.create_study(
-            storage=open_storage(self.storage),
+            storage=open_storage(self.storage, self.heartbeat),
             study_name=name,
             load_if_exists=True,
             direction="maximize",
-            sampler=optuna.samplers.TPESampler(seed=self.random_state),
+            sampler=optuna.samplers.TPESampler(seed=None if worker else self.random_state),
         )
-        log = TrialLog()
-        for trial in study.get_trials(deepcopy=False):
-            if trial.state.is_finished():  # from an earlier, interrupted run: resume
-                log(study, trial)
-        remaining = self.n_trials - len(log.rows)
-        if remaining > 0:
-            study.optimize(objective, n_trials=remaining, catch=(Exception,), callbacks=[log])
-        self.trials_ = log.table()
-        self.study_name_ = study.study_name
-        errors = self.trials_["error"][self.trials_["error"] != ""]
-        _report_failures(self.trials_, errors.iloc[0] if len(errors) else "unknown error")
-        self.best_params_ = study.best_params
-        self.best_score_ = float(study.best_value)
-        self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_).fit(X, y)
-        return self
+        return SharedStudy(study, objective, self.n_trials)
+
+    def _cv(self, y: Any) -> Any:
+        from sklearn.model_selection import check_cv
+
+        return check_cv(self.cv, y, classifier=is_classifier(self.estimator))
 
     @property
     def classes_(self) -> Any:
