@@ -83,10 +83,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['seed']:>4}  {r['non_nested']:>18.4f}  {r['nested']:>12.4f}  "
             f"{r['optimism']:>+8.4f}  {r['in_fold_gap']:>+11.4f}"
         )
-    for key in ("non_nested", "nested", "optimism", "in_fold_gap"):
+    for key, sign in (("non_nested", ""), ("nested", ""), ("optimism", "+"), ("in_fold_gap", "+")):
         values = [r[key] for r in records]
         spread = statistics.stdev(values) if len(values) > 1 else float("nan")
-        print(f"mean {key.replace('_', '-')}: {statistics.mean(values):+.4f} (sd {spread:.4f})")
+        mean = statistics.mean(values)
+        print(f"mean {key.replace('_', '-')}: {mean:{sign}.4f} (sd {spread:.4f})")
     return 0
 
 
