@@ -2,13 +2,57 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pandas as pd
 import pytest
+import yaml
 from scipy import stats
 
 from tuneworth.evaluate import evaluate, make_splits, results_frame
+from tuneworth.experiment import plan_experiment
 from tuneworth.metrics import METRICS
-from tuneworth.stats import summarise
+from tuneworth.spec import Spec, load_spec, parse_spec
+from tuneworth.stats import paired, summarise
+from tuneworth.verdict import ArmInfo, Verdict, decide
+
+ROOT = Path(__file__).resolve().parents[1]
+SEARCHES = ["grid_search", "random_search", "optuna", "halving"]
+# Small enough for the test run: one repeat of the outer folds, tiny searches.
+QUICK = {"cv": {"folds": 5, "repeats": 1, "inner_folds": 2}, "budget": {"trials": 3}}
+
+
+def scenario(name: str, **changes: Any) -> Spec:
+    """A ground-truth spec from pipelines/, with the defects and baseline it declares and
+    ``changes`` (fewer folds, fewer levers) on top, so the tests check what the file says."""
+    document = yaml.safe_load((ROOT / "pipelines" / f"{name}.yaml").read_text(encoding="utf-8"))
+    return parse_spec({**document, **changes}, name)
+
+
+def run(spec: Spec) -> tuple[Verdict, pd.DataFrame]:
+    """The verdict of a spec and its fold table, from the library, without tracking."""
+    plan = plan_experiment(spec)
+    folds = results_frame(
+        list(
+            evaluate(
+                plan.pipelines,
+                plan.dataset.X,
+                plan.dataset.y,
+                plan.splits,
+                plan.metric,
+                inject=plan.inject,
+            )
+        )
+    )
+    infos = [ArmInfo(arm.name, arm.family, arm.lever) for arm in plan.arms]
+    return decide(folds, infos, plan.metric, spec.design), folds
+
+
+def gain(verdict: Verdict, arm: str) -> float:
+    """The arm's mean improvement over the baseline, positive when better."""
+    sign = 1.0 if verdict.metric.greater_is_better else -1.0
+    return sign * float(verdict.summary.set_index("arm").loc[arm, "delta"])
 
 
 @pytest.mark.slow
@@ -40,3 +84,93 @@ def test_two_equivalent_arms_are_called_different_no_more_than_5_percent_of_the_
     ceiling = stats.binom.ppf(0.999, seeds, 0.05)
     assert called <= ceiling, f"{called}/{seeds} false positives"
     assert plain > called  # the correction is what keeps the rate down
+
+
+@pytest.mark.slow
+def test_label_noise_filter_beats_every_search_under_20_percent_label_noise(
+    one_thread: None,
+) -> None:
+    spec = scenario("default", **QUICK, levers=["label_noise_filter", *SEARCHES])
+    noise = spec.dataset.defects.label_noise
+    assert noise is not None and noise.rate == 0.2 and noise.mode == "uniform"
+    verdict, _ = run(spec)
+    summary = verdict.summary.set_index("arm")
+    searches = summary.index[summary["family"] == "tuning"]
+    assert len(searches) == 4
+    assert summary.loc["label-noise filter", "outcome"] == "better"
+    assert summary.loc["label-noise filter", "ci_high"] < 0  # log loss: lower is better
+    assert all(gain(verdict, "label-noise filter") > gain(verdict, arm) for arm in searches)
+
+
+@pytest.mark.slow
+def test_scaling_is_significant_for_knn_on_rescaled_columns(one_thread: None) -> None:
+    spec = scenario("scale", cv={"folds": 3, "repeats": 1}, levers=[{"scaling": {}}])
+    assert spec.dataset.defects.scale is not None
+    assert spec.baseline.model == "knn" and spec.baseline.preprocess.scale == "none"
+    verdict, _ = run(spec)
+    summary = verdict.summary.set_index("arm")
+    assert summary.loc["standard scaling", "outcome"] == "better"
+    assert summary.loc["standard scaling", "ci_low"] > 0
+
+
+@pytest.mark.slow
+def test_imputation_beats_dropping_incomplete_rows(one_thread: None) -> None:
+    knn = {"imputation": {"strategy": "knn", "add_indicator": False}}
+    spec = scenario("missing", cv={"folds": 5, "repeats": 2}, levers=["drop_incomplete_rows", knn])
+    assert spec.dataset.defects.missing is not None
+    verdict, folds = run(spec)
+    summary = verdict.summary.set_index("arm")
+    # The baseline imputes (median): dropping the incomplete rows instead is worse ...
+    assert spec.baseline.preprocess.impute == "median"
+    assert summary.loc["drop incomplete rows", "outcome"] == "worse"
+    # ... and so it is against another imputation, on the same folds.
+    against = paired(folds, "knn imputation", "drop incomplete rows")
+    assert against.ci_low > 0
+
+
+@pytest.mark.slow
+def test_no_search_pays_for_a_random_forest_on_clean_data(one_thread: None) -> None:
+    # A smaller forest only to keep the test fast; the spec's forest has 100 trees.
+    baseline = {"model": "random_forest", "params": {"n_estimators": 15}}
+    spec = scenario("clean", **QUICK, baseline=baseline, levers=SEARCHES)
+    assert not spec.dataset.defects.any()
+    verdict, _ = run(spec)
+    summary = verdict.summary.set_index("arm")
+    searches = summary[summary["family"] == "tuning"]
+    assert len(searches) == 4
+    assert ((searches["ci_low"] <= 0) & (searches["ci_high"] >= 0)).all(), searches
+    assert set(searches["outcome"]) == {"within noise"}
+
+
+@pytest.mark.slow
+def test_non_nested_best_cv_score_of_a_tuned_svm_is_optimistic(one_thread: None) -> None:
+    """The best CV score of a search over every row flatters the configuration it picks;
+    the nested outer score does not (pipelines/nested.yaml, benchmarks/nested.py).
+
+    Three outer folds, so that the nested models train on as many rows (100) as the
+    non-nested search's inner ones: a learning-curve gap cannot pass for optimism.
+    """
+    from sklearn.base import clone
+
+    from tuneworth.search import search_outcome
+
+    cv = {"folds": 3, "repeats": 1, "inner_folds": 3}
+    plan = plan_experiment(scenario("nested", cv=cv, levers=["grid_search"]))
+    search = plan.pipelines["grid search"]
+    X, y = plan.dataset.X, plan.dataset.y
+    outer = results_frame(list(evaluate({"grid search": search}, X, y, plan.splits, plan.metric)))
+    nested = outer["score"].mean()
+    non_nested = search_outcome(clone(search).fit(X, y), True)["inner_best_score"]
+    assert plan.spec.baseline.model == "svm" and len(y) == 150
+    assert plan.spec.budget.trials >= 16  # the optimism grows with the configurations tried
+    assert non_nested > nested
+    # tuneworth's optimism_gap: the same comparison inside each outer fold, on average.
+    assert (outer["inner_best_score"] - outer["score"]).mean() > 0
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "pipelines").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_spec_in_pipelines_plans_and_a_scenario_states_its_truth(path: Path) -> None:
+    plan = plan_experiment(load_spec(path))
+    assert len(plan.arms) > 1
+    if plan.spec.dataset.defects.any() or path.stem in ("clean", "nested"):
+        assert "Known truth:" in path.read_text(encoding="utf-8").split("\nname:")[0]

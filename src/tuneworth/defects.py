@@ -133,8 +133,9 @@ def distort(X: pd.DataFrame, defects: Defects, seed: int) -> pd.DataFrame:
             factor = float(np.exp(rng.uniform(np.log(10), np.log(defects.scale.factor))))
             out[column] = X[column].astype("float64") * factor
     if defects.noise_features:
-        for i in range(defects.noise_features.count):
-            out[f"noise_{i}"] = rng.normal(size=len(X))
+        # One concat, not a column at a time: hundreds of inserts fragment the frame.
+        noise = {f"noise_{i}": rng.normal(size=len(X)) for i in range(defects.noise_features.count)}
+        out = pd.concat([out, pd.DataFrame(noise, index=X.index)], axis=1)
     return out
 
 
