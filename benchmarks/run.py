@@ -35,23 +35,27 @@ TUNEWORTH = str(Path(sys.executable).with_name("tuneworth"))
 Record = dict[str, Any]
 
 
-# Runs a command as its own child and prints that child's peak RSS: a fresh process per
-# measurement, because RUSAGE_CHILDREN only ever reports the largest child so far.
+# Runs a command as its own child and prints that child's peak RSS and the CPU seconds of it
+# and its workers: a fresh process per measurement, because RUSAGE_CHILDREN only ever reports
+# the largest child so far.
 _PEAK = (
     "import resource, subprocess, sys; "
     "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)"
+    "r = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(r.ru_maxrss, r.ru_utime + r.ru_stime); sys.exit(code)"
 )
 
 
-def _timed(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB, the largest process of the run) of one command."""
+def _timed(command: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MiB, the largest process of the run) and CPU seconds (all its
+    processes) of one command."""
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _PEAK, *command], check=True, capture_output=True, cwd=ROOT
     )
     wall = time.perf_counter() - start
-    return wall, int(done.stdout.decode().split()[-1]) / 1024
+    peak, cpu = done.stdout.decode().split()[-2:]
+    return wall, int(peak) / 1024, float(cpu)
 
 
 def startup(quick: bool = False) -> list[Record]:
@@ -68,12 +72,16 @@ def startup(quick: bool = False) -> list[Record]:
     ]
 
 
-def _run_spec(spec: Path | str, store: Path, jobs: int = -1) -> tuple[float, float, pd.DataFrame]:
-    """Run a spec through the CLI into ``store``; wall seconds, peak RSS, and its fold table."""
+Run = tuple[float, float, float, pd.DataFrame]
+
+
+def _run_spec(spec: Path | str, store: Path, jobs: int = -1) -> Run:
+    """Run a spec through the CLI into ``store``: wall seconds, peak RSS, CPU seconds and its
+    fold table."""
     uri = f"sqlite:///{store / 'mlflow.db'}"
     command = [TUNEWORTH, "run", str(spec), "--tracking-uri", uri, "--quiet"]
     command += ["--jobs", str(jobs), "--report-dir", str(store / "reports")]
-    wall, peak = _timed(command)
+    wall, peak, cpu = _timed(command)
     import mlflow
 
     mlflow.set_tracking_uri(uri)
@@ -82,11 +90,11 @@ def _run_spec(spec: Path | str, store: Path, jobs: int = -1) -> tuple[float, flo
     )
     run_id = study.sort_values("start_time")["run_id"].iloc[-1]
     path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="results.csv")
-    return wall, peak, pd.read_csv(path)
+    return wall, peak, cpu, pd.read_csv(path)
 
 
 @functools.cache
-def _default_run(jobs: int) -> tuple[float, float, pd.DataFrame]:
+def _default_run(jobs: int) -> Run:
     """``tuneworth run pipelines/default.yaml --jobs <jobs>``, once per worker count: the
     default-experiment and parallelism sections share their runs."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,14 +104,15 @@ def _default_run(jobs: int) -> tuple[float, float, pd.DataFrame]:
 def default_experiment(quick: bool = False) -> list[Record]:
     """Wall time, peak memory and the share of time outside model fitting."""
     cores = os.cpu_count() or 1
-    wall, peak, _ = _default_run(cores)
-    serial, serial_peak, folds = _default_run(1)
+    wall, peak, cpu, _ = _default_run(cores)
+    serial, serial_peak, serial_cpu, folds = _default_run(1)
     modelling = float(folds["fit_seconds"].sum() + folds["predict_seconds"].sum())
     return [
         {
             "benchmark": "default experiment",
             "case": f"tuneworth run pipelines/default.yaml into a new store, all {cores} cores",
             "wall_seconds": round(wall, 1),
+            "cpu_seconds": round(cpu, 1),
             "peak_rss_mib": round(peak),
             "share_outside_fitting": "",
         },
@@ -111,6 +120,7 @@ def default_experiment(quick: bool = False) -> list[Record]:
             "benchmark": "default experiment",
             "case": "the same with --jobs 1",
             "wall_seconds": round(serial, 1),
+            "cpu_seconds": round(serial_cpu, 1),
             "peak_rss_mib": round(serial_peak),
             "share_outside_fitting": f"{1 - modelling / serial:.0%}",
         },
@@ -119,8 +129,8 @@ def default_experiment(quick: bool = False) -> list[Record]:
 
 def parallelism(quick: bool = False) -> list[Record]:
     """Speedup of two workers over one on the default experiment."""
-    one, _, a = _default_run(1)
-    two, _, b = _default_run(2)
+    one, _, one_cpu, a = _default_run(1)
+    two, _, two_cpu, b = _default_run(2)
     same = a.sort_values(["arm", "fold"])["score"].to_numpy()
     other = b.sort_values(["arm", "fold"])["score"].to_numpy()
     return [
@@ -130,6 +140,8 @@ def parallelism(quick: bool = False) -> list[Record]:
             "one_worker_seconds": round(one, 1),
             "two_workers_seconds": round(two, 1),
             "speedup": round(one / two, 2),
+            # Equal CPU seconds and a poor speedup: other work held the second core.
+            "cpu_seconds_one_vs_two": f"{one_cpu:.0f} vs {two_cpu:.0f}",
             "identical_fold_scores": bool((same == other).all()),
         }
     ]
@@ -161,7 +173,7 @@ def scaling(quick: bool = False) -> list[Record]:
                     }
                 )
             )
-            wall, peak, _ = _run_spec(spec, Path(tmp, f"store_{rows}"))
+            wall, peak, _, _ = _run_spec(spec, Path(tmp, f"store_{rows}"))
             records.append(
                 {
                     "benchmark": "scaling",
@@ -193,7 +205,7 @@ def overhead(quick: bool = False) -> list[Record]:
     from overhead import SMALL
     from overhead import overhead as measure
 
-    return measure(repeats=1, workloads=(SMALL,)) if quick else measure(repeats=3)
+    return measure(workloads=(SMALL,), repeats=1) if quick else measure()
 
 
 def efficiency(quick: bool = False) -> list[Record]:
