@@ -5,8 +5,8 @@ Each dataset runs one tuneworth plan (no tracking): a decision tree (its declare
 depth, leaf size and, for classification, cost-complexity pruning), grid search on its finest
 grid within ``GRID_BUDGET`` points, and the three others with ``BUDGET`` configurations each,
 all with the same inner splits of each outer training fold. A tree keeps the benchmark within
-minutes on two cores; the calibrated RBF SVM, the classic case, costs about twenty times
-more.
+minutes on two cores; the calibrated RBF SVM, the classic case, took two to ten times longer
+per dataset in a trial run.
 tuneworth's own :func:`tuneworth.search.compare_strategies` counts, per outer fold, the
 configurations evaluated until the best-so-far inner score reached grid search's best on that
 fold (the median over folds; infinite when most folds never reached it). A seed changes the
