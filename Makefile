@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SPEC ?= pipelines/default.yaml
 PORT ?= 5000
+BENCH ?=
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,9 +50,9 @@ format: $(VENV)/.installed-dev
 ui: $(VENV)/.installed
 	$(BIN)/tuneworth ui --port $(PORT)
 
-## Run the performance benchmarks; results in benchmarks/results/
+## Run the performance benchmarks into benchmarks/results/ (BENCH="--quick" or section names)
 bench: $(VENV)/.installed
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH)
 
 ## Nested against non-nested scores of a tuned SVM, over 10 seeds: the optimism gap
 nested: $(VENV)/.installed

@@ -1,11 +1,15 @@
 """Performance benchmarks: ``make bench``. Not part of the test run.
 
 Each benchmark returns plain records; this script writes them as JSON and as a markdown table
-under ``benchmarks/results/``, stamped with the machine's core count and package versions.
+under ``benchmarks/results/``, stamped with the machine's core count, its load and package
+versions. ``python benchmarks/run.py [section ...] [--quick]`` runs some sections only, or
+all of them with fewer repeats and seeds.
 """
 
 from __future__ import annotations
 
+import argparse
+import functools
 import json
 import os
 import platform
@@ -31,28 +35,32 @@ TUNEWORTH = str(Path(sys.executable).with_name("tuneworth"))
 Record = dict[str, Any]
 
 
-# Runs a command as its own child and prints that child's peak RSS: a fresh process per
-# measurement, because RUSAGE_CHILDREN only ever reports the largest child so far.
+# Runs a command as its own child and prints that child's peak RSS and the CPU seconds of it
+# and its workers: a fresh process per measurement, because RUSAGE_CHILDREN only ever reports
+# the largest child so far.
 _PEAK = (
     "import resource, subprocess, sys; "
     "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)"
+    "r = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(r.ru_maxrss, r.ru_utime + r.ru_stime); sys.exit(code)"
 )
 
 
-def _timed(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB, the largest process of the run) of one command."""
+def _timed(command: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MiB, the largest process of the run) and CPU seconds (all its
+    processes) of one command."""
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _PEAK, *command], check=True, capture_output=True, cwd=ROOT
     )
     wall = time.perf_counter() - start
-    return wall, int(done.stdout.decode().split()[-1]) / 1024
+    peak, cpu = done.stdout.decode().split()[-2:]
+    return wall, int(peak) / 1024, float(cpu)
 
 
-def startup(repeats: int = 5) -> list[Record]:
+def startup(quick: bool = False) -> list[Record]:
     """Wall time of ``tuneworth --help``: heavy modules must load lazily (target < 0.5 s)."""
-    walls = [_timed([TUNEWORTH, "--help"])[0] for _ in range(repeats)]
+    walls = [_timed([TUNEWORTH, "--help"])[0] for _ in range(3 if quick else 5)]
     return [
         {
             "benchmark": "start-up",
@@ -64,12 +72,16 @@ def startup(repeats: int = 5) -> list[Record]:
     ]
 
 
-def _run_spec(spec: Path | str, store: Path, jobs: int = -1) -> tuple[float, float, pd.DataFrame]:
-    """Run a spec through the CLI into ``store``; wall seconds, peak RSS, and its fold table."""
+Run = tuple[float, float, float, pd.DataFrame]
+
+
+def _run_spec(spec: Path | str, store: Path, jobs: int = -1) -> Run:
+    """Run a spec through the CLI into ``store``: wall seconds, peak RSS, CPU seconds and its
+    fold table."""
     uri = f"sqlite:///{store / 'mlflow.db'}"
     command = [TUNEWORTH, "run", str(spec), "--tracking-uri", uri, "--quiet"]
     command += ["--jobs", str(jobs), "--report-dir", str(store / "reports")]
-    wall, peak = _timed(command)
+    wall, peak, cpu = _timed(command)
     import mlflow
 
     mlflow.set_tracking_uri(uri)
@@ -78,21 +90,29 @@ def _run_spec(spec: Path | str, store: Path, jobs: int = -1) -> tuple[float, flo
     )
     run_id = study.sort_values("start_time")["run_id"].iloc[-1]
     path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="results.csv")
-    return wall, peak, pd.read_csv(path)
+    return wall, peak, cpu, pd.read_csv(path)
 
 
-def default_experiment() -> list[Record]:
-    """Wall time, peak memory and the share of time outside model fitting (one worker)."""
-    spec = ROOT / "pipelines" / "default.yaml"
+@functools.cache
+def _default_run(jobs: int) -> Run:
+    """``tuneworth run pipelines/default.yaml --jobs <jobs>``, once per worker count: the
+    default-experiment and parallelism sections share their runs."""
     with tempfile.TemporaryDirectory() as tmp:
-        wall, peak, _ = _run_spec(spec, Path(tmp, "all"))
-        serial, _, folds = _run_spec(spec, Path(tmp, "one"), jobs=1)
+        return _run_spec(ROOT / "pipelines" / "default.yaml", Path(tmp), jobs=jobs)
+
+
+def default_experiment(quick: bool = False) -> list[Record]:
+    """Wall time, peak memory and the share of time outside model fitting."""
+    cores = os.cpu_count() or 1
+    wall, peak, cpu, _ = _default_run(cores)
+    serial, serial_peak, serial_cpu, folds = _default_run(1)
     modelling = float(folds["fit_seconds"].sum() + folds["predict_seconds"].sum())
     return [
         {
             "benchmark": "default experiment",
-            "case": f"tuneworth run pipelines/default.yaml, all {os.cpu_count()} cores",
+            "case": f"tuneworth run pipelines/default.yaml into a new store, all {cores} cores",
             "wall_seconds": round(wall, 1),
+            "cpu_seconds": round(cpu, 1),
             "peak_rss_mib": round(peak),
             "share_outside_fitting": "",
         },
@@ -100,18 +120,17 @@ def default_experiment() -> list[Record]:
             "benchmark": "default experiment",
             "case": "the same with --jobs 1",
             "wall_seconds": round(serial, 1),
-            "peak_rss_mib": "",
+            "cpu_seconds": round(serial_cpu, 1),
+            "peak_rss_mib": round(serial_peak),
             "share_outside_fitting": f"{1 - modelling / serial:.0%}",
         },
     ]
 
 
-def parallelism() -> list[Record]:
+def parallelism(quick: bool = False) -> list[Record]:
     """Speedup of two workers over one on the default experiment."""
-    spec = ROOT / "pipelines" / "default.yaml"
-    with tempfile.TemporaryDirectory() as tmp:
-        one, _, a = _run_spec(spec, Path(tmp, "one"), jobs=1)
-        two, _, b = _run_spec(spec, Path(tmp, "two"), jobs=2)
+    one, _, one_cpu, a = _default_run(1)
+    two, _, two_cpu, b = _default_run(2)
     same = a.sort_values(["arm", "fold"])["score"].to_numpy()
     other = b.sort_values(["arm", "fold"])["score"].to_numpy()
     return [
@@ -121,6 +140,8 @@ def parallelism() -> list[Record]:
             "one_worker_seconds": round(one, 1),
             "two_workers_seconds": round(two, 1),
             "speedup": round(one / two, 2),
+            # Equal CPU seconds and a poor speedup: other work held the second core.
+            "cpu_seconds_one_vs_two": f"{one_cpu:.0f} vs {two_cpu:.0f}",
             "identical_fold_scores": bool((same == other).all()),
         }
     ]
@@ -129,13 +150,13 @@ def parallelism() -> list[Record]:
 SCALING_SIZES = (1_000, 10_000, 100_000, 1_000_000)
 
 
-def scaling() -> list[Record]:
+def scaling(quick: bool = False) -> list[Record]:
     """Synthetic classification at growing sizes, one fixed small design; growth exponent."""
     from sklearn.datasets import make_classification
 
     records: list[Record] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for rows in SCALING_SIZES:
+        for rows in SCALING_SIZES[:-1] if quick else SCALING_SIZES:
             X, y = make_classification(rows, n_features=20, n_informative=8, random_state=0)
             frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(20)]).assign(target=y)
             data = Path(tmp, f"rows_{rows}.parquet")
@@ -152,7 +173,7 @@ def scaling() -> list[Record]:
                     }
                 )
             )
-            wall, peak, _ = _run_spec(spec, Path(tmp, f"store_{rows}"))
+            wall, peak, _, _ = _run_spec(spec, Path(tmp, f"store_{rows}"))
             records.append(
                 {
                     "benchmark": "scaling",
@@ -171,18 +192,36 @@ def scaling() -> list[Record]:
             "benchmark": "scaling",
             "case": "fitted growth exponent (wall ~ rows^k)",
             "rows": "",
-            "wall_seconds": f"k={overall:.2f} overall, k={top:.2f} from 100k to 1M",
+            "wall_seconds": f"k={overall:.2f} overall, k={top:.2f} from "
+            f"{records[-2]['rows']:,} to {records[-1]['rows']:,} rows",
             "peak_rss_mib": "",
         }
     )
     return records
 
 
-BENCHMARKS: dict[str, Callable[[], list[Record]]] = {
+def overhead(quick: bool = False) -> list[Record]:
+    """Raw scikit-learn / Optuna against tuneworth with tracking (see overhead.py)."""
+    from overhead import SMALL
+    from overhead import overhead as measure
+
+    return measure(workloads=(SMALL,), repeats=1) if quick else measure()
+
+
+def efficiency(quick: bool = False) -> list[Record]:
+    """Trials to match grid search for random, TPE and halving (see efficiency.py)."""
+    from efficiency import efficiency as measure
+
+    return measure(seeds=(0,)) if quick else measure()
+
+
+BENCHMARKS: dict[str, Callable[[bool], list[Record]]] = {
     "startup": startup,
     "default_experiment": default_experiment,
     "parallelism": parallelism,
     "scaling": scaling,
+    "overhead": overhead,
+    "efficiency": efficiency,
 }
 
 
@@ -197,18 +236,38 @@ def _markdown(records: list[Record]) -> str:
     return "\n".join(lines)
 
 
-def main(selected: list[str]) -> int:
-    names = selected or list(BENCHMARKS)
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages: other work on a shared machine skews timings."""
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="benchmarks/run.py", description="tuneworth's performance benchmarks"
+    )
+    parser.add_argument(
+        "sections", nargs="*", metavar="SECTION", help=f"any of {', '.join(BENCHMARKS)}"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repeats, seeds and sizes: a smoke run"
+    )
+    args = parser.parse_args(argv)
+    names = args.sections or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
-        print(f"unknown benchmark {unknown[0]!r}; choose from {', '.join(BENCHMARKS)}")
-        return 2
+        parser.error(f"unknown section {unknown[0]!r}; choose from {', '.join(BENCHMARKS)}")
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+    started, load_before = time.perf_counter(), _load()
     records: list[Record] = []
     for name in names:
-        print(f"benchmark {name} ...", flush=True)
-        records += BENCHMARKS[name]()
+        elapsed = (time.perf_counter() - started) / 60
+        print(f"benchmark {name} ... ({elapsed:.1f} min in, load {_load()})", flush=True)
+        records += BENCHMARKS[name](args.quick)
     machine = {
         "cores": os.cpu_count(),
+        "load_average_1_5_15_min": {"start": load_before, "end": _load()},
+        "minutes": round((time.perf_counter() - started) / 60, 1),
+        "quick": args.quick,
         "python": platform.python_version(),
         "platform": platform.platform(),
         "versions": {
@@ -219,7 +278,13 @@ def main(selected: list[str]) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {"machine": machine, "records": records}
     (RESULTS / f"{stamp}.json").write_text(json.dumps(payload, indent=2))
-    table = f"# Benchmarks {stamp}\n\nMachine: {json.dumps(machine)}\n\n{_markdown(records)}"
+    heading = (
+        f"# Benchmarks {stamp}\n\n{machine['cores']} cores; load average (1/5/15 min) "
+        f"{load_before} at the start, {machine['load_average_1_5_15_min']['end']} at the end; "
+        f"{machine['minutes']} minutes{'; --quick' if args.quick else ''}.\n\n"
+        f"Machine: {json.dumps(machine)}\n\n"
+    )
+    table = heading + _markdown(records)
     (RESULTS / f"{stamp}.md").write_text(table)
     print(table)
     return 0

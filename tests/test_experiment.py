@@ -203,3 +203,26 @@ def test_inner_progress_reports_every_search_score(tiny_run: Any) -> None:
         )
     # 3 outer folds x 2 trials x 2 inner folds
     assert len(scored) == 12
+
+
+def test_warm_up_fits_once_on_an_even_slice_of_a_large_fold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    seen: list[list[int]] = []
+
+    class Recorder(ClassifierMixin, BaseEstimator):
+        def fit(self, X: pd.DataFrame, y: pd.Series) -> Recorder:
+            seen.append(list(X.index))
+            return self
+
+    monkeypatch.setattr(evaluate_module, "_WARM", set())
+    X = pd.DataFrame({"x": range(2000)})
+    y = pd.Series([0] * 1990 + [1] * 10)  # sorted, with a rare last class
+    evaluate_module._warm_up("arm", Recorder(), X, y)
+    evaluate_module._warm_up("arm", Recorder(), X, y)
+    assert len(seen) == 1
+    assert len(seen[0]) == evaluate_module.WARM_UP_ROWS
+    assert (seen[0][0], seen[0][-1]) == (0, 1999)
+    assert set(y.loc[seen[0]]) == {0, 1}
