@@ -143,7 +143,7 @@ def test_verdict_says_tuning_is_not_worth_it_when_its_gain_is_noise() -> None:
     text = " ".join(verdict.sentences)
     assert "Data: label-noise filter +0.04" in text
     assert "Tuning is not worth it here: its gain is inside the noise" in text
-    assert "label-noise filter did pay (+0.04" in text and "spend the effort there." in text
+    assert "Instead, label-noise filter paid (+0.04" in text and "spend the effort there." in text
     assert "at 38x the fit cost" in text
     assert verdict.best == "label-noise filter"
     assert "within noise" in format_table(verdict)

@@ -257,8 +257,8 @@ def _tuning_sentence(v: Verdict) -> str:
     rival = max(others, key=lambda e: _gain(e, v.metric), default=None)
     if top.outcome != "better":
         instead = (
-            f" {rival.name} did pay ({_num(rival.delta)} {unit}, at {ratio(rival.cost_factor)} "
-            "the fit cost): spend the effort there."
+            f" Instead, {rival.name} paid ({_num(rival.delta)} {unit}, at "
+            f"{ratio(rival.cost_factor)} the fit cost): spend the effort there."
             if rival is not None
             else ""
         )
