@@ -262,10 +262,8 @@ def _tuning_sentence(v: Verdict) -> str:
             if rival is not None
             else ""
         )
-        return (
-            "Tuning is not worth it here: its gain is inside the noise "
-            f"({_describe(top, unit)}).{instead}"
-        )
+        why = "it made things worse" if top.outcome == "worse" else "its gain is inside the noise"
+        return f"Tuning is not worth it here: {why} ({_describe(top, unit)}).{instead}"
     if rival is not None and _gain(rival, v.metric) >= _gain(top, v.metric):
         cheaper = " and for less compute" if rival.cost_factor < top.cost_factor else ""
         return (
