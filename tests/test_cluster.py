@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +24,6 @@ SPEC = {
     "levers": ["scaling", {"model": {"name": "random_forest"}}, {"random_search": {"trials": 3}}],
     "seed": 11,
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +54,10 @@ def test_fold_scores_on_a_two_worker_dask_cluster_equal_the_local_run(
     assert 0 < len(tasks.data) <= len(local)
 
 
-def test_an_unreachable_scheduler_is_a_one_line_error() -> None:
+def test_an_unreachable_scheduler_is_a_one_line_error(free_port: Callable[[], int]) -> None:
     from tuneworth.errors import TuneworthError
 
-    address = f"tcp://127.0.0.1:{_free_port()}"
+    address = f"tcp://127.0.0.1:{free_port()}"
     with (
         pytest.raises(TuneworthError, match="cannot reach the Dask scheduler"),
         dask_cluster(address, timeout=1),
@@ -73,10 +66,12 @@ def test_an_unreachable_scheduler_is_a_one_line_error() -> None:
 
 
 @pytest.fixture(scope="module")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def mlflow_server(
+    tmp_path_factory: pytest.TempPathFactory, free_port: Callable[[], int]
+) -> Iterator[str]:
     """An MLflow tracking server with a database backend, on 127.0.0.1 only."""
     root = tmp_path_factory.mktemp("server")
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable, "-m", "mlflow", "server",
         "--backend-store-uri", f"sqlite:///{root / 'server.db'}",

@@ -6,12 +6,11 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +39,8 @@ def _postgres_bin() -> Path | None:
     return versions[-1].parent if versions else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
+def postgres(free_port: Callable[[], int]) -> Iterator[str]:
     """A PostgreSQL server on 127.0.0.1 in a temporary directory, for this module only."""
     bindir = _postgres_bin()
     if bindir is None:
@@ -62,7 +55,7 @@ def postgres() -> Iterator[str]:
         user = pwd.getpwnam(name)
         os.chown(root, user.pw_uid, user.pw_gid)
         as_user = ["runuser", "-u", name, "--"]
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
     quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     initdb = [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
     subprocess.run([*as_user, *initdb, "--no-sync", "-E", "UTF8"], check=True, **quiet)
