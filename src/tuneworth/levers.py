@@ -223,7 +223,7 @@ class OutlierRemoval(DataLever):
 
     def describe(self) -> str:
         if self.method == "iqr":
-            cap = "" if self.max_share == 0.05 else f", at most {self.max_share:.0%}"
+            cap = {0.05: "", 1: ", uncapped"}.get(self.max_share, f", at most {self.max_share:.0%}")
             return f"outlier filter (IQR x {self.threshold:g}{cap})"
         return f"outlier filter (isolation forest, {self.contamination:.0%})"
 

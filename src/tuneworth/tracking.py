@@ -25,6 +25,7 @@ import yaml
 
 from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import FoldResult, fold_results, results_frame
+from tuneworth.rows import row_change, row_metrics
 from tuneworth.search import best_so_far
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
@@ -188,6 +189,10 @@ class Tracker:
             "n_failed_folds": int((frame["error"] != "").sum()),
         }
         series: list[tuple[str, int, float]] = [("fold_score", r.fold, r.score) for r in results]
+        if "data" in tags.get("tuneworth.family", "").split("+"):
+            metrics.update(row_metrics(row_change(arm, frame)))
+            series += [("rows_removed", r.fold, r.rows_removed) for r in results]
+            series += [("rows_added", r.fold, r.rows_added) for r in results]
         tables = [r.trials.assign(fold=r.fold) for r in results if r.trials is not None]
         trials = pd.concat(tables, ignore_index=True) if tables else None
         if trials is not None:
