@@ -127,7 +127,7 @@ def row_changes(results: pd.DataFrame, summary: pd.DataFrame) -> list[RowChange]
 
 
 def _share(value: float) -> str:
-    return f"{value:.1%}" if value < 0.1 else f"{value:.0%}"
+    return f"{value:.1%}" if round(value, 4) < 0.1 else f"{value:.0%}"
 
 
 def _amount(verb: str, mean: float, low: float, high: float, folds: int) -> str:
