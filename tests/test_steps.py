@@ -509,3 +509,13 @@ def test_target_noise_filter_takes_integral_targets_as_numbers_not_classes() -> 
     cleaner = TargetNoiseFilter(random_state=0).fit(X, np.round(y))
     assert cleaner.class_rows_in_ == {}
     assert len(np.intersect1d(corrupted, cleaner.sample_indices_)) < 10
+
+
+def test_an_outlier_filter_for_regression_does_not_take_whole_prices_for_classes() -> None:
+    X, _ = skewed_table(n=200, columns=2)
+    X.iloc[:5, 0] = 1e4
+    prices = np.arange(200) * 1000.0  # whole numbers, each price once: 200 "classes"
+    kept = OutlierFilter(per_class=False).fit(X, prices).sample_indices_
+    # 15 rows lie beyond a fence; the cap takes 10, the five gross errors first
+    assert np.setdiff1d(np.arange(200), kept).tolist() == [0, 1, 2, 3, 4, 105, 109, 123, 129, 135]
+    assert len(OutlierFilter().fit(X, prices).sample_indices_) == 200  # each "class" kept

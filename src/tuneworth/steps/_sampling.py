@@ -246,7 +246,7 @@ class Cleaner(TabularSampler):
 
     def _fit_resample(self, frame: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
         keep = np.asarray(self._keep(frame, y), dtype=bool)
-        if not self._target_is_continuous:
+        if self._judges_classes():
             for label in np.unique(y):
                 of_class = y == label
                 if not keep[of_class].any():
@@ -256,6 +256,10 @@ class Cleaner(TabularSampler):
 
     def _keep(self, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def _judges_classes(self) -> bool:
+        """Whether the target holds classes that must each keep a row."""
+        return not self._target_is_continuous
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.multiclass import type_of_target
 
 from tuneworth.steps._sampling import (
     CATEGORICAL_FEATURES,
@@ -300,7 +299,9 @@ class OutlierFilter(Cleaner):
         Most rows ``"iqr"`` removes, as a share of the rows (rounded up); 1 removes every
         row beyond a fence, the rule without a cap.
     per_class : bool
-        Apply ``max_share`` within each class when the target holds class labels.
+        Treat a target of class labels as such: ``max_share`` applies within each class,
+        and no class loses every row. Set it to False for a regression target whose values
+        are whole numbers, which would otherwise pass for classes.
     contamination : float in (0, 0.5]
         Share of rows ``"isolation_forest"`` removes.
     categorical_features : "auto" or array-like
@@ -374,9 +375,12 @@ class OutlierFilter(Cleaner):
         forest = IsolationForest(contamination=self.contamination, random_state=self.random_state)
         return np.asarray(forest.fit_predict(filled) == 1)
 
+    def _judges_classes(self) -> bool:
+        return self.per_class and not self._target_is_continuous
+
     def _capped(self, score: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Rows to drop: a positive score, and among the top ``max_share`` of their group."""
-        classes = self.per_class and type_of_target(y) in ("binary", "multiclass")
+        classes = self._judges_classes()
         groups = [np.flatnonzero(y == label) for label in np.unique(y)] if classes else [None]
         drop = np.zeros(len(score), dtype=bool)
         for members in groups:
