@@ -189,8 +189,11 @@ class Tracker:
             "n_failed_folds": int((frame["error"] != "").sum()),
         }
         series: list[tuple[str, int, float]] = [("fold_score", r.fold, r.score) for r in results]
+        row_warnings: list[str] = []
         if "data" in tags.get("tuneworth.family", "").split("+"):
-            metrics.update(row_metrics(row_change(arm, frame)))
+            rows = row_change(arm, frame)
+            metrics.update(row_metrics(rows))
+            row_warnings = rows.warnings()
             series += [("rows_removed", r.fold, r.rows_removed) for r in results]
             series += [("rows_added", r.fold, r.rows_added) for r in results]
         tables = [r.trials.assign(fold=r.fold) for r in results if r.trials is not None]
@@ -207,6 +210,8 @@ class Tracker:
         extra = {"tuneworth.errors": "\n".join(errors)[:5000]} if errors else {}
         if warnings:
             extra["tuneworth.warnings"] = "\n".join(warnings)[:5000]
+        if row_warnings:
+            extra["tuneworth.row_warnings"] = "\n".join(row_warnings)[:5000]
         self._log(run_id, tags=extra)
         with tempfile.TemporaryDirectory() as tmp:
             frame.to_csv(Path(tmp, "folds.csv"), index=False)
