@@ -128,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from tuneworth.experiment import plan_experiment, run_experiment
-    from tuneworth.report import format_table, format_verdict
+    from tuneworth.report import format_row_changes, format_table, format_verdict
     from tuneworth.spec import load_spec
 
     spec = load_spec(args.spec)
@@ -160,6 +160,9 @@ def _run(args: argparse.Namespace) -> int:
         f"({spec.cv.folds}-fold x {spec.cv.repeats})\n"
     )
     print(format_table(result.verdict))
+    rows = format_row_changes(result.verdict, result.results)
+    if rows:
+        print(f"\n{rows}")
     print()
     print(format_verdict(result.verdict))
     where = f"; report in {result.report_dir}/report.html" if result.report_dir else ""

@@ -123,11 +123,13 @@ def load_dataset(
     target: str,
     task: Task | Literal["auto"] = "auto",
     drop: tuple[str, ...] = (),
+    min_class_rows: int | None = None,
 ) -> Dataset:
     """Load ``source`` and split it into features and ``target``.
 
     Rows whose target is missing are dropped (with a note), ID-like columns and columns in
-    ``drop`` are excluded from the features, and the task is inferred unless given.
+    ``drop`` are excluded from the features, and the task is inferred unless given. With
+    ``min_class_rows``, the rows of classes with fewer rows are dropped (with a note).
     """
     frame = read_frame(source)
     columns = [str(c) for c in frame.columns]
@@ -159,6 +161,11 @@ def load_dataset(
             f"target column '{target}' has a single value ({shown(y.iloc[0])}): nothing to predict"
         )
     resolved = detect_task(y) if task == "auto" else task
+    if min_class_rows is not None:
+        frame, dropped = drop_rare_classes(frame, target, resolved, min_class_rows)
+        notes += dropped
+        y = frame[target]
+        resolved = detect_task(y) if task == "auto" else resolved
     if resolved == "regression":
         if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
             raise TuneworthError(
@@ -199,6 +206,39 @@ def load_dataset(
         fingerprint=fingerprint(X, y),
         notes=tuple(notes),
     )
+
+
+def drop_rare_classes(
+    frame: pd.DataFrame, target: str, task: Task, min_rows: int
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of the classes with at least ``min_rows`` rows, and a note naming the rest.
+
+    Dropping, not merging into an "other" class: a merged class mixes unrelated rare
+    classes into one no one asked to predict, and two classes of 2 rows still make a class
+    too small for most fold counts. The few rows dropped are named, so nothing goes
+    silently.
+    """
+    if task == "regression":
+        raise TuneworthError(
+            "dataset.min_class_rows drops rare classes, but the task is regression: remove it"
+        )
+    counts = frame[target].value_counts()
+    counts = counts[counts > 0]  # a categorical target lists its unused categories
+    rare = counts[counts < min_rows]
+    if rare.empty:
+        return frame, []
+    if len(counts) - len(rare) < 2:
+        raise TuneworthError(
+            f"dataset.min_class_rows: {min_rows} would leave fewer than 2 classes (the "
+            f"largest has {int(counts.max())} rows): lower it"
+        )
+    listed = ", ".join(f"{shown(c)} ({int(n)})" for c, n in rare.items())
+    kept = frame.loc[~frame[target].isin(rare.index)].reset_index(drop=True)
+    note = (
+        f"dropped {len(rare)} {'class' if len(rare) == 1 else 'classes'} with fewer than "
+        f"dataset.min_class_rows = {min_rows} rows, {int(rare.sum())} rows in all: {listed}"
+    )
+    return kept, [note]
 
 
 def detect_task(y: pd.Series) -> Task:

@@ -74,7 +74,11 @@ class ExperimentResult:
 def plan_experiment(spec: Spec) -> Plan:
     """Load the data and build arms and splits; raises :class:`TuneworthError` on bad input."""
     dataset = load_dataset(
-        spec.dataset.source, spec.dataset.target, spec.dataset.task, spec.dataset.drop
+        spec.dataset.source,
+        spec.dataset.target,
+        spec.dataset.task,
+        spec.dataset.drop,
+        min_class_rows=spec.dataset.min_class_rows,
     )
     metric = resolve_metric(spec.metric, dataset.task)
     defects = spec.dataset.defects
@@ -84,9 +88,8 @@ def plan_experiment(spec: Spec) -> Plan:
         notes = tuple(f"injected defect: {d}" for d in defects.describe())
         dataset = replace(dataset, X=X, schema=infer_schema(X), notes=dataset.notes + notes)
         inject = partial(corrupt, defects=defects, seed=spec.seed)
-    _check_folds(dataset.y, dataset.task, spec.cv.folds, "cv.folds")
-    if "tuning" in spec.families():
-        _check_inner_folds(dataset.y, dataset.task, spec.cv.folds, spec.cv.inner_folds)
+    tuned = "tuning" in spec.families()
+    check_folds(dataset.y, dataset.task, spec.cv.folds, spec.cv.inner_folds if tuned else None)
     ctx = BuildContext(
         schema=dataset.schema,
         task=dataset.task,
@@ -102,36 +105,78 @@ def plan_experiment(spec: Spec) -> Plan:
     return Plan(spec, dataset, metric, arms, pipelines, splits, inject)
 
 
-def _check_folds(y: pd.Series, task: str, folds: int, key: str) -> None:
-    if task == "regression":
-        if len(y) < 2 * folds:
-            raise TuneworthError(f"{len(y)} rows are too few for {folds} folds: lower {key}")
-        return
-    counts = y.value_counts()
-    smallest, label = int(counts.min()), shown(counts.idxmin())
-    if smallest < 2:
-        raise TuneworthError(
-            f"class {label} has a single row: every class needs at least 2 (one per fold); "
-            "add rows of that class or drop it"
-        )
-    if smallest < folds:
-        raise TuneworthError(
-            f"class {label} has {smallest} rows, fewer than the {folds} folds: lower {key} "
-            f"to {smallest} or add rows of that class"
-        )
+def check_folds(y: pd.Series, task: str, folds: int, inner_folds: int | None = None) -> None:
+    """Refuse fold counts the data cannot fill, with advice that is checked to work.
 
-
-def _check_inner_folds(y: pd.Series, task: str, folds: int, inner_folds: int) -> None:
-    """A search splits each outer training fold again: its smallest class must suffice."""
+    The outer (stratified) folds need every class to have a row in each test fold; a search
+    (``inner_folds`` given) splits each outer training fold again, so its smallest class
+    must fill the inner folds too. Every fix the error offers (fewer outer folds, fewer
+    inner folds, both, or ``dataset.min_class_rows`` to drop the rare classes) passes both
+    checks when applied, so following the advice leads to a run, not to the next error.
+    """
     counts = pd.Series([len(y)]) if task == "regression" else y.value_counts()
-    smallest = int(counts.min() * (folds - 1) // folds)
-    needed = 2 * inner_folds if task == "regression" else inner_folds
-    if smallest < needed:
-        what = "rows" if task == "regression" else f"rows of class {shown(counts.idxmin())}"
-        raise TuneworthError(
-            f"an outer training fold holds about {smallest} {what}, too few for "
-            f"{inner_folds} inner folds: lower cv.inner_folds or cv.folds"
+    smallest, label = int(counts.min()), counts.idxmin()
+    what = "rows" if task == "regression" else f"rows of class {shown(label)}"
+    if not _fits(task, smallest, folds, None):
+        problem = (
+            f"{smallest} rows are too few for {folds} folds"
+            if task == "regression"
+            else f"class {shown(label)} has {_rows(smallest)}, fewer than the {folds} folds"
         )
+    elif inner_folds is not None and not _fits(task, smallest, folds, inner_folds):
+        problem = (
+            f"an outer training fold holds about {smallest * (folds - 1) // folds} {what}, "
+            f"too few for {inner_folds} inner folds"
+        )
+    else:
+        return
+    advice = _fold_advice(task, smallest, folds, inner_folds)
+    if task != "regression":
+        advice += _drop_advice(counts, folds, inner_folds)
+    if not advice:
+        advice = ["add rows" if task == "regression" else f"add rows of class {shown(label)}"]
+    raise TuneworthError(f"{problem}: {', or '.join(advice)}")
+
+
+def _rows(n: int) -> str:
+    return "a single row" if n == 1 else f"{n} rows"
+
+
+def _fits(task: str, smallest: int, folds: int, inner_folds: int | None) -> bool:
+    """Whether a class (all the rows, for regression) of ``smallest`` rows fills the folds."""
+    per_fold = 2 if task == "regression" else 1  # a regression fold needs 2 rows to score
+    if smallest < per_fold * folds:
+        return False
+    train = smallest * (folds - 1) // folds  # the fewest an outer training fold holds
+    return inner_folds is None or train >= per_fold * inner_folds
+
+
+def _fold_advice(task: str, smallest: int, folds: int, inner_folds: int | None) -> list[str]:
+    """Fewer outer folds, else fewer inner folds, else both: the largest counts that fit."""
+    for outer in range(folds - 1, 1, -1):
+        if _fits(task, smallest, outer, inner_folds):
+            return [f"lower cv.folds to {outer}"]
+    if inner_folds is None:
+        return []
+    for inner in range(inner_folds - 1, 1, -1):
+        if _fits(task, smallest, folds, inner):
+            return [f"lower cv.inner_folds to {inner}"]
+    for outer in range(folds - 1, 1, -1):
+        for inner in range(inner_folds - 1, 1, -1):
+            if _fits(task, smallest, outer, inner):
+                return [f"lower cv.folds to {outer} and cv.inner_folds to {inner}"]
+    return []
+
+
+def _drop_advice(counts: pd.Series, folds: int, inner_folds: int | None) -> list[str]:
+    """``dataset.min_class_rows`` at the smallest class size that fills these folds, when
+    at least two classes would stay."""
+    needed = next(n for n in range(2, 10**9) if _fits("classification", n, folds, inner_folds))
+    small = counts[counts < needed]
+    if (counts >= needed).sum() < 2:
+        return []
+    listed = ", ".join(f"{shown(c)} ({_rows(int(n))})" for c, n in small.items())
+    return [f"set dataset.min_class_rows: {needed} to drop the classes with fewer: {listed}"]
 
 
 def run_experiment(

@@ -33,6 +33,9 @@ class DatasetSpec(Strict):
     target: str = "target"
     task: Literal["auto", "binary", "multiclass", "regression"] = "auto"
     drop: tuple[str, ...] = ()
+    # Classes with fewer rows are dropped (with a note): a class of 2 rows cannot fill
+    # stratified folds, and no model learns it from 1 or 2 examples anyway.
+    min_class_rows: int | None = Field(default=None, ge=2)
     defects: Defects = Defects()
 
 

@@ -25,6 +25,7 @@ import yaml
 
 from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import FoldResult, fold_results, results_frame
+from tuneworth.rows import row_change, row_metrics
 from tuneworth.search import best_so_far
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
@@ -188,6 +189,13 @@ class Tracker:
             "n_failed_folds": int((frame["error"] != "").sum()),
         }
         series: list[tuple[str, int, float]] = [("fold_score", r.fold, r.score) for r in results]
+        row_warnings: list[str] = []
+        if "data" in tags.get("tuneworth.family", "").split("+"):
+            rows = row_change(arm, frame)
+            metrics.update(row_metrics(rows))
+            row_warnings = rows.warnings()
+            series += [("rows_removed", r.fold, r.rows_removed) for r in results]
+            series += [("rows_added", r.fold, r.rows_added) for r in results]
         tables = [r.trials.assign(fold=r.fold) for r in results if r.trials is not None]
         trials = pd.concat(tables, ignore_index=True) if tables else None
         if trials is not None:
@@ -202,6 +210,8 @@ class Tracker:
         extra = {"tuneworth.errors": "\n".join(errors)[:5000]} if errors else {}
         if warnings:
             extra["tuneworth.warnings"] = "\n".join(warnings)[:5000]
+        if row_warnings:
+            extra["tuneworth.row_warnings"] = "\n".join(row_warnings)[:5000]
         self._log(run_id, tags=extra)
         with tempfile.TemporaryDirectory() as tmp:
             frame.to_csv(Path(tmp, "folds.csv"), index=False)
