@@ -151,7 +151,7 @@ def full_disk(tmp: Path, src: str) -> Case:
         while time.monotonic() < deadline and process.poll() is None:
             # Inside the process's mount namespace: /proc/<pid>/root sees its tmpfs.
             db = Path(f"/proc/{process.pid}/root{disk}/store/mlflow.db")
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, sqlite3.Error):
                 if db.exists() and _has_study(db):
                     filler = db.parent / "filler"
                     with contextlib.suppress(OSError), filler.open("wb") as handle:
@@ -169,8 +169,12 @@ def full_disk(tmp: Path, src: str) -> Case:
 
 
 def _has_study(db: Path) -> bool:
-    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)) as c:
-        return bool(c.execute("select count(*) from runs").fetchone()[0])
+    # A copy: SQLite resolves the /proc/<pid>/root link and would open this namespace's path.
+    with tempfile.NamedTemporaryFile(suffix=".db") as copy:
+        copy.write(db.read_bytes())
+        copy.flush()
+        with contextlib.closing(sqlite3.connect(copy.name, timeout=1)) as c:
+            return bool(c.execute("select count(*) from runs").fetchone()[0])
 
 
 def locked_sqlite(tmp: Path, src: str) -> Case:
@@ -407,6 +411,7 @@ def drill(name: str, src: str, timeout: float) -> dict[str, Any]:
             "lines": len(lines),
             "running": running_runs(case.store),
             "last": lines[-1][:160] if lines else "",
+            "text": text,
         }
 
 

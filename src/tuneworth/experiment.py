@@ -390,7 +390,7 @@ def run_experiment(
             )
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
-        problem = tracker.abort("KILLED" if interrupted else "FAILED")
+        problem = tracker.abort("KILLED" if interrupted else "FAILED", exc)
         if problem is not None:
             exc.add_note(problem)
         raise

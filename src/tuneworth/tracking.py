@@ -583,7 +583,7 @@ class Tracker:
         self.client.log_artifacts(self.study_run_id, str(report), artifact_path="report")
         self.client.set_terminated(self.study_run_id, status="FINISHED")
 
-    def abort(self, status: str = "KILLED") -> str | None:
+    def abort(self, status: str = "KILLED", cause: BaseException | None = None) -> str | None:
         """Close the study run, and any of its arm runs still open, keeping what was written.
 
         Never raises for the store: returns the one-line problem when the runs could not be
@@ -597,9 +597,10 @@ class Tracker:
                 self._end_running_children(self.study_run_id, status)
                 self.client.set_terminated(self.study_run_id, status=status)
         except StoreError as exc:
+            reason = "for the same reason" if str(exc) == str(cause) else f"({exc})"
             return (
-                f"could not mark study run {self.study_run_id} {status}: {exc}; the next "
-                "run of this spec on this machine marks it FAILED"
+                f"study run {self.study_run_id} is left RUNNING {reason}; the next run of "
+                "this spec on this machine marks it FAILED"
             )
         return None
 
@@ -679,6 +680,9 @@ def _quiet_mlflow() -> None:
     import logging
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
+    # It logs every database error with a traceback before raising it; the error itself
+    # reaches the user as one line (store_errors).
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
