@@ -290,6 +290,12 @@ def load_dataset(
             f"target column '{target}' has a single value ({shown(y.iloc[0])}): nothing to predict"
         )
     resolved = detect_task(y) if task == "auto" else task
+    if task == "auto" and resolved == "regression" and _integral(y):
+        notes.append(
+            f"target '{target}' holds {y.nunique()} distinct whole numbers, more than "
+            f"{MAX_CLASSES}: taken as regression; if they are class codes, set "
+            "dataset.task: multiclass"
+        )
     if resolved == "regression":
         if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
             raise TuneworthError(
@@ -347,12 +353,19 @@ def detect_task(y: pd.Series) -> Task:
     n_unique = values.nunique()
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         return "binary" if n_unique == 2 else "multiclass"
-    integral = pd.api.types.is_integer_dtype(values) or bool(
-        np.all(np.mod(values.to_numpy(dtype=float), 1) == 0)
-    )
-    if integral and n_unique <= MAX_CLASSES:
+    if _integral(values) and n_unique <= MAX_CLASSES:
         return "binary" if n_unique == 2 else "multiclass"
     return "regression"
+
+
+def _integral(values: pd.Series) -> bool:
+    """Whole numbers only (of an integer or a float dtype), missing values aside."""
+    values = values.dropna()
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        return False
+    return pd.api.types.is_integer_dtype(values) or bool(
+        np.all(np.mod(values.to_numpy(dtype=float), 1) == 0)
+    )
 
 
 def infer_schema(X: pd.DataFrame) -> Schema:

@@ -7,6 +7,7 @@ task runs on one thread so two workers never fight over the cores.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import warnings
@@ -24,6 +25,9 @@ from tuneworth.metrics import Metric
 
 # Corrupts one outer training fold: (X_train, y_train, fold=index) -> (X_train, y_train).
 Inject = Callable[..., tuple[pd.DataFrame, pd.Series]]
+# The process whose workers run the tasks; a worker started by it exits when it is gone.
+PARENT_PID = "TUNEWORTH_PARENT_PID"
+_watching: list[int] = []
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,8 @@ def evaluate(
     ]
     if not tasks:
         return
+    # Read by worker processes, which inherit the environment when they start.
+    os.environ[PARENT_PID] = str(os.getpid())
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     yield from parallel(tasks)
 
@@ -126,6 +132,7 @@ def fit_and_score(
 
     from tuneworth.search import search_outcome
 
+    watch_parent()
     X_train, y_train = training_fold(X, y, split, inject)
     X_test, y_test = X.iloc[split.test], y.iloc[split.test]
     _warm_up(arm, pipeline, X_train, y_train)
@@ -186,6 +193,38 @@ def fit_and_score(
         warnings=_unique(caught),
         **(search_outcome(estimator, metric.greater_is_better) if is_search else {"n_fits": 1}),
     )
+
+
+def watch_parent(interval: float = 1.0) -> None:
+    """In a worker process of :func:`evaluate`: exit as soon as the parent is gone.
+
+    joblib's workers outlive a parent killed with SIGKILL: they finish the task at hand
+    and idle for minutes. A daemon thread notices the parent's death (the worker is
+    re-parented) within ``interval`` seconds and ends the process. It starts only in a
+    direct child of the process that called :func:`evaluate`: never in that process
+    itself, nor on a Dask worker of another machine.
+    """
+    if _watching:
+        return
+    _watching.append(os.getpid())
+    parent = int(os.environ.get(PARENT_PID, "0") or 0)
+    if not parent or os.getpid() == parent:
+        return
+    if os.getppid() != parent:
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)  # the parent died before this worker's first task
+        except PermissionError:
+            pass
+        return  # another process's worker, or a grandchild: not ours to watch
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="tuneworth-parent-watch", daemon=True).start()
 
 
 def training_fold(

@@ -103,10 +103,69 @@ def plan_experiment(spec: Spec) -> Plan:
         trials=spec.budget.trials,
         experiment=spec.name,
     )
-    arms = build_arms(spec)
-    pipelines = {arm.name: build_pipeline(arm, spec.baseline, ctx) for arm in arms}
     splits = make_splits(dataset.y, dataset.task, spec.cv.folds, spec.cv.repeats, spec.seed)
+    labels, adjusted = adjustments(spec, dataset, splits)
+    if adjusted:
+        dataset = replace(dataset, notes=dataset.notes + tuple(adjusted))
+    arms = [arm.relabelled(labels) for arm in build_arms(spec)]
+    pipelines = {arm.name: build_pipeline(arm, spec.baseline, ctx) for arm in arms}
     return Plan(spec, dataset, metric, arms, pipelines, splits, inject)
+
+
+def adjustments(
+    spec: Spec, dataset: Dataset, splits: list[Split]
+) -> tuple[dict[str, str], list[str]]:
+    """Levers the data will make act otherwise than the spec says: a label for each that
+    says what runs, and a note for the user.
+
+    SMOTE lowers ``k_neighbors`` for a class with too few rows in a training fold (and
+    duplicates a class of one row); a feature selection keeps every feature when ``k`` is
+    at least their number after encoding.
+    """
+    from tuneworth.levers import FeatureSelection, SmoteOversampling
+
+    labels: dict[str, str] = {}
+    notes: list[str] = []
+    smote = [lv for lv in spec.levers if isinstance(lv, SmoteOversampling)]
+    if smote and dataset.task != "regression":
+        # The classes SMOTE grows are all but the largest, in every training fold.
+        counts = [dataset.y.iloc[split.train].value_counts() for split in splits]
+        grown = [(int(c.min()), c.idxmin()) for c in counts if len(c) > 1]
+        rows, label = min(grown, key=lambda item: item[0]) if grown else (0, None)
+        for lever in smote:
+            if grown and rows - 1 < lever.k_neighbors:
+                k = rows - 1
+                used = f"k lowered to {k}" if k else "class duplicated"
+                labels[lever.describe()] = f"{lever.describe()} ({used})"
+                what = f"lowered to {k}" if k else "not usable: its rows are duplicated instead"
+                notes.append(
+                    f"SMOTE: k_neighbors {lever.k_neighbors} {what} in some training folds, "
+                    f"where class {shown(label)} has only {rows} rows; set "
+                    f"smote.k_neighbors to at most {max(k, 1)} to silence this"
+                )
+    selections = [
+        lv for lv in spec.levers if isinstance(lv, FeatureSelection) and lv.method == "mutual_info"
+    ]
+    if selections:
+        available = encoded_features(spec, dataset)
+        for selection in selections:
+            if selection.k >= available:
+                labels[selection.describe()] = f"{selection.describe()} (all {available})"
+                notes.append(
+                    f"feature_selection: k = {selection.k} is not below the {available} features "
+                    "after encoding, so it keeps them all; lower k to select"
+                )
+    return labels, notes
+
+
+def encoded_features(spec: Spec, dataset: Dataset) -> int:
+    """How many columns the baseline's preprocessing makes of the data (one-hot encoding
+    turns one column into several): the features a selection chooses among."""
+    from tuneworth.steps import make_preprocessor
+
+    settings = {**spec.baseline.preprocess.model_dump(), "select": "none"}
+    preprocessor = make_preprocessor(dataset.schema, random_state=spec.seed, **settings)
+    return int(preprocessor.fit_transform(dataset.X, dataset.y).shape[1])
 
 
 def check_model_parameters(spec: Spec, task: str) -> None:

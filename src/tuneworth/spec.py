@@ -120,6 +120,20 @@ class Spec(Strict):
         return [parse_lever(item, index) for index, item in enumerate(value)]
 
     @model_validator(mode="after")
+    def _distinct_levers(self) -> Spec:
+        """The same lever twice would run twice and count twice in the Holm adjustment."""
+        seen: dict[tuple[str, str], int] = {}
+        for index, lever in enumerate(self.levers):
+            key = (lever.name, json.dumps(lever.model_dump(mode="json"), sort_keys=True))
+            if key in seen:
+                raise ValueError(
+                    f"levers.{index}: the same lever as levers.{seen[key]} "
+                    f"('{lever.describe()}'): remove one of them"
+                )
+            seen[key] = index
+        return self
+
+    @model_validator(mode="after")
     def _combinable_levers(self) -> Spec:
         """Ladder and factorial arms stack levers: one model and one search at most."""
         if self.design == "one_at_a_time":
