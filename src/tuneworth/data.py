@@ -182,15 +182,16 @@ def normalise_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     """pandas' nullable dtypes as the NumPy dtypes scikit-learn takes.
 
     ``Int64`` becomes ``int64`` (``float64`` when values are missing), ``Float64``
-    ``float64``, ``boolean`` ``bool`` (``object`` with NaN when values are missing, as a CSV
-    file reads), ``string`` the default ``str`` dtype; ``pd.NA`` becomes NaN.
+    ``float64``, ``boolean`` ``bool`` (the strings ``"True"`` and ``"False"`` when values
+    are missing: a category with missing values), ``string`` the default ``str`` dtype;
+    ``pd.NA`` becomes NaN.
 
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"n": pd.array([1, None], dtype="Int64"),
     ...                       "b": pd.array([True, None], dtype="boolean"),
     ...                       "s": pd.array(["a", None], dtype="string")})
     >>> normalise_dtypes(frame).dtypes.astype(str).tolist()
-    ['float64', 'object', 'str']
+    ['float64', 'str', 'str']
     """
     columns = {}
     for name in frame.columns:
@@ -202,9 +203,8 @@ def normalise_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         missing = bool(values.isna().any())
         if pd.api.types.is_bool_dtype(dtype):
-            columns[name] = values.astype(object).where(values.notna(), np.nan)
-            if not missing:
-                columns[name] = values.astype(bool)
+            # With missing values, True and NaN together would be two types to an encoder.
+            columns[name] = values.astype("str") if missing else values.astype(bool)
         elif pd.api.types.is_integer_dtype(dtype) and not missing:
             columns[name] = values.astype(np.dtype(str(dtype).lower()))
         elif pd.api.types.is_numeric_dtype(dtype):
