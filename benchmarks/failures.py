@@ -72,7 +72,7 @@ def sqlite_store(tmp: Path) -> tuple[str, Path]:
     return f"sqlite:///{db}", db
 
 
-def run_args(spec: str, uri: str, tmp: Path, *extra: str) -> list[str]:
+def run_args(spec: str, uri: str, tmp: Path) -> list[str]:
     return ["run", spec, "--tracking-uri", uri, "--report-dir", str(tmp / "reports"), "-j", "1"]
 
 
@@ -180,6 +180,28 @@ def _has_study(db: Path) -> bool:
 def locked_sqlite(tmp: Path, src: str) -> Case:
     uri, db = sqlite_store(tmp)
     _migrated(db, src)
+    return Case(run_args(spec_file(tmp), uri, tmp), store=db, background=[_hold_lock(db)])
+
+
+def locked_mid_run(tmp: Path, src: str) -> Case:
+    """Another process takes the SQLite store's lock once the study run exists, and keeps it."""
+    uri, db = sqlite_store(tmp)
+    _migrated(db, src)
+    holders: list[subprocess.Popen[bytes]] = []
+
+    def lock(process: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            with contextlib.suppress(OSError, sqlite3.Error):
+                if _has_study(db):
+                    holders.append(_hold_lock(db))
+                    return
+            time.sleep(0.1)
+
+    return Case(run_args(spec_file(tmp), uri, tmp), store=db, background=holders, during=lock)
+
+
+def _hold_lock(db: Path) -> subprocess.Popen[bytes]:
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -192,7 +214,7 @@ def locked_sqlite(tmp: Path, src: str) -> Case:
     )
     assert holder.stdout is not None
     holder.stdout.readline()
-    return Case(run_args(spec_file(tmp), uri, tmp), store=db, background=[holder])
+    return holder
 
 
 def jobs_zero(tmp: Path, src: str) -> Case:
@@ -324,6 +346,7 @@ CASES: dict[str, Callable[[Path, str], Case]] = {
         read_only_store,
         full_disk,
         locked_sqlite,
+        locked_mid_run,
         jobs_zero,
         scheduler_without_dask,
         report_dir_under_file,
@@ -391,11 +414,11 @@ def drill(name: str, src: str, timeout: float) -> dict[str, Any]:
         if case.during is not None:
             case.during(process)
         try:
-            _, err = process.communicate(timeout=timeout)
+            out, err = process.communicate(timeout=timeout)
             code: Any = process.returncode
         except subprocess.TimeoutExpired:
             process.kill()
-            _, err = process.communicate()
+            out, err = process.communicate()
             code = f"timeout {timeout:.0f}s"
         seconds = time.perf_counter() - start
         for other in case.background:
@@ -410,6 +433,7 @@ def drill(name: str, src: str, timeout: float) -> dict[str, Any]:
             "traceback": "Traceback" in text,
             "lines": len(lines),
             "running": running_runs(case.store),
+            "failed_arms": out.decode(errors="replace").count("Incomplete"),
             "last": lines[-1][:160] if lines else "",
             "text": text,
         }
@@ -422,14 +446,14 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args()
     src = str(Path(args.src).resolve())
-    print("| case | exit | s | traceback | stderr lines | RUNNING | last line |")
-    print("|---|---|---|---|---|---|---|")
+    print("| case | exit | s | traceback | stderr lines | RUNNING | incomplete | last line |")
+    print("|---|---|---|---|---|---|---|---|")
     for name in args.cases or CASES:
         row = drill(name, src, args.timeout)
         last = row["last"].replace("|", "\\|")
         print(
             f"| {name} | {row['exit']} | {row['seconds']} | {row['traceback']} | "
-            f"{row['lines']} | {row['running']} | {last} |",
+            f"{row['lines']} | {row['running']} | {row['failed_arms']} | {last} |",
             flush=True,
         )
 

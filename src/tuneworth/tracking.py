@@ -369,7 +369,7 @@ class Tracker:
                 self._log(self.study_run_id, tags=owner)
                 return self._finished_arms()
             except BaseException as exc:
-                self._end_quietly(self.study_run_id, _ending(exc))
+                self._end_quietly(self.study_run_id, exc)
                 raise
         run = self.client.create_run(
             self.experiment_id,
@@ -380,7 +380,7 @@ class Tracker:
         try:
             self._log(self.study_run_id, params=params)
         except BaseException as exc:
-            self._end_quietly(self.study_run_id, _ending(exc))
+            self._end_quietly(self.study_run_id, exc)
             raise
         return {}
 
@@ -450,7 +450,7 @@ class Tracker:
         try:
             self._write_arm(run_id, results, params, tags, greater_is_better, trial_runs)
         except BaseException as exc:
-            self._end_quietly(run_id, _ending(exc))
+            self._end_quietly(run_id, exc)
             raise
         return run_id
 
@@ -522,7 +522,7 @@ class Tracker:
                     },
                 )
             except BaseException as exc:
-                self._end_quietly(run_id, _ending(exc))
+                self._end_quietly(run_id, exc)
                 raise
             status = "FINISHED" if row["state"] == "complete" else "FAILED"
             self.client.set_terminated(run_id, status=status)
@@ -592,6 +592,11 @@ class Tracker:
         """
         if not self.study_run_id:
             return None
+        if cause is not None and _locked(cause):
+            return (
+                f"study run {self.study_run_id} is left RUNNING while the store is locked; "
+                "the next run of this spec on this machine marks it FAILED"
+            )
         try:
             with self._errors("ending the study run"):
                 self._end_running_children(self.study_run_id, status)
@@ -616,10 +621,15 @@ class Tracker:
                 if child.info.status == "RUNNING":
                     self.client.set_terminated(child.info.run_id, status=status)
 
-    def _end_quietly(self, run_id: str, status: str) -> None:
-        """End a run on the way out of a failure: the first failure is the one to report."""
+    def _end_quietly(self, run_id: str, cause: BaseException) -> None:
+        """End a run on the way out of a failure: the first failure is the one to report.
+
+        Not on a locked SQLite store: MLflow has just waited 20 s for it, and would again.
+        """
+        if _locked(cause):
+            return
         with contextlib.suppress(Exception):
-            self.client.set_terminated(run_id, status=status)
+            self.client.set_terminated(run_id, status=_ending(cause))
 
     def _log(
         self,
@@ -654,6 +664,12 @@ class Tracker:
                 return
             self.client.log_batch(run_id, metrics=m, params=p, tags=t)
             batch += 1
+
+
+def _locked(exc: BaseException) -> bool:
+    """Whether ``exc`` says an SQLite store is locked (raw, or as a :class:`StoreError`)."""
+    text = str(exc).lower()
+    return "database is locked" in text or "is locked by another process" in text
 
 
 def _ending(exc: BaseException) -> str:
