@@ -463,6 +463,18 @@ def test_a_parquet_file_of_nullable_dtypes_runs_every_arm(
     assert (result.results["error"] == "").all()
 
 
+def test_a_csv_column_of_booleans_with_empty_cells_is_a_category_an_encoder_takes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "flags.csv"
+    path.write_text("a,flag,label\n1,True,x\n2,,y\n3,False,x\n4,True,y\n")
+    frame = read_frame(str(path))
+    assert frame["flag"].dtype == "str" and frame["flag"].isna().sum() == 1
+    from sklearn.preprocessing import OneHotEncoder
+
+    assert OneHotEncoder().fit_transform(frame[["flag"]]).shape == (4, 3)
+
+
 @pytest.mark.parametrize("sep", [";", "\t", "|"])
 def test_a_csv_file_with_another_delimiter_is_read_with_it(tmp_path: Path, sep: str) -> None:
     path = tmp_path / "data.csv"

@@ -179,7 +179,8 @@ def delimiter_hint(frame: pd.DataFrame) -> str:
 
 
 def normalise_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
-    """pandas' nullable dtypes as the NumPy dtypes scikit-learn takes.
+    """pandas' nullable dtypes as the NumPy dtypes scikit-learn takes; booleans with
+    missing values as strings.
 
     ``Int64`` becomes ``int64`` (``float64`` when values are missing), ``Float64``
     ``float64``, ``boolean`` ``bool`` (the strings ``"True"`` and ``"False"`` when values
@@ -197,6 +198,10 @@ def normalise_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     for name in frame.columns:
         values = frame[name]
         dtype = values.dtype
+        if pd.api.types.is_object_dtype(dtype) and _booleans_with_missing(values):
+            # As a CSV file of True, False and empty cells reads: two types to an encoder.
+            columns[name] = values.map({True: "True", False: "False"}).astype("str")
+            continue
         if not isinstance(dtype, pd.api.extensions.ExtensionDtype) or isinstance(
             dtype, pd.CategoricalDtype | pd.DatetimeTZDtype | pd.PeriodDtype | pd.IntervalDtype
         ):
@@ -356,6 +361,11 @@ def detect_task(y: pd.Series) -> Task:
     if _integral(values) and n_unique <= MAX_CLASSES:
         return "binary" if n_unique == 2 else "multiclass"
     return "regression"
+
+
+def _booleans_with_missing(values: pd.Series) -> bool:
+    present = values.dropna()
+    return len(present) < len(values) and all(isinstance(v, bool | np.bool_) for v in present)
 
 
 def _integral(values: pd.Series) -> bool:
