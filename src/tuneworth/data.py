@@ -194,7 +194,7 @@ def normalise_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     >>> normalise_dtypes(frame).dtypes.astype(str).tolist()
     ['float64', 'str', 'str']
     """
-    columns = {}
+    columns: dict[str, pd.Series] = {}
     for name in frame.columns:
         values = frame[name]
         dtype = values.dtype
