@@ -256,11 +256,11 @@ def seed_too_large(tmp: Path, src: str) -> Case:
 
 def billion_laughs(tmp: Path, src: str) -> Case:
     uri, db = sqlite_store(tmp)
-    # 10**7 values under a key that takes anything, from a document of 700 bytes.
-    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-    lines += [f"a{i}: &a{i} [{', '.join(['*a' + str(i - 1)] * 10)}]" for i in range(1, 7)]
-    lines += ["name: laughs", "dataset: {source: 'sklearn:iris'}"]
-    lines += ["baseline: {model: linear, params: {class_weight: {x: *a6}}}"]
+    # 10**7 values under a key that takes anything, from a document of 600 bytes.
+    levels = ["    a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"    a{i}: &a{i} [{', '.join(['*a' + str(i - 1)] * 10)}]" for i in range(1, 7)]
+    lines = ["name: laughs", "dataset: {source: 'sklearn:iris'}", "baseline:", "  model: linear"]
+    lines += ["  params:", "   class_weight:", *[" " + level for level in levels]]
     (tmp / "spec.yaml").write_text("\n".join(lines) + "\n")
     return Case(run_args(str(tmp / "spec.yaml"), uri, tmp), store=db)
 
