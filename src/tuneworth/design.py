@@ -29,6 +29,9 @@ class Arm:
 
     name: str
     levers: tuple[Lever, ...] = ()
+    # (label, shown label) of levers the data made act otherwise than the spec says, such
+    # as SMOTE with fewer neighbours: the arm's name and lever say what it ran.
+    relabel: tuple[tuple[str, str], ...] = ()
 
     @property
     def families(self) -> tuple[str, ...]:
@@ -42,7 +45,20 @@ class Arm:
 
     @property
     def lever(self) -> str:
-        return " + ".join(lever.describe() for lever in self.levers) or BASELINE
+        shown = dict(self.relabel)
+        labels = (lever.describe() for lever in self.levers)
+        return " + ".join(shown.get(label, label) for label in labels) or BASELINE
+
+    def relabelled(self, shown: dict[str, str]) -> Arm:
+        """This arm with the levers labelled ``shown[label]`` (its name follows)."""
+        labels = [lever.describe() for lever in self.levers]
+        relabel = tuple((label, shown[label]) for label in labels if label in shown)
+        if not relabel:
+            return self
+        name = self.name
+        for label, new in relabel:
+            name = name.replace(label, new, 1)
+        return Arm(name, self.levers, relabel)
 
     def model_name(self, baseline: BaselineSpec) -> str:
         models = [lever.model for lever in self.levers if isinstance(lever, ModelLever)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 import time
 import warnings
@@ -26,6 +27,9 @@ from tuneworth.metrics import Metric
 
 # Corrupts one outer training fold: (X_train, y_train, fold=index) -> (X_train, y_train).
 Inject = Callable[..., tuple[pd.DataFrame, pd.Series]]
+# The process whose workers run the tasks; a worker started by it exits when it is gone.
+PARENT_PID = "TUNEWORTH_PARENT_PID"
+_watching: list[int] = []
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,8 @@ def evaluate(
     ]
     if not tasks:
         return
+    # Read by worker processes, which inherit the environment when they start.
+    os.environ[PARENT_PID] = str(os.getpid())
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     yield from parallel(tasks)
 
@@ -132,6 +138,7 @@ def fit_and_score(
 
     from tuneworth.search import search_outcome
 
+    watch_parent()
     X_train, y_train = training_fold(X, y, split, inject)
     X_test, y_test = X.iloc[split.test], y.iloc[split.test]
     _warm_up(arm, pipeline, X_train, y_train)
@@ -223,6 +230,38 @@ def row_changes(estimator: Any, classes: bool = True) -> dict[str, Any]:
         "rows_added": added,
         "class_rows": tuple((label, *counts) for label, counts in per_class.items()),
     }
+
+
+def watch_parent(interval: float = 1.0) -> None:
+    """In a worker process of :func:`evaluate`: exit as soon as the parent is gone.
+
+    joblib's workers outlive a parent killed with SIGKILL: they finish the task at hand
+    and idle for minutes. A daemon thread notices the parent's death (the worker is
+    re-parented) within ``interval`` seconds and ends the process. It starts only in a
+    direct child of the process that called :func:`evaluate`: never in that process
+    itself, nor on a Dask worker of another machine.
+    """
+    if _watching:
+        return
+    _watching.append(os.getpid())
+    parent = int(os.environ.get(PARENT_PID, "0") or 0)
+    if not parent or os.getpid() == parent:
+        return
+    if os.getppid() != parent:
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)  # the parent died before this worker's first task
+        except PermissionError:
+            pass
+        return  # another process's worker, or a grandchild: not ours to watch
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="tuneworth-parent-watch", daemon=True).start()
 
 
 def training_fold(

@@ -6,6 +6,9 @@ write to MLflow, so bad input leaves the store untouched.
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 import tempfile
 import time
 from collections import defaultdict
@@ -13,7 +16,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 import yaml
@@ -38,6 +41,9 @@ from tuneworth.report import Context, write_report
 from tuneworth.search import compare_strategies
 from tuneworth.spec import Spec
 from tuneworth.verdict import ArmInfo, Verdict, decide
+
+if TYPE_CHECKING:
+    from tuneworth.tracking import Tracker
 
 
 class Progress(Protocol):
@@ -81,6 +87,7 @@ def plan_experiment(spec: Spec) -> Plan:
         min_class_rows=spec.dataset.min_class_rows,
     )
     metric = resolve_metric(spec.metric, dataset.task)
+    check_model_parameters(spec, dataset.task)
     defects = spec.dataset.defects
     inject = None
     if defects.any():
@@ -99,10 +106,190 @@ def plan_experiment(spec: Spec) -> Plan:
         trials=spec.budget.trials,
         experiment=spec.name,
     )
-    arms = build_arms(spec)
-    pipelines = {arm.name: build_pipeline(arm, spec.baseline, ctx) for arm in arms}
     splits = make_splits(dataset.y, dataset.task, spec.cv.folds, spec.cv.repeats, spec.seed)
+    labels, adjusted = adjustments(spec, dataset, splits)
+    if adjusted:
+        dataset = replace(dataset, notes=dataset.notes + tuple(adjusted))
+    arms = [arm.relabelled(labels) for arm in build_arms(spec)]
+    pipelines = {arm.name: build_pipeline(arm, spec.baseline, ctx) for arm in arms}
     return Plan(spec, dataset, metric, arms, pipelines, splits, inject)
+
+
+def adjustments(
+    spec: Spec, dataset: Dataset, splits: list[Split]
+) -> tuple[dict[str, str], list[str]]:
+    """Levers the data will make act otherwise than the spec says: a label for each that
+    says what runs, and a note for the user.
+
+    SMOTE lowers ``k_neighbors`` for a class with too few rows in a training fold (and
+    duplicates a class of one row); a feature selection keeps every feature when ``k`` is
+    at least their number after encoding.
+    """
+    from tuneworth.levers import FeatureSelection, SmoteOversampling
+
+    labels: dict[str, str] = {}
+    notes: list[str] = []
+    smote = [lv for lv in spec.levers if isinstance(lv, SmoteOversampling)]
+    if smote and dataset.task != "regression":
+        # The classes SMOTE grows are all but the largest, in every training fold.
+        counts = [dataset.y.iloc[split.train].value_counts() for split in splits]
+        grown = [(int(c.min()), c.idxmin()) for c in counts if len(c) > 1]
+        rows, label = min(grown, key=lambda item: item[0]) if grown else (0, None)
+        for lever in smote:
+            if grown and rows - 1 < lever.k_neighbors:
+                k = rows - 1
+                used = f"k lowered to {k}" if k else "class duplicated"
+                labels[lever.describe()] = f"{lever.describe()} ({used})"
+                what = f"lowered to {k}" if k else "not usable: its rows are duplicated instead"
+                notes.append(
+                    f"SMOTE: k_neighbors {lever.k_neighbors} {what} in some training folds, "
+                    f"where class {shown(label)} has only {rows} rows; set "
+                    f"smote.k_neighbors to at most {max(k, 1)} to silence this"
+                )
+    selections = [
+        lv for lv in spec.levers if isinstance(lv, FeatureSelection) and lv.method == "mutual_info"
+    ]
+    if selections:
+        available = encoded_features(spec, dataset)
+        for selection in selections:
+            if selection.k >= available:
+                labels[selection.describe()] = f"{selection.describe()} (all {available})"
+                notes.append(
+                    f"feature_selection: k = {selection.k} is not below the {available} features "
+                    "after encoding, so it keeps them all; lower k to select"
+                )
+    return labels, notes
+
+
+def encoded_features(spec: Spec, dataset: Dataset) -> int:
+    """How many columns the baseline's preprocessing makes of the data (one-hot encoding
+    turns one column into several): the features a selection chooses among."""
+    from tuneworth.steps import make_preprocessor
+
+    settings = {**spec.baseline.preprocess.model_dump(), "select": "none"}
+    preprocessor = make_preprocessor(dataset.schema, random_state=spec.seed, **settings)
+    return int(preprocessor.fit_transform(dataset.X, dataset.y).shape[1])
+
+
+def check_model_parameters(spec: Spec, task: str) -> None:
+    """Check every model's parameters against the estimator's own constraints, so that a
+    spec with ``C: -1`` or ``n_estimators: ten`` stops before any work, naming the key."""
+    from tuneworth.levers import ModelLever
+    from tuneworth.models import get_model
+
+    models = [("baseline.params", spec.baseline.model, spec.baseline.params)]
+    models += [
+        (f"levers.{index}.model.params", lever.model, lever.params)
+        for index, lever in enumerate(spec.levers)
+        if isinstance(lever, ModelLever)
+    ]
+    for where, name, params in models:
+        if not params:
+            continue
+        try:
+            estimator = get_model(name).make(task, spec.seed, params)  # type: ignore[arg-type]
+        except TuneworthError as exc:
+            raise TuneworthError(f"{where}: {exc}") from None
+        problem = _invalid_parameter(estimator)
+        if problem is not None:
+            key, message = problem
+            raise TuneworthError(f"{where}.{key}: {message}")
+
+
+def _invalid_parameter(estimator: Any) -> tuple[str, str] | None:
+    """The first parameter of ``estimator`` (or of an estimator inside it) that breaks the
+    ``_parameter_constraints`` it declares, as ``(name, message)``.
+
+    scikit-learn validates these at the start of ``fit``; calling the same validation here
+    moves the error from every fold to the spec check. Nested estimators (a calibrated
+    SVM's, an ensemble's members) are checked too, so the name is the user's key.
+    """
+    from sklearn.base import BaseEstimator
+
+    pending = [estimator]
+    while pending:
+        current = pending.pop(0)
+        if not isinstance(current, BaseEstimator):
+            continue
+        try:
+            current._validate_params()
+        except (ValueError, TypeError) as exc:
+            message = str(exc).strip().splitlines()[0]
+            found = re.search(r"The '([^']+)' parameter", message)
+            return (found.group(1) if found else "?"), message
+        for value in current.get_params(deep=False).values():
+            if isinstance(value, BaseEstimator):
+                pending.append(value)
+            elif isinstance(value, list):
+                pending += [item[-1] for item in value if isinstance(item, tuple)]
+    return None
+
+
+def check_run_settings(
+    spec: Spec,
+    *,
+    n_jobs: int,
+    report_dir: Path | None,
+    scheduler: str | None,
+    tracking_uri: str,
+) -> None:
+    """What the command line asks of this machine, checked before the study run exists:
+    the number of workers, Dask for a scheduler, a report directory that can be written,
+    and artifact paths the file system accepts."""
+    from tuneworth.tracking import artifact_root
+
+    if n_jobs == 0:
+        raise TuneworthError(
+            "--jobs 0 would run nothing: give the number of workers, or -1 for all cores"
+        )
+    if scheduler is not None:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise TuneworthError(
+                "--scheduler needs dask.distributed, which is not installed: "
+                "pip install 'tuneworth[cluster]', or drop --scheduler to run here"
+            ) from None
+    if report_dir is not None:
+        _check_writable(report_dir, "--report-dir")
+        _check_path_length(report_dir.resolve() / spec.name / "20260101-000000-99", "--report-dir")
+    root = artifact_root(tracking_uri)
+    if root is not None:
+        # <root>/<experiment>/<run id>/artifacts/report/<file>: the deepest artifact path.
+        deepest = Path(root.removeprefix("file://"), spec.name, "0" * 32, "artifacts", "report")
+        _check_path_length(deepest / ("x" * 40), "--tracking-uri")
+
+
+def _check_writable(directory: Path, option: str) -> None:
+    for parent in (directory, *directory.parents):
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise TuneworthError(
+                    f"cannot write reports under '{directory}': '{parent}' is a file, not a "
+                    f"directory; pass {option} with another path"
+                )
+            break
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".tuneworth-probe-"):
+            pass
+    except OSError as exc:
+        reason = "no space left" if exc.errno == errno.ENOSPC else exc.strerror
+        raise TuneworthError(
+            f"cannot write reports under '{directory}' ({reason}): pass {option} with a "
+            "writable directory"
+        ) from None
+
+
+def _check_path_length(path: Path, option: str) -> None:
+    limit = os.pathconf("/", "PC_PATH_MAX") if hasattr(os, "pathconf") else 260
+    name_limit = os.pathconf("/", "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
+    longest = max(len(part.encode()) for part in path.parts)
+    if len(str(path).encode()) >= limit or longest > name_limit:
+        raise TuneworthError(
+            f"paths under '{path.parents[3]}' would be too long for the file system: pass "
+            f"{option} with a shorter path, or shorten the spec's name"
+        )
 
 
 def check_folds(y: pd.Series, task: str, folds: int, inner_folds: int | None = None) -> None:
@@ -198,37 +385,25 @@ def run_experiment(
     study run's artifacts. With ``scheduler`` (a Dask scheduler address) the arm-fold tasks
     run on that cluster instead of local processes.
     """
-    from tuneworth.tracking import Tracker, environment_tags, resolve_tracking_uri
+    from tuneworth.tracking import Tracker, resolve_tracking_uri
 
+    uri = resolve_tracking_uri(tracking_uri)
+    check_run_settings(
+        spec, n_jobs=n_jobs, report_dir=report_dir, scheduler=scheduler, tracking_uri=uri
+    )
     plan = plan or plan_experiment(spec)
     dataset = plan.dataset
-    tracker = Tracker(resolve_tracking_uri(tracking_uri))
-    tags = {
-        "tuneworth.spec": spec.name,
-        "tuneworth.spec_hash": spec.digest(),
-        "tuneworth.data_fingerprint": dataset.fingerprint,
-    }
-    notes = {"tuneworth.notes": "\n".join(dataset.notes)} if dataset.notes else {}
-    kept = tracker.start_study(
-        spec.name,
-        tags={**tags, **environment_tags(), "tuneworth.task": dataset.task, **notes},
-        params={
-            "dataset": dataset.source,
-            "target": spec.dataset.target,
-            "task": dataset.task,
-            "metric": plan.metric.name,
-            "design": spec.design,
-            "folds": spec.cv.folds,
-            "repeats": spec.cv.repeats,
-            "inner_folds": spec.cv.inner_folds,
-            "trials": spec.budget.trials,
-            "seed": spec.seed,
-            "rows": len(dataset.y),
-            "features": len(dataset.schema.features),
-            "arms": len(plan.arms),
-        },
-        resume=not fresh,
-    )
+    # The cluster is reached before the study run exists: a wrong address writes nothing.
+    cluster = ExitStack()
+    if scheduler is not None:
+        cluster.enter_context(dask_cluster(scheduler))
+    try:
+        tracker = Tracker(uri)
+        kept = _start(tracker, spec, plan, fresh)
+    except BaseException:
+        cluster.close()
+        raise
+    tags = _tags(spec, plan)
     arms = {arm.name: arm for arm in plan.arms}
     kept = {name: found for name, found in kept.items() if name in arms}
     by_arm: dict[str, list[FoldResult]] = defaultdict(list)
@@ -240,9 +415,8 @@ def run_experiment(
     try:
         with ExitStack() as stack:
             ticks = None
-            if scheduler is not None:
-                stack.enter_context(dask_cluster(scheduler))
-            elif progress is not None and any(a.families[-1:] == ("tuning",) for a in plan.arms):
+            tuned = any(a.families[-1:] == ("tuning",) for a in plan.arms)
+            if scheduler is None and progress is not None and tuned:
                 # A manager queue reaches local workers only; on a cluster, folds alone count.
                 ticks = stack.enter_context(inner_progress(progress.inner_scored))
             for result in evaluate(
@@ -320,9 +494,53 @@ def run_experiment(
             )
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
-        tracker.abort("KILLED" if interrupted else "FAILED")
+        problem = tracker.abort("KILLED" if interrupted else "FAILED", exc)
+        if problem is not None:
+            exc.add_note(problem)
         raise
+    finally:
+        cluster.close()
     return ExperimentResult(plan, results, verdict, tracker.study_run_id, saved, tuple(kept))
+
+
+def _tags(spec: Spec, plan: Plan) -> dict[str, str]:
+    """Tags on the study run and every arm run: which spec and which data."""
+    return {
+        "tuneworth.spec": spec.name,
+        "tuneworth.spec_hash": spec.digest(),
+        "tuneworth.data_fingerprint": plan.dataset.fingerprint,
+    }
+
+
+def _start(
+    tracker: Tracker, spec: Spec, plan: Plan, fresh: bool
+) -> dict[str, tuple[str, list[FoldResult]]]:
+    """Open (or resume) the study run with the spec's tags and parameters."""
+    from tuneworth.tracking import environment_tags
+
+    dataset = plan.dataset
+    tags = _tags(spec, plan)
+    notes = {"tuneworth.notes": "\n".join(dataset.notes)} if dataset.notes else {}
+    return tracker.start_study(
+        spec.name,
+        tags={**tags, **environment_tags(), "tuneworth.task": dataset.task, **notes},
+        params={
+            "dataset": dataset.source,
+            "target": spec.dataset.target,
+            "task": dataset.task,
+            "metric": plan.metric.name,
+            "design": spec.design,
+            "folds": spec.cv.folds,
+            "repeats": spec.cv.repeats,
+            "inner_folds": spec.cv.inner_folds,
+            "trials": spec.budget.trials,
+            "seed": spec.seed,
+            "rows": len(dataset.y),
+            "features": len(dataset.schema.features),
+            "arms": len(plan.arms),
+        },
+        resume=not fresh,
+    )
 
 
 def new_report_dir(root: Path, spec_name: str) -> Path:
