@@ -12,6 +12,10 @@ configurations evaluated until the best-so-far inner score reached grid search's
 fold (the median over folds; infinite when most folds never reached it). A seed changes the
 outer and inner splits and every search's draws.
 
+Every strategy draws from its own stream, one per outer fold (:func:`tuneworth.search.
+stream_seed`): TPE's random start-up, a quarter of its budget (6 of 24 trials here), is not
+random search's first draws, as it was when both took the spec's seed as theirs.
+
 Halving scores on the full inner folds only in its last rung, after drawing all its
 candidates, so its count is its whole candidate budget when it matches and infinite when it
 does not; its cost column says what that took.

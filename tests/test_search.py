@@ -16,10 +16,12 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
+import tuneworth.search
 from tuneworth.data import Schema
 from tuneworth.design import Arm
-from tuneworth.evaluate import FoldResult
-from tuneworth.experiment import plan_experiment, run_experiment
+from tuneworth.errors import TuneworthError
+from tuneworth.evaluate import FoldResult, fit_and_score
+from tuneworth.experiment import Plan, plan_experiment, run_experiment
 from tuneworth.levers import BuildContext, GridSearch, OptunaTPE, RandomSearch
 from tuneworth.metrics import METRICS
 from tuneworth.search import (
@@ -28,8 +30,10 @@ from tuneworth.search import (
     SearchError,
     best_so_far,
     compare_strategies,
+    for_outer_fold,
     make_search,
     search_outcome,
+    startup_trials,
     trials_to_match,
 )
 from tuneworth.space import Choice, FloatRange, IntRange, grid, grid_size
@@ -176,6 +180,156 @@ def test_optuna_is_seeded(iris: tuple[np.ndarray, np.ndarray]) -> None:
     assert params(1) == params(1) != params(2)
 
 
+# --- every search its own stream; Optuna's samplers -------------------------------------
+
+STREAMS = {
+    "name": "streams",
+    "dataset": {"source": "sklearn:iris"},
+    "cv": {"folds": 3, "repeats": 1, "inner_folds": 2},
+    "baseline": {"model": "linear"},  # one parameter, C, on a log range
+    "levers": [
+        {"random_search": {"trials": 10}},
+        {"optuna": {"trials": 10}},
+        {"halving": {"trials": 10}},
+    ],
+    "seed": 3,
+}
+RANDOM, TPE, HALVING = (
+    "random search, 10 trials",
+    "optuna TPE, 10 trials",
+    ("successive halving, 10 trials"),
+)
+
+
+@pytest.fixture(scope="module")
+def streams_plan() -> Plan:
+    return plan_experiment(parse_spec(STREAMS))
+
+
+def drawn(plan: Plan, arm: str, fold: int) -> list[float]:
+    """The values of C the arm's search drew on outer fold ``fold``, as a run fits it."""
+    split = plan.splits[fold]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitFailedWarning)  # halving's smallest rung
+        result = fit_and_score(
+            arm, plan.pipelines[arm], plan.dataset.X, plan.dataset.y, split, plan.metric
+        )
+    assert result.error is None and result.trials is not None
+    return result.trials.drop_duplicates("candidate")["param.model__C"].tolist()
+
+
+def test_random_search_and_tpe_evaluate_different_configurations_at_ten_trials(
+    streams_plan: Plan,
+) -> None:
+    random, tpe = drawn(streams_plan, RANDOM, 0), drawn(streams_plan, TPE, 0)
+    assert len(random) == len(tpe) == 10
+    assert not set(random) & set(tpe)  # not one configuration in common, start-up included
+    assert not set(drawn(streams_plan, HALVING, 0)) & set(random)
+
+
+@pytest.mark.parametrize("arm", [RANDOM, TPE, HALVING])
+def test_each_outer_fold_draws_its_own_candidates(streams_plan: Plan, arm: str) -> None:
+    first, second = drawn(streams_plan, arm, 0), drawn(streams_plan, arm, 1)
+    assert not set(first) & set(second)
+
+
+@pytest.mark.parametrize("arm", [RANDOM, TPE, HALVING])
+def test_a_rerun_draws_the_same_candidates_on_the_same_fold(streams_plan: Plan, arm: str) -> None:
+    again = plan_experiment(parse_spec(STREAMS))  # a new run of the same spec
+    assert drawn(again, arm, 2) == drawn(streams_plan, arm, 2)
+
+
+def test_the_seed_changes_every_stream(streams_plan: Plan) -> None:
+    other = plan_experiment(parse_spec({**STREAMS, "seed": 4}))
+    assert not set(drawn(other, RANDOM, 0)) & set(drawn(streams_plan, RANDOM, 0))
+
+
+@pytest.mark.parametrize(
+    ("budget", "startup"), [(1, 1), (3, 2), (10, 2), (12, 3), (20, 5), (40, 10), (200, 10)]
+)
+def test_the_random_start_up_is_a_quarter_of_the_budget_from_2_to_10(
+    budget: int, startup: int
+) -> None:
+    assert startup_trials(budget) == startup
+
+
+@pytest.mark.parametrize(
+    ("sampler", "budget", "startup"), [("tpe", 10, 2), ("tpe", 20, 5), ("gp", 10, 2)]
+)
+def test_a_model_based_sampler_draws_its_start_up_at_random_then_follows_its_model(
+    sampler: str, budget: int, startup: int, iris: tuple[np.ndarray, np.ndarray]
+) -> None:
+    if sampler == "gp":
+        pytest.importorskip("torch")
+    space = {"C": FloatRange(1e-3, 1e2, log=True)}
+
+    def study(sampler: str) -> OptunaSearchCV:
+        search = OptunaSearchCV(
+            LogisticRegression(max_iter=1000), space, budget, "accuracy", 3, 7, sampler=sampler
+        )
+        return search.fit(*iris)
+
+    guided, random = study(sampler), study("random")
+    assert guided.n_startup_trials_ == startup and random.n_startup_trials_ == 0
+    # The start-up draws are those of a random sampler with the same seed; then the model's.
+    values, draws = guided.trials_["param.C"].tolist(), random.trials_["param.C"].tolist()
+    assert values[:startup] == draws[:startup]
+    assert values[startup] != draws[startup]
+
+
+@pytest.mark.parametrize(
+    ("sampler", "arm", "kind"),
+    [
+        ("tpe", "optuna TPE", "TPESampler"),
+        ("gp", "optuna GP", "GPSampler"),
+        ("random", "optuna random", "RandomSampler"),
+    ],
+)
+def test_the_optuna_lever_runs_the_sampler_its_spec_names(
+    sampler: str,
+    arm: str,
+    kind: str,
+    monkeypatch: pytest.MonkeyPatch,
+    iris: tuple[np.ndarray, np.ndarray],
+) -> None:
+    # PyTorch serves GP's proposals, not the study's creation: this test needs none.
+    monkeypatch.setattr(tuneworth.search, "_SAMPLER_NEEDS", {})
+    spec = parse_spec({**STREAMS, "levers": [{"optuna": {"sampler": sampler}}]})
+    assert spec.levers[0].sampler == sampler  # type: ignore[attr-defined]
+    plan = plan_experiment(spec)
+    assert [a.name for a in plan.arms] == ["baseline", arm]
+    study = for_outer_fold(plan.pipelines[arm], 0).open_study(*iris).study
+    assert type(study.sampler).__name__ == kind
+
+
+def test_two_optuna_levers_with_different_samplers_are_two_arms_with_two_streams() -> None:
+    levers = [{"optuna": {}}, {"optuna": {"sampler": "random"}}]
+    plan = plan_experiment(parse_spec({**STREAMS, "levers": levers}))
+    tpe, random = plan.pipelines["optuna TPE"], plan.pipelines["optuna random"]
+    assert (tpe.sampler, random.sampler) == ("tpe", "random")
+    assert tpe.random_state != random.random_state
+
+
+def test_an_unknown_sampler_is_refused_with_the_choices() -> None:
+    with pytest.raises(TuneworthError, match=r"levers.0.optuna.sampler: Input should be 'tpe'"):
+        parse_spec({**STREAMS, "levers": [{"optuna": {"sampler": "cmaes"}}]})
+
+
+def test_the_gp_sampler_without_pytorch_is_refused_when_the_spec_loads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tuneworth.search, "_SAMPLER_NEEDS", {"gp": ("no_such_torch", "x[gp]")})
+    with pytest.raises(
+        TuneworthError,
+        match=r"^spec: levers.0.optuna.sampler: Optuna's GP sampler needs no_such_torch, which "
+        r"is not installed: pip install 'x\[gp\]'$",
+    ):
+        parse_spec({**STREAMS, "levers": [{"optuna": {"sampler": "gp"}}]})
+    search = OptunaSearchCV(LogisticRegression(), {"C": FloatRange(0.1, 1)}, sampler="gp")
+    with pytest.raises(ImportError, match="pip install 'x\\[gp\\]'"):
+        search.fit(*load_iris(return_X_y=True))
+
+
 @pytest.mark.parametrize("storage", ["sqlite:///{dir}/optuna.db", "journal:{dir}/optuna.log"])
 def test_optuna_resumes_a_study_from_its_storage(
     storage: str, tmp_path: Path, iris: tuple[np.ndarray, np.ndarray]
@@ -282,6 +436,9 @@ def test_compare_strategies_against_grid_and_untuned_for_a_lower_is_better_metri
     assert table.loc["grid", "delta_vs_untuned"] == pytest.approx(-0.5)
     assert table.loc["grid", "cost_vs_untuned"] == pytest.approx(4.0)
     assert table.loc["grid", "configurations"] == 4
+    # TPE's random start-up for a budget of 4; the other strategies have no model.
+    assert table.loc["optuna", "random_startup"] == 2
+    assert table[["random_startup"]].drop("optuna").isna().all().all()
 
 
 def test_compare_strategies_without_a_grid_arm_leaves_the_match_empty() -> None:

@@ -133,16 +133,15 @@ def fit_and_score(
 ) -> FoldResult:
     """Fit a clone of ``pipeline`` on the split's training rows and score its test rows."""
     from joblib import parallel_config
-    from sklearn.base import clone
     from threadpoolctl import threadpool_limits
 
-    from tuneworth.search import search_outcome
+    from tuneworth.search import for_outer_fold, search_outcome
 
     watch_parent()
     X_train, y_train = training_fold(X, y, split, inject)
     X_test, y_test = X.iloc[split.test], y.iloc[split.test]
     _warm_up(arm, pipeline, X_train, y_train)
-    estimator = clone(pipeline)
+    estimator = for_outer_fold(pipeline, split.index)  # a search draws the fold's candidates
     if ticks is not None and "scoring" in estimator.get_params(deep=False):
         from sklearn.metrics import check_scoring
 

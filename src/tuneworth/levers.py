@@ -520,6 +520,11 @@ class TuningLever(Lever):
         """Rows of the trial table a search with this budget writes, per outer fold."""
         return budget
 
+    def random_startup(self, budget: int) -> int | None:
+        """How many of ``budget`` trials a model-based search draws at random before its
+        model proposes; None for a search without a model."""
+        return None
+
 
 class GridSearch(TuningLever):
     """scikit-learn's GridSearchCV on a grid whose resolution fits the budget."""
@@ -536,7 +541,11 @@ class RandomSearch(TuningLever):
 
 
 class OptunaTPE(TuningLever):
-    """Optuna's TPE sampler, seeded.
+    """An Optuna study, seeded, with the TPE (default), GP or random ``sampler``.
+
+    TPE and GP draw their first trials at random, a quarter of the budget, at least 2 and at
+    most 10 (:func:`tuneworth.search.startup_trials`), then let their model propose. GP
+    needs PyTorch (``pip install 'tuneworth[gp]'``), checked when the spec loads.
 
     ``storage`` keeps the studies in an Optuna storage instead of memory, so an interrupted
     search resumes and ``optuna-dashboard <storage>`` shows it: a database URL
@@ -548,8 +557,34 @@ class OptunaTPE(TuningLever):
 
     name: ClassVar[str] = "optuna"
     strategy_label: ClassVar[str] = "optuna TPE"
+    sampler: Literal["tpe", "gp", "random"] = "tpe"
     storage: str | None = None
     heartbeat: int = Field(default=10, ge=1, le=3600)
+
+    @field_validator("sampler")
+    @classmethod
+    def _sampler_can_run(cls, value: str) -> str:
+        from tuneworth.search import missing_dependency
+
+        missing = missing_dependency(value)
+        if missing is not None:
+            raise ValueError(missing)
+        return value
+
+    def describe(self) -> str:
+        label = {"tpe": "optuna TPE", "gp": "optuna GP", "random": "optuna random"}
+        budget = "" if self.trials is None else f", {self.trials} trials"
+        return label[self.sampler] + budget
+
+    def random_startup(self, budget: int) -> int | None:
+        """TPE's or GP's random start-up trials; None for the random sampler.
+
+        >>> OptunaTPE().random_startup(10), OptunaTPE(sampler="random").random_startup(10)
+        (2, None)
+        """
+        from tuneworth.search import startup_trials
+
+        return None if self.sampler == "random" else startup_trials(budget)
 
     @field_validator("storage")
     @classmethod
@@ -573,6 +608,7 @@ class OptunaTPE(TuningLever):
                     f"{self.describe()}: cannot open Optuna storage '{self.storage}': {first}"
                 ) from None
         return {
+            "sampler": self.sampler,
             "storage": self.storage,
             "study_name": f"{ctx.experiment}.{self.describe()}",
             "heartbeat": self.heartbeat,

@@ -126,29 +126,51 @@ def _gain_bars(verdict: Verdict) -> Figure:
 
 
 def tuning_curves(verdict: Verdict, trials: pd.DataFrame) -> Figure:
-    """Best inner score so far against trials, per search strategy, averaged over folds."""
+    """Best inner score so far against configurations evaluated, per search, mean over folds.
+
+    Only scores on the full inner folds count (:func:`tuneworth.search.best_so_far`), so
+    every strategy is drawn on the same axis, up to its budget. Successive halving scores
+    on the full folds only in its last rung, after evaluating all its candidates on
+    subsamples: it is one point, at its whole budget.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    from tuneworth.search import best_so_far
+
     figure, axes = _figure()
-    sign = 1.0 if verdict.metric.greater_is_better else -1.0
+    greater = verdict.metric.greater_is_better
+    tuning = verdict.tuning
+    strategy = dict(zip(tuning["arm"], tuning["strategy"], strict=True)) if len(tuning) else {}
+    # A bare table (arm, fold, trial, score) reads as one full-fold evaluation per row.
+    bare: dict[str, Any] = {
+        "candidate": trials["trial"],
+        "comparable": True,
+        "state": np.where(trials["score"].isna(), "fail", "complete"),
+    }
+    trials = trials.assign(**{name: value for name, value in bare.items() if name not in trials})
     grid_best = None
     for arm, table in trials.groupby("arm", sort=False):
-        ordered = table.sort_values(["fold", "trial"])
-        natural = sign * ordered["score"]
-        best = natural.groupby(ordered["fold"]).cummax().groupby(ordered["fold"]).ffill()
-        curve = (sign * best).groupby(ordered["trial"].to_numpy()).mean()
-        axes.plot(curve.index + 1, curve.to_numpy(), marker=".", linewidth=1.6, label=str(arm))
-        if "grid" in str(arm):
+        curve = best_so_far(table, greater)
+        if curve.empty:  # every configuration failed on every fold
+            continue
+        if strategy.get(str(arm)) == "halving":
+            axes.plot(
+                curve.index,
+                curve.to_numpy(),
+                marker="D",
+                linestyle="none",
+                label=f"{arm} (last rung, after all {curve.index[-1]} candidates)",
+            )
+            continue
+        axes.plot(curve.index, curve.to_numpy(), marker=".", linewidth=1.6, label=str(arm))
+        if strategy.get(str(arm)) == "grid_search" and grid_best is None:
             grid_best = float(curve.iloc[-1])
     if grid_best is not None:
         axes.axhline(
             grid_best, color="#333", linestyle="--", linewidth=1, label="grid search's best"
         )
-    from matplotlib.ticker import MaxNLocator
-
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    from matplotlib.ticker import MaxNLocator
-
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_xlabel("trial (configurations evaluated)")
+    axes.set_xlabel("configurations evaluated")
     axes.set_ylabel(f"best inner-CV {verdict.metric.label} so far")
     axes.set_title(
         "Tuning curves: best configuration found so far, mean over outer folds", loc="left"

@@ -5,15 +5,22 @@ The budget is the number of configurations a search evaluates, per outer fold:
 - ``grid_search``: GridSearchCV on the finest grid of the space that fits the budget
   (:func:`tuneworth.space.grid`), so it may evaluate a few fewer.
 - ``random_search``: RandomizedSearchCV, ``budget`` draws.
-- ``optuna``: Optuna's TPE sampler, seeded, ``budget`` trials; the study lives in memory or
-  in the spec's Optuna storage, where a second run resumes it and ``tuneworth worker``
-  processes may add trials (:mod:`tuneworth.studies` keeps the count exact).
+- ``optuna``: an Optuna study of ``budget`` trials with a TPE (default), Gaussian-process or
+  random sampler. TPE and GP draw their first :func:`startup_trials` trials at random, then
+  let their model propose the rest. The study lives in memory or in the spec's Optuna
+  storage, where a second run resumes it and ``tuneworth worker`` processes may add trials
+  (:mod:`tuneworth.studies` keeps the count exact).
 - ``halving``: scikit-learn's successive halving over random draws. It draws ``budget``
-  candidates (the same ones random search draws, from the same seed), scores all of them
-  on ``n_train / factor**(rungs - 1)`` rows, keeps the best ``1 / factor`` and so on until
-  the last rung, which uses (nearly) all rows. It evaluates the same number of distinct
-  configurations as the others, but some of them several times on subsamples: its fit
-  count differs and is reported as is.
+  candidates, scores all of them on ``n_train / factor**(rungs - 1)`` rows, keeps the best
+  ``1 / factor`` and so on until the last rung, which uses (nearly) all rows. It evaluates
+  the same number of distinct configurations as the others, but some of them several times
+  on subsamples: its fit count differs and is reported as is, and only its last rung is
+  comparable with the other strategies' scores.
+
+Every strategy that draws at random draws from a stream of its own: a seed derived from the
+spec's seed and the strategy (:func:`stream_seed`), then one child stream per outer fold
+(:func:`for_outer_fold`). Random search and TPE thus never share candidates, the outer
+folds do not all receive the same ones, and a rerun or a resumed run draws exactly the same.
 
 Every strategy uses the same inner splitter (:func:`inner_cv`, seeded), so their inner
 scores compare fold by fold. After ``fit``, :func:`search_outcome` reads any of them the
@@ -27,6 +34,7 @@ import math
 import re
 import time
 import warnings
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -47,6 +55,9 @@ if TYPE_CHECKING:
     from tuneworth.levers import BuildContext, Lever
 
 STRATEGIES = ("grid_search", "random_search", "optuna", "halving")
+SAMPLERS = ("tpe", "gp", "random")
+# What an Optuna sampler needs beyond tuneworth's dependencies: (module, pip requirement).
+_SAMPLER_NEEDS = {"gp": ("torch", "tuneworth[gp]")}
 # Inner scores of one configuration on the same splits are bit-identical; this only absorbs
 # summation-order noise between strategies that average the same fold scores.
 _MATCH_TOLERANCE = 1e-12
@@ -65,6 +76,57 @@ def inner_cv(ctx: BuildContext) -> Any:
     return StratifiedKFold(ctx.inner_folds, shuffle=True, random_state=ctx.seed)
 
 
+def stream_seed(seed: int, *keys: int | str) -> int:
+    """The seed of the random stream that ``keys`` name, derived from ``seed``.
+
+    numpy's :class:`~numpy.random.SeedSequence` with ``keys`` as its spawn key (a string by
+    its CRC-32): different keys give independent streams, the same keys the same seed in
+    any process, on any machine.
+
+    >>> stream_seed(0, "random_search") == stream_seed(0, "random_search")
+    True
+    >>> len({stream_seed(0, "random_search"), stream_seed(0, "halving"), stream_seed(1, "halving")})
+    3
+    """
+    key = tuple(zlib.crc32(k.encode()) if isinstance(k, str) else int(k) for k in keys)
+    return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])
+
+
+def startup_trials(budget: int) -> int:
+    """How many of ``budget`` trials a model-based Optuna sampler (TPE, GP) draws at random
+    before its model proposes the rest: a quarter of the budget, at least 2 and at most
+    Optuna's default of 10.
+
+    Optuna's default start-up of 10 random trials suits its usual budgets of a hundred or
+    more; on tuneworth's budgets of 10 to 40 it would make TPE random search for most or all
+    of its budget. Small initial designs do best on small budgets (Bossek, Doerr & Kerschke,
+    GECCO 2020); two points are the least that give TPE one good and one bad observation.
+
+    >>> [startup_trials(budget) for budget in (1, 4, 10, 20, 40, 100)]
+    [1, 2, 2, 5, 10, 10]
+    """
+    return min(budget, max(2, min(10, budget // 4)))
+
+
+def missing_dependency(sampler: str) -> str | None:
+    """None if Optuna's ``sampler`` can run here, else a one-line error with the install hint.
+
+    >>> missing_dependency("tpe") is None
+    True
+    """
+    import importlib.util
+
+    if sampler not in _SAMPLER_NEEDS:
+        return None
+    module, requirement = _SAMPLER_NEEDS[sampler]
+    if importlib.util.find_spec(module) is not None:
+        return None
+    return (
+        f"Optuna's {sampler.upper()} sampler needs {module}, which is not installed: "
+        f"pip install '{requirement}'"
+    )
+
+
 def make_search(
     strategy: str,
     pipeline: Any,
@@ -73,14 +135,18 @@ def make_search(
     ctx: BuildContext,
     *,
     factor: int = 3,
+    sampler: str = "tpe",
     storage: str | None = None,
     study_name: str = "tuneworth",
     heartbeat: int | None = 10,
 ) -> Any:
     """An unfitted ``strategy`` search over ``space`` evaluating ``budget`` configurations.
 
-    ``factor`` is the halving search's elimination factor; ``storage``, ``study_name`` and
-    ``heartbeat`` place Optuna's study (see :class:`OptunaSearchCV`).
+    ``factor`` is the halving search's elimination factor; ``sampler`` is Optuna's sampler
+    (one of :data:`SAMPLERS`); ``storage``, ``study_name`` and ``heartbeat`` place Optuna's
+    study (see :class:`OptunaSearchCV`). A search that draws at random is seeded with its
+    strategy's own stream of ``ctx.seed`` (:func:`stream_seed`); :func:`for_outer_fold` then
+    gives each outer fold a child stream of it.
     """
     common: dict[str, Any] = {
         "scoring": ctx.metric.scorer,
@@ -92,7 +158,11 @@ def make_search(
         return _GridSearchCV(pipeline, grid(space, budget), **common)
     if strategy == "random_search":
         return _RandomizedSearchCV(
-            pipeline, distributions(space), n_iter=budget, random_state=ctx.seed, **common
+            pipeline,
+            distributions(space),
+            n_iter=budget,
+            random_state=stream_seed(ctx.seed, strategy),
+            **common,
         )
     if strategy == "halving":
         return _HalvingRandomSearchCV(
@@ -101,23 +171,41 @@ def make_search(
             n_candidates=budget,
             factor=factor,
             min_resources="exhaust",  # the last rung then uses (nearly) every row
-            random_state=ctx.seed,
+            random_state=stream_seed(ctx.seed, strategy),
             return_train_score=False,  # its default, True, doubles the scoring cost
             **common,
         )
     if strategy == "optuna":
+        if sampler not in SAMPLERS:
+            raise ValueError(f"unknown Optuna sampler {sampler!r}; choose one of {SAMPLERS}")
         return OptunaSearchCV(
             pipeline,
             space,
             n_trials=budget,
             scoring=ctx.metric.scorer,
             cv=common["cv"],
-            random_state=ctx.seed,
+            random_state=stream_seed(ctx.seed, f"{strategy}.{sampler}"),
             storage=storage,
             study_name=study_name,
             heartbeat=heartbeat,
+            sampler=sampler,
         )
     raise ValueError(f"unknown search strategy {strategy!r}; choose one of {STRATEGIES}")
+
+
+def for_outer_fold(estimator: Any, fold: int) -> Any:
+    """A clone of ``estimator`` to fit on outer fold ``fold``.
+
+    A search that draws at random gets the child stream ``fold`` of its seed, so that the
+    outer folds do not all receive the same candidates, and a rerun, a resumed run or a
+    ``tuneworth worker`` joining the fold's study draws exactly the same ones. Grid search
+    and plain pipelines are only cloned.
+    """
+    estimator = clone(estimator)
+    seeded = (_RandomizedSearchCV, _HalvingRandomSearchCV, OptunaSearchCV)
+    if isinstance(estimator, seeded) and isinstance(estimator.random_state, int | np.integer):
+        estimator.set_params(random_state=stream_seed(int(estimator.random_state), fold))
+    return estimator
 
 
 # --- failures: recorded per configuration, fatal only when every configuration fails -----
@@ -245,14 +333,17 @@ def _best_has(method: str) -> Any:
 
 
 class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
-    """Optuna's TPE search over a declared space, cross-validated like GridSearchCV.
+    """An Optuna search over a declared space, cross-validated like GridSearchCV.
 
-    Each trial fits ``estimator`` with the suggested parameters on every inner fold; a trial
+    The study's sampler is TPE (default), a Gaussian process or random; TPE and GP draw
+    their first ``n_startup_trials`` trials at random before their model proposes. Each
+    trial fits ``estimator`` with the suggested parameters on every inner fold; a trial
     whose fit fails is recorded as failed and the study goes on. The best configuration is
     refitted on all the data given to ``fit``.
 
     With a ``storage``, the study is named after ``study_name`` and a hash of everything
-    that determines its trials (estimator, space, scoring, splitter, seed and data), so
+    that determines its trials (estimator, space, scoring, splitter, seed, sampler and
+    data), so
     running the same search again resumes it, and ``tuneworth worker`` processes on other
     machines can add trials to it (:meth:`open_study`). However many processes add trials,
     the study ends with exactly ``n_trials`` evaluated configurations, by the rule of
@@ -272,7 +363,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
     cv : int or cross-validation splitter
         The inner cross-validation.
     random_state : int or None
-        Seed of the TPE sampler.
+        Seed of the sampler.
     storage : str or None
         None for memory, or a URL for :func:`tuneworth.studies.open_storage`.
     study_name : str
@@ -281,6 +372,12 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         Seconds between the heartbeats of running trials in a database storage: a trial
         whose process died is failed after three missed heartbeats and run again. None
         turns heartbeats off (then no other process may share the study).
+    sampler : {"tpe", "gp", "random"}
+        Optuna's sampler: ``TPESampler``, ``GPSampler`` (needs PyTorch: ``pip install
+        'tuneworth[gp]'``; suits small budgets and numeric spaces) or ``RandomSampler``.
+    n_startup_trials : int or None
+        Random trials before TPE's or GP's model proposes; None sizes them to the budget
+        (:func:`startup_trials`). Ignored by the random sampler.
 
     Attributes
     ----------
@@ -294,6 +391,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         The study's full name in ``storage``.
     fit_seconds_elsewhere_ : float
         Fit seconds of the counted trials that other processes ran.
+    n_startup_trials_ : int
+        The random start-up trials the sampler was given (0 for the random sampler, whose
+        every trial is random).
 
     Examples
     --------
@@ -318,6 +418,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         storage: str | None = None,
         study_name: str = "tuneworth",
         heartbeat: int | None = 10,
+        sampler: str = "tpe",
+        n_startup_trials: int | None = None,
     ) -> None:
         self.estimator = estimator
         self.space = space
@@ -328,6 +430,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         self.storage = storage
         self.study_name = study_name
         self.heartbeat = heartbeat
+        self.sampler = sampler
+        self.n_startup_trials = n_startup_trials
 
     def fit(self, X: Any, y: Any = None) -> OptunaSearchCV:
         shared = self.open_study(X, y)
@@ -337,6 +441,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         spent = tuple(sorted(spent, key=configuration))
         self.trials_ = study_table(spent)
         self.study_name_ = shared.study.study_name
+        self.n_startup_trials_ = self._startup()
         mine = set(shared.ran)
         self.fit_seconds_elsewhere_ = float(
             sum(t.user_attrs.get("fit_seconds", 0.0) for t in spent if t.number not in mine)
@@ -362,6 +467,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         import optuna
         from sklearn.model_selection import cross_validate
 
+        missing = missing_dependency(self.sampler)
+        if missing is not None:
+            raise ImportError(missing)
         # Failed trials are reported once, by _report_failures, not by Optuna's logger.
         optuna.logging.set_verbosity(optuna.logging.ERROR)
         cv = self._cv(y)
@@ -383,18 +491,44 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
 
         name = self.study_name
         if self.storage is not None:
-            # A wrapped scorer (progress ticks) names the same study as the scorer it wraps.
+            # A wrapped scorer (progress ticks) names the same study as the scorer it wraps. The
+            # budget is not in the name, so a larger one extends the study instead of restarting.
             scoring = getattr(self.scoring, "__wrapped__", self.scoring)
-            key = (clone(self.estimator), dict(self.space), scoring, cv, self.random_state)
+            key = (
+                clone(self.estimator),
+                dict(self.space),
+                scoring,
+                cv,
+                self.random_state,
+                self.sampler,
+            )
             name = f"{name}.{joblib.hash((key, X, y))[:12]}"
         study = optuna.create_study(
             storage=open_storage(self.storage, self.heartbeat),
             study_name=name,
             load_if_exists=True,
             direction="maximize",
-            sampler=optuna.samplers.TPESampler(seed=None if worker else self.random_state),
+            sampler=self._make_sampler(None if worker else self.random_state),
         )
         return SharedStudy(study, objective, self.n_trials)
+
+    def _startup(self) -> int:
+        if self.sampler == "random":
+            return 0
+        if self.n_startup_trials is not None:
+            return int(self.n_startup_trials)
+        return startup_trials(self.n_trials)
+
+    def _make_sampler(self, seed: int | None) -> Any:
+        import optuna
+
+        if self.sampler == "tpe":
+            return optuna.samplers.TPESampler(seed=seed, n_startup_trials=self._startup())
+        if self.sampler == "gp":
+            return optuna.samplers.GPSampler(seed=seed, n_startup_trials=self._startup())
+        if self.sampler == "random":
+            return optuna.samplers.RandomSampler(seed=seed)
+        raise ValueError(f"unknown Optuna sampler {self.sampler!r}; choose one of {SAMPLERS}")
 
     def _cv(self, y: Any) -> Any:
         from sklearn.model_selection import check_cv
@@ -573,22 +707,29 @@ def compare_strategies(
     - ``strategy``, ``untuned`` (that arm's name, "" if none)
     - ``configurations``: configurations drawn and evaluated (the budget spent), and
       ``distinct``: how many of them differ (random draws repeat on discrete spaces),
-      medians over folds
+      medians over folds; ``random_startup``: how many of them a model-based search (TPE,
+      GP) drew at random before its model proposed (NaN for the others)
     - ``inner_score``: the best inner CV score, mean over folds
     - ``optimism_gap``: best inner score minus the outer test score of the chosen
       configuration, mean over folds; positive when the inner CV was optimistic, for
       lower-is-better metrics too
     - ``trials_to_match_grid``: configurations evaluated until the best-so-far inner score
       reached grid search's best inner score on the same fold, median over folds (infinite:
-      not reached on most folds); ``folds_matching_grid`` counts the folds that reached it
+      not reached on most folds); ``folds_matching_grid`` counts the folds that reached it.
+      Only scores on the full inner folds count, so successive halving, whose last rung
+      alone is scored on them, after all its candidates, counts its whole budget or never
     - ``delta_vs_untuned``: mean paired outer-score difference from the untuned arm
     - ``cost_vs_untuned``: fit CPU seconds relative to the untuned arm
     """
     from tuneworth.levers import TuningLever
 
-    def strategy(arm: ArmLike) -> str:
+    def search_lever(arm: ArmLike) -> TuningLever | None:
         tuning = [lever for lever in arm.levers if isinstance(lever, TuningLever)]
-        return tuning[-1].name if tuning else ""
+        return tuning[-1] if tuning else None
+
+    def strategy(arm: ArmLike) -> str:
+        lever = search_lever(arm)
+        return lever.name if lever is not None else ""
 
     def group(arm: ArmLike) -> str:
         levers = [
@@ -623,6 +764,7 @@ def compare_strategies(
             "untuned": untuned.get(group(arm), ""),
             "configurations": math.nan,
             "distinct": math.nan,
+            "random_startup": math.nan,
             "inner_score": math.nan,
             "optimism_gap": math.nan,
             "trials_to_match_grid": math.nan,
@@ -635,6 +777,9 @@ def compare_strategies(
             params = [c for c in trials.columns if c.startswith("param.")]
             distinct = trials.astype({c: str for c in params}).drop_duplicates(["fold", *params])
             row["distinct"] = float(distinct.groupby("fold").size().median())
+            lever = search_lever(arm)
+            startup = lever.random_startup(int(row["configurations"])) if lever else None
+            row["random_startup"] = math.nan if startup is None else float(startup)
             row["inner_score"] = float(np.mean([r.inner_best_score for r in folds.values()]))
             row["optimism_gap"] = float(
                 np.mean([sign * (r.inner_best_score - r.score) for r in folds.values()])
@@ -664,6 +809,7 @@ _COMPARISON_COLUMNS = (
     "untuned",
     "configurations",
     "distinct",
+    "random_startup",
     "inner_score",
     "optimism_gap",
     "trials_to_match_grid",

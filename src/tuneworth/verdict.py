@@ -244,7 +244,14 @@ def _sentences(v: Verdict) -> list[str]:
 def _tuning_sentence(v: Verdict) -> str:
     """The answer to the question the tool exists for."""
     unit = v.metric.label
-    tuning = [e for e in v.effects if e.family == "tuning"]
+    searches = v.summary[v.summary["family"].str.split("+").map(lambda f: "tuning" in f)]
+    if len(searches) and (searches["outcome"] == "failed").all():
+        first = searches.iloc[0]
+        return (
+            f"Tuning cannot be judged here: every search failed on every fold, so nothing "
+            f"says whether it pays. The first error ({first['arm']}): {first['error']}"
+        )
+    tuning = [e for e in v.effects if e.family == "tuning" and e.outcome != "failed"]
     others = [e for e in v.effects if e.family != "tuning" and e.outcome == "better"]
     if not tuning:
         tuned_arms = v.summary["family"].str.contains("tuning").any()
@@ -289,11 +296,22 @@ def _tuning_sentence(v: Verdict) -> str:
 
 
 def _search_sentences(v: Verdict) -> list[str]:
-    """How fast each strategy found grid search's best, and how optimistic inner CV was."""
+    """How the model-based searches started, how fast each strategy found grid search's
+    best, and how optimistic inner CV was."""
     table = v.tuning
     if table.empty:
         return []
     said = []
+    startups = [
+        f"{row['arm']} {row['random_startup']:g} of its {row['configurations']:g}"
+        for row in table.to_dict("records")
+        if math.isfinite(row.get("random_startup", math.nan))
+    ]
+    if startups:
+        said.append(
+            "Random start-up before the model proposes (a quarter of the budget, at least 2, "
+            f"at most 10), per fold: {'; '.join(startups)}."
+        )
     others = table[table["strategy"] != "grid_search"]
     has_grid = (table["strategy"] == "grid_search").any()
     if has_grid and not others.empty:
@@ -301,7 +319,10 @@ def _search_sentences(v: Verdict) -> list[str]:
         for row in others.to_dict("records"):
             needed = row["trials_to_match_grid"]
             budget = row["configurations"]
-            if math.isfinite(needed):
+            if math.isfinite(needed) and row["strategy"] == "halving":
+                # Its last rung alone is scored on the full folds, after every candidate.
+                parts.append(f"{row['arm']} in its last rung, after all its {budget:g}")
+            elif math.isfinite(needed):
                 parts.append(f"{row['arm']} in {needed:g} of its {budget:g}")
             else:
                 parts.append(f"{row['arm']} not on most folds")

@@ -39,7 +39,7 @@ def shared_studies(plan: Plan, storage: str | None = None) -> list[Share]:
     """
     from sklearn.base import clone
 
-    from tuneworth.search import OptunaSearchCV
+    from tuneworth.search import OptunaSearchCV, for_outer_fold
 
     searches = {
         name: pipeline
@@ -66,7 +66,8 @@ def shared_studies(plan: Plan, storage: str | None = None) -> list[Share]:
             )
         for split in plan.splits:
             X_train, y_train = training_fold(plan.dataset.X, plan.dataset.y, split, plan.inject)
-            shared = search.open_study(X_train, y_train, worker=True)
+            fold_search = for_outer_fold(search, split.index)  # the run's study of this fold
+            shared = fold_search.open_study(X_train, y_train, worker=True)
             shares.append(Share(name, split.index, search.storage, shared))
     return shares
 
