@@ -519,3 +519,18 @@ def test_an_outlier_filter_for_regression_does_not_take_whole_prices_for_classes
     # 15 rows lie beyond a fence; the cap takes 10, the five gross errors first
     assert np.setdiff1d(np.arange(200), kept).tolist() == [0, 1, 2, 3, 4, 105, 109, 123, 129, 135]
     assert len(OutlierFilter().fit(X, prices).sample_indices_) == 200  # each "class" kept
+
+
+def test_incomplete_and_duplicate_filters_for_regression_do_not_take_whole_prices_for_classes() -> (
+    None
+):
+    X = pd.DataFrame(
+        {"area": [50.0, np.nan, 70.0, np.nan, 90.0, 90.0], "rooms": [1, 2, 3, 4, 5, 5]}
+    )
+    prices = np.array([100_000.0, 150_000.0, 200_000.0, 250_000.0, 300_000.0, 300_000.0])
+    # Each price is unique bar the duplicate's: as classes, every incomplete row is protected.
+    assert IncompleteRowFilter().fit(X, prices).sample_indices_.tolist() == [0, 1, 2, 3, 4, 5]
+    kept = IncompleteRowFilter(per_class=False).fit(X, prices).sample_indices_
+    assert kept.tolist() == [0, 2, 4, 5]
+    kept = DuplicateFilter(per_class=False).fit(X, prices).sample_indices_
+    assert kept.tolist() == [0, 1, 2, 3, 4]

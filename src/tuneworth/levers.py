@@ -251,7 +251,7 @@ class DuplicateRemoval(DataLever):
     def build(self, ctx: BuildContext) -> Any:
         from tuneworth.steps import DuplicateFilter
 
-        return DuplicateFilter(self.conflicts)
+        return DuplicateFilter(self.conflicts, per_class=ctx.task != "regression")
 
 
 class IncompleteRowRemoval(DataLever):
@@ -266,7 +266,7 @@ class IncompleteRowRemoval(DataLever):
     def build(self, ctx: BuildContext) -> Any:
         from tuneworth.steps import IncompleteRowFilter
 
-        return IncompleteRowFilter()
+        return IncompleteRowFilter(per_class=ctx.task != "regression")
 
 
 class NoiseAugmentation(DataLever):

@@ -241,11 +241,14 @@ class Cleaner(TabularSampler):
     """A sampler that only removes rows; ``sample_indices_`` are the rows it kept.
 
     It never removes every row of a class: a model trained without a class could not
-    predict it. When its rule would, that class's rows are all kept.
+    predict it. When its rule would, that class's rows are all kept. A subclass with a
+    ``per_class`` parameter set to False treats the target as values, not classes: a
+    regression target of whole numbers (prices in dollars) would otherwise pass for
+    thousands of classes of one row each, every one of them protected.
     """
 
     def _fit_resample(self, frame: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-        keep = np.asarray(self._keep(frame, y), dtype=bool)
+        keep = np.array(self._keep(frame, y), dtype=bool)  # a copy: pandas' may be read-only
         if self._judges_classes():
             for label in np.unique(y):
                 of_class = y == label
@@ -259,7 +262,7 @@ class Cleaner(TabularSampler):
 
     def _judges_classes(self) -> bool:
         """Whether the target holds classes that must each keep a row."""
-        return not self._target_is_continuous
+        return bool(getattr(self, "per_class", True)) and not self._target_is_continuous
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -375,9 +375,6 @@ class OutlierFilter(Cleaner):
         forest = IsolationForest(contamination=self.contamination, random_state=self.random_state)
         return np.asarray(forest.fit_predict(filled) == 1)
 
-    def _judges_classes(self) -> bool:
-        return self.per_class and not self._target_is_continuous
-
     def _capped(self, score: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Rows to drop: a positive score, and among the top ``max_share`` of their group."""
         classes = self._judges_classes()
@@ -426,6 +423,10 @@ class DuplicateFilter(Cleaner):
         ``"drop"``: remove every row of a conflicting group, since the features cannot tell
         which label is right. ``"majority"``: keep one row with the group's most frequent
         label, or none on a tie. ``"keep"``: leave conflicting rows alone.
+    per_class : bool
+        Treat a target of class labels as such: no class loses every row. Set it to False
+        for a regression target whose values are whole numbers, which would otherwise pass
+        for classes.
 
     Attributes
     ----------
@@ -448,10 +449,12 @@ class DuplicateFilter(Cleaner):
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "conflicts": [StrOptions({"drop", "majority", "keep"})],
+        "per_class": ["boolean"],
     }
 
-    def __init__(self, conflicts: str = "drop") -> None:
+    def __init__(self, conflicts: str = "drop", per_class: bool = True) -> None:
         self.conflicts = conflicts
+        self.per_class = per_class
 
     def _keep(self, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
         rows = pd.DataFrame(
@@ -482,6 +485,10 @@ class IncompleteRowFilter(Cleaner):
     ----------
     categorical_features : "auto" or array-like
         Accepted for a uniform interface; every column counts, whatever its kind.
+    per_class : bool
+        Treat a target of class labels as such: no class loses every row. Set it to False
+        for a regression target whose values are whole numbers, which would otherwise pass
+        for classes.
 
     Attributes
     ----------
@@ -500,10 +507,12 @@ class IncompleteRowFilter(Cleaner):
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "categorical_features": CATEGORICAL_FEATURES,
+        "per_class": ["boolean"],
     }
 
-    def __init__(self, categorical_features: Any = "auto") -> None:
+    def __init__(self, categorical_features: Any = "auto", per_class: bool = True) -> None:
         self.categorical_features = categorical_features
+        self.per_class = per_class
 
     def _keep(self, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
         return frame.notna().all(axis=1).to_numpy()
