@@ -13,10 +13,11 @@ from tuneworth.levers import (
     DataLever,
     Lever,
     ModelLever,
+    Preprocessing,
     PreprocessLever,
     TuningLever,
 )
-from tuneworth.models import get_model
+from tuneworth.models import MODELS, get_model
 from tuneworth.space import prefixed
 from tuneworth.spec import BaselineSpec, Spec
 
@@ -58,6 +59,7 @@ class Arm:
         model_lever = [lv for lv in self.levers if isinstance(lv, ModelLever)]
         params = model_lever[-1].params if model_lever else baseline.params
         config.update({f"model.{key}": value for key, value in params.items()})
+        settings = resolve_encoding(settings, self.model_name(baseline))
         config.update({f"preprocess.{k}": v for k, v in settings.model_dump().items()})
         config["samplers"] = ",".join(lv.name for lv in self.levers if isinstance(lv, DataLever))
         for lever in self.levers:
@@ -108,6 +110,23 @@ def by_family(levers: Sequence[Lever]) -> list[Lever]:
     return sorted(levers, key=lambda lever: FAMILIES.index(lever.family))
 
 
+def resolve_encoding(settings: Preprocessing, model_name: str) -> Preprocessing:
+    """``settings`` with ``encode: auto`` made the model's own choice; native categories
+    for a model that cannot take them are a spec error."""
+    from tuneworth.errors import TuneworthError
+
+    model = get_model(model_name)
+    if settings.encode == "auto":
+        return settings.model_copy(update={"encode": model.encoding})
+    if settings.encode == "native" and model.encoding != "native":
+        native = ", ".join(name for name, m in MODELS.items() if m.encoding == "native")
+        raise TuneworthError(
+            f"encode: native hands categories to the model as they are, and model "
+            f"'{model_name}' cannot take them: use it with {native}, or encode another way"
+        )
+    return settings
+
+
 def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:
     """One unfitted estimator for the arm: an imblearn Pipeline, in a search if tuned.
 
@@ -132,6 +151,7 @@ def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:
         elif isinstance(lever, TuningLever):
             tuning = lever
     model = get_model(model_name)
+    settings = resolve_encoding(settings, model_name)
     preprocessor = make_preprocessor(ctx.schema, random_state=ctx.seed, **settings.model_dump())
     steps.append(("preprocess", preprocessor))
     steps.append(("model", model.make(ctx.task, ctx.seed, model_params)))

@@ -74,7 +74,11 @@ class ExperimentResult:
 def plan_experiment(spec: Spec) -> Plan:
     """Load the data and build arms and splits; raises :class:`TuneworthError` on bad input."""
     dataset = load_dataset(
-        spec.dataset.source, spec.dataset.target, spec.dataset.task, spec.dataset.drop
+        spec.dataset.source,
+        spec.dataset.target,
+        spec.dataset.task,
+        spec.dataset.drop,
+        spec.dataset.roles,
     )
     metric = resolve_metric(spec.metric, dataset.task)
     defects = spec.dataset.defects
@@ -82,7 +86,9 @@ def plan_experiment(spec: Spec) -> Plan:
     if defects.any():
         X = distort(dataset.X, defects, spec.seed)
         notes = tuple(f"injected defect: {d}" for d in defects.describe())
-        dataset = replace(dataset, X=X, schema=infer_schema(X), notes=dataset.notes + notes)
+        dataset = replace(
+            dataset, X=X, schema=infer_schema(X, spec.dataset.roles), notes=dataset.notes + notes
+        )
         inject = partial(corrupt, defects=defects, seed=spec.seed)
     _check_folds(dataset.y, dataset.task, spec.cv.folds, "cv.folds")
     if "tuning" in spec.families():

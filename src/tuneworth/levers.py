@@ -29,7 +29,7 @@ from tuneworth.errors import TuneworthError, closest
 from tuneworth.metrics import Metric
 from tuneworth.models import MODELS
 from tuneworth.space import Space
-from tuneworth.steps.preprocess import Encode, Impute, Scale, Select
+from tuneworth.steps.preprocess import Dates, Encode, Impute, Scale, Select
 
 Family = Literal["data", "preprocess", "model", "tuning"]
 FAMILIES: tuple[Family, ...] = ("data", "preprocess", "model", "tuning")
@@ -46,16 +46,21 @@ Fraction = Annotated[float, Field(gt=0, lt=1)]
 
 
 class Preprocessing(Strict):
-    """The preprocessing settings of an arm (see :func:`tuneworth.steps.make_preprocessor`)."""
+    """The preprocessing settings of an arm (see :func:`tuneworth.steps.make_preprocessor`).
+
+    ``encode: auto`` is the arm's model's own choice: native categories for LightGBM,
+    XGBoost and CatBoost, one-hot for the others.
+    """
 
     impute: Impute = "median"
     add_indicator: bool = False
     scale: Scale = "none"
-    encode: Encode = "onehot"
+    encode: Encode | Literal["auto"] = "auto"
     min_frequency: MinFrequency = None
     select: Select = "none"
     k: int = Field(default=10, ge=1)
     variance_threshold: float = Field(default=0.0, ge=0)
+    dates: Dates = "calendar"
 
     @model_validator(mode="after")
     def _indicator_needs_an_imputer(self) -> Preprocessing:
@@ -179,7 +184,7 @@ class OutlierRemoval(DataLever):
             self.method,
             threshold=self.threshold,
             contamination=self.contamination,
-            categorical_features=list(ctx.schema.categorical),
+            categorical_features=list(ctx.schema.non_numeric),
             random_state=ctx.seed,
         )
 
@@ -230,7 +235,7 @@ class NoiseAugmentation(DataLever):
         return NoiseInjection(
             self.copies,
             scale=self.scale,
-            categorical_features=list(ctx.schema.categorical),
+            categorical_features=list(ctx.schema.non_numeric),
             random_state=ctx.seed,
         )
 
@@ -251,7 +256,7 @@ class MixupAugmentation(DataLever):
         return Mixup(
             self.ratio,
             alpha=self.alpha,
-            categorical_features=list(ctx.schema.categorical),
+            categorical_features=list(ctx.schema.non_numeric),
             random_state=ctx.seed,
         )
 
@@ -282,7 +287,7 @@ class SmoteOversampling(DataLever):
         return Oversampler(
             "smote",
             k_neighbors=self.k_neighbors,
-            categorical_features=list(ctx.schema.categorical),
+            categorical_features=list(ctx.schema.non_numeric),
             random_state=ctx.seed,
         )
 
@@ -344,7 +349,12 @@ class Encoding(PreprocessLever):
         return self
 
     def describe(self) -> str:
-        label = {"onehot": "one-hot", "ordinal": "ordinal", "target": "target"}[self.method]
+        label = {
+            "onehot": "one-hot",
+            "ordinal": "ordinal",
+            "target": "target",
+            "native": "native categorical",
+        }[self.method]
         rare = f", rare < {self.min_frequency:g} grouped" if self.min_frequency else ""
         return f"{label} encoding{rare}"
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from tuneworth.data import Role
 from tuneworth.defects import Defects
 from tuneworth.errors import TuneworthError, closest
 from tuneworth.levers import (
@@ -33,6 +34,8 @@ class DatasetSpec(Strict):
     target: str = "target"
     task: Literal["auto", "binary", "multiclass", "regression"] = "auto"
     drop: tuple[str, ...] = ()
+    # Column roles that override the inferred ones, e.g. {comment: text, zip: categorical}.
+    roles: dict[str, Role] = Field(default_factory=dict)
     defects: Defects = Defects()
 
 
