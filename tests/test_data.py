@@ -162,3 +162,11 @@ def test_roles_are_encoded_into_a_bounded_number_of_columns() -> None:
     # amount, 2 one-hot plans, 30 + 30 string components, 5 date features
     assert out.shape == (len(table), 1 + 2 + 2 * STRING_COMPONENTS + 5)
     assert np.isfinite(out).all()
+
+
+def test_generated_tables_are_the_same_every_time_and_unknown_names_suggest_one() -> None:
+    first = load_dataset("generated:weekday_visits", "busy")
+    assert first.fingerprint == load_dataset("generated:weekday_visits", "busy").fingerprint
+    assert first.schema.dates == ("date",)
+    with pytest.raises(TuneworthError, match="did you mean 'product_reviews'"):
+        load_dataset("generated:product_review", "satisfied")

@@ -63,6 +63,38 @@ class Schema:
         """Every feature that is not a number: what samplers copy rather than perturb."""
         return self.categorical + self.high_cardinality + self.text + self.dates
 
+    def with_roles(self, roles: Mapping[str, Role]) -> Schema:
+        """The same features with some roles changed (an arm's ``roles`` lever).
+
+        Raises
+        ------
+        TuneworthError
+            For a column that is not a feature, or a non-numeric one made numeric.
+        """
+        current = self.roles()
+        for column, role in roles.items():
+            if column not in current:
+                raise TuneworthError(
+                    f"roles: '{column}' is not a feature{closest(column, list(current))}"
+                )
+            if role == "numeric" and current[column] != "numeric":
+                raise TuneworthError(f"roles: column '{column}' is not numeric")
+        updated = {**current, **roles}
+        reasons = {**self.reasons, **{c: "set by the arm's roles lever" for c in roles}}
+
+        def having(role: Role) -> tuple[str, ...]:
+            return tuple(c for c, r in updated.items() if r == role)
+
+        return Schema(
+            numeric=having("numeric"),
+            categorical=having("categorical"),
+            excluded=self.excluded,
+            high_cardinality=having("high_cardinality"),
+            text=having("text"),
+            dates=having("date"),
+            reasons=reasons,
+        )
+
     def roles(self) -> dict[str, Role]:
         """Each feature's role."""
         return {column: role for role, columns in self._groups() for column in columns}
@@ -115,9 +147,12 @@ class Dataset:
 
 
 def read_frame(source: str) -> pd.DataFrame:
-    """Read a CSV or Parquet file, or a scikit-learn built-in (``sklearn:breast_cancer``)."""
+    """Read a CSV or Parquet file, a scikit-learn built-in (``sklearn:breast_cancer``) or a
+    table the project generates (``generated:weekday_visits``, see :mod:`tuneworth.generate`)."""
     if source.startswith(SKLEARN_PREFIX):
         return _load_builtin(source.removeprefix(SKLEARN_PREFIX))
+    if source.startswith("generated:"):
+        return _generated(source.removeprefix("generated:"))
     path = Path(source)
     if not path.is_file():
         raise TuneworthError(
@@ -160,6 +195,17 @@ def _refuse_duplicates(columns: list[str], source: str) -> None:
             f"duplicate column names in '{source}': {names}; rename them so each column has "
             "its own name"
         )
+
+
+def _generated(name: str) -> pd.DataFrame:
+    from tuneworth.generate import GENERATORS
+
+    if name not in GENERATORS:
+        raise TuneworthError(
+            f"unknown generated dataset 'generated:{name}'{closest(name, GENERATORS)}; "
+            f"choose one of {', '.join(GENERATORS)}"
+        )
+    return GENERATORS[name]()
 
 
 def _load_builtin(name: str) -> pd.DataFrame:

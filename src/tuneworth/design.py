@@ -60,7 +60,9 @@ class Arm:
         params = model_lever[-1].params if model_lever else baseline.params
         config.update({f"model.{key}": value for key, value in params.items()})
         settings = resolve_encoding(settings, self.model_name(baseline))
-        config.update({f"preprocess.{k}": v for k, v in settings.model_dump().items()})
+        preprocess = settings.model_dump()
+        preprocess["roles"] = ",".join(f"{c}:{r}" for c, r in settings.roles.items())
+        config.update({f"preprocess.{k}": v for k, v in preprocess.items()})
         config["samplers"] = ",".join(lv.name for lv in self.levers if isinstance(lv, DataLever))
         for lever in self.levers:
             if isinstance(lever, TuningLever):
@@ -152,7 +154,10 @@ def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:
             tuning = lever
     model = get_model(model_name)
     settings = resolve_encoding(settings, model_name)
-    preprocessor = make_preprocessor(ctx.schema, random_state=ctx.seed, **settings.model_dump())
+    schema = ctx.schema.with_roles(settings.roles) if settings.roles else ctx.schema
+    preprocessor = make_preprocessor(
+        schema, random_state=ctx.seed, **settings.model_dump(exclude={"roles"})
+    )
     steps.append(("preprocess", preprocessor))
     steps.append(("model", model.make(ctx.task, ctx.seed, model_params)))
     pipeline = Pipeline(steps)

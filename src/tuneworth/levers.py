@@ -24,7 +24,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from tuneworth.data import Schema, Task
+from tuneworth.data import Role, Schema, Task
 from tuneworth.errors import TuneworthError, closest
 from tuneworth.metrics import Metric
 from tuneworth.models import MODELS
@@ -61,6 +61,8 @@ class Preprocessing(Strict):
     k: int = Field(default=10, ge=1)
     variance_threshold: float = Field(default=0.0, ge=0)
     dates: Dates = "calendar"
+    # Column roles changed for this arm only, e.g. {review: text} (see ColumnRoles).
+    roles: dict[str, Role] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _indicator_needs_an_imputer(self) -> Preprocessing:
@@ -390,6 +392,33 @@ class FeatureSelection(PreprocessLever):
         )
 
 
+class DateFeatures(PreprocessLever):
+    """Turn each date into calendar features (year, month, day, weekday) beside the
+    elapsed time, instead of the elapsed time alone."""
+
+    name: ClassVar[str] = "date_features"
+
+    def describe(self) -> str:
+        return "calendar date features"
+
+    def configure(self, settings: Preprocessing) -> Preprocessing:
+        return settings.model_copy(update={"dates": "calendar"})
+
+
+class ColumnRoles(PreprocessLever):
+    """Treat some columns in another role in this arm: ``{columns: {review: text}}``."""
+
+    name: ClassVar[str] = "roles"
+    columns: dict[str, Role] = Field(min_length=1)
+
+    def describe(self) -> str:
+        listed = ", ".join(f"{c} as {r.replace('_', '-')}" for c, r in self.columns.items())
+        return f"roles: {listed}"
+
+    def configure(self, settings: Preprocessing) -> Preprocessing:
+        return settings.model_copy(update={"roles": {**settings.roles, **self.columns}})
+
+
 # --- model: another estimator ----------------------------------------------------------
 
 
@@ -573,6 +602,8 @@ LEVERS: dict[str, type[Lever]] = {
         Imputation,
         Encoding,
         FeatureSelection,
+        DateFeatures,
+        ColumnRoles,
         ModelLever,
         GridSearch,
         RandomSearch,
