@@ -162,7 +162,13 @@ def category_table(n: int = 300) -> tuple[Any, Any]:
     shop = rng.choice(levels, n)
     good = {level: i % 3 == 0 for i, level in enumerate(levels)}
     y = pd.Series(np.where([good[s] for s in shop], "yes", "no"), dtype="str")
-    X = pd.DataFrame({"shop": pd.Series(shop, dtype="str"), "noise": rng.normal(size=n)})
+    X = pd.DataFrame(
+        {
+            "shop": pd.Series(shop, dtype="str"),
+            "noise": rng.normal(size=n),
+            "member": rng.random(n) < 0.5,  # XGBoost takes string levels only
+        }
+    )
     return X, y
 
 
@@ -184,7 +190,8 @@ def test_boosters_take_categories_natively_on_one_thread(name: str) -> None:
     features = pipeline[:-1].transform(X)
     assert str(features["shop"].dtype) == "category"  # not one-hot columns
     model = pipeline[-1]
-    assert model.categories_ == [list(features.columns).index("shop")]
+    positions = [list(features.columns).index(c) for c in ("shop", "member")]
+    assert model.categories_ == positions
     threads = {"lightgbm": "n_jobs", "xgboost": "n_jobs", "catboost": "thread_count"}[name]
     assert model.estimator_.get_params()[threads] == 1
     assert (pipeline.predict(X) == y).mean() == 1.0

@@ -263,6 +263,36 @@ class MixupAugmentation(DataLever):
         )
 
 
+class TextAugmentationLever(DataLever):
+    """Append copies of the training rows with words of their text swapped and dropped."""
+
+    name: ClassVar[str] = "text_augmentation"
+    needs_classes: ClassVar[bool] = False
+    copies: int = Field(default=1, ge=1, le=20)
+    swap: float = Field(default=0.1, ge=0, le=1)
+    delete: float = Field(default=0.1, ge=0, lt=1)
+
+    def describe(self) -> str:
+        copies = "1 copy" if self.copies == 1 else f"{self.copies} copies"
+        return f"text augmentation ({copies})"
+
+    def build(self, ctx: BuildContext) -> Any:
+        from tuneworth.steps import TextAugmentation
+
+        if not ctx.schema.text:
+            raise TuneworthError(
+                "lever 'text_augmentation' needs a text column and the data has none: set a "
+                "column's role to text in dataset.roles, or remove the lever"
+            )
+        return TextAugmentation(
+            self.copies,
+            swap=self.swap,
+            delete=self.delete,
+            text_features=list(ctx.schema.text),
+            random_state=ctx.seed,
+        )
+
+
 class RandomOversampling(DataLever):
     """Duplicate random rows of the smaller classes until the classes balance."""
 
@@ -596,6 +626,7 @@ LEVERS: dict[str, type[Lever]] = {
         IncompleteRowRemoval,
         NoiseAugmentation,
         MixupAugmentation,
+        TextAugmentationLever,
         RandomOversampling,
         SmoteOversampling,
         Scaling,

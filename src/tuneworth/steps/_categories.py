@@ -14,7 +14,8 @@ class CategoryDtype(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Cast columns to pandas ``category`` with the levels seen in ``fit``.
 
     The fixed levels give every fold the same codes; a level unseen in ``fit`` becomes
-    missing, which the boosting libraries route like any missing value.
+    missing, which the boosting libraries route like any missing value. Levels are strings
+    (a boolean column's too), the one kind every library takes.
 
     Examples
     --------
@@ -22,10 +23,12 @@ class CategoryDtype(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     >>> step = CategoryDtype().fit(pd.DataFrame({"c": ["a", "b"]}))
     >>> step.transform(pd.DataFrame({"c": ["b", "z"]}))["c"].tolist()
     ['b', nan]
+    >>> CategoryDtype().fit_transform(pd.DataFrame({"flag": [True, False]}))["flag"].tolist()
+    ['True', 'False']
     """
 
     def fit(self, X: Any, y: Any = None) -> CategoryDtype:
-        frame = _frame(X)
+        frame = _strings(_frame(X))
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
         self.categories_ = [
@@ -35,7 +38,7 @@ class CategoryDtype(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def transform(self, X: Any) -> Any:
         check_is_fitted(self)
-        frame = _frame(X).set_axis(list(self.feature_names_in_), axis=1)
+        frame = _strings(_frame(X)).set_axis(list(self.feature_names_in_), axis=1)
         return pd.DataFrame(
             {
                 c: pd.Categorical(frame[c].where(frame[c].isin(levels)), categories=levels)
@@ -53,3 +56,7 @@ def _frame(X: Any) -> pd.DataFrame:
         return X
     array = np.asarray(X, dtype=object)
     return pd.DataFrame(array.reshape(len(array), -1))
+
+
+def _strings(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype("str")
