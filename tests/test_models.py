@@ -234,3 +234,14 @@ def pd_series(y: np.ndarray) -> Any:
     import pandas as pd
 
     return pd.Series(y)
+
+
+def test_feature_selection_on_a_booster_selects_among_one_hot_columns() -> None:
+    from tuneworth.levers import FeatureSelection, ModelLever
+    from tuneworth.spec import BaselineSpec
+
+    X, y = category_table()
+    arm = Arm("selected", (FeatureSelection(k=3), ModelLever(name="lightgbm")))
+    assert arm.config(BaselineSpec())["preprocess.encode"] == "onehot"
+    pipeline = build_pipeline(arm, BaselineSpec(), context(X)).fit(X, y)
+    assert pipeline[:-1].transform(X).shape == (len(X), 3)

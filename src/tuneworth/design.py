@@ -114,12 +114,19 @@ def by_family(levers: Sequence[Lever]) -> list[Lever]:
 
 def resolve_encoding(settings: Preprocessing, model_name: str) -> Preprocessing:
     """``settings`` with ``encode: auto`` made the model's own choice; native categories
-    for a model that cannot take them are a spec error."""
+    for a model that cannot take them, or with feature selection, are a spec error."""
     from tuneworth.errors import TuneworthError
 
     model = get_model(model_name)
     if settings.encode == "auto":
-        return settings.model_copy(update={"encode": model.encoding})
+        # The selectors score numbers: with selection, categories are one-hot columns.
+        encoding = model.encoding if settings.select == "none" else "onehot"
+        return settings.model_copy(update={"encode": encoding})
+    if settings.encode == "native" and settings.select != "none":
+        raise TuneworthError(
+            "encode: native keeps categories as they are, and feature selection needs "
+            "numbers: encode another way, or drop the selection"
+        )
     if settings.encode == "native" and model.encoding != "native":
         native = ", ".join(name for name, m in MODELS.items() if m.encoding == "native")
         raise TuneworthError(

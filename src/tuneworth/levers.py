@@ -490,6 +490,8 @@ class ModelLever(Lever):
         members = self.params.get("members")
         if isinstance(members, list):
             label += f" of {', '.join(map(str, members))}"
+        if self.params.get("early_stopping") is True:
+            label += " (early stopping)"
         return label
 
 
