@@ -64,7 +64,7 @@ def make_preprocessor(
     dates: Dates = "calendar",
     random_state: int | None = None,
 ) -> Any:
-    """Build an unfitted ``ColumnTransformer`` for the numeric and categorical columns.
+    """Build an unfitted ``ColumnTransformer`` that encodes each column by its role.
 
     Everything it learns (medians, neighbours, scales, categories, target statistics,
     selected features) it learns in ``fit``, so inside a pipeline it is fitted on training
@@ -73,7 +73,8 @@ def make_preprocessor(
     Parameters
     ----------
     schema : object with ``numeric`` and ``categorical`` column names
-        Usually :class:`tuneworth.data.Schema`.
+        Usually :class:`tuneworth.data.Schema`, which also names ``high_cardinality``,
+        ``text`` and ``dates`` columns.
     impute : {"none", "mean", "median", "most_frequent", "knn", "iterative"}
         How missing numeric values are filled. ``"none"`` leaves them for models that
         handle missing values natively; ``"knn"`` averages the 5 nearest rows and
@@ -134,7 +135,6 @@ def make_preprocessor(
     (3, 3)
     >>> from tuneworth.data import Schema
     >>> X = pd.DataFrame({"day": ["2026-11-27", "2026-11-28", None]})
-    >>> pre = make_preprocessor(Schema(numeric=(), categorical=(), dates=("day",)))
     >>> pre = make_preprocessor(Schema(numeric=(), categorical=(), dates=("day",)),
     ...                         impute="none")
     >>> pre.fit_transform(X)[:, -1].round(2).tolist()  # weekday (Friday, Saturday), standardised
