@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.model_selection import ParameterSampler
+from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_checks
 
 from tuneworth.data import Task
 from tuneworth.design import Arm, build_pipeline
@@ -245,3 +246,22 @@ def test_feature_selection_on_a_booster_selects_among_one_hot_columns() -> None:
     assert arm.config(BaselineSpec())["preprocess.encode"] == "onehot"
     pipeline = build_pipeline(arm, BaselineSpec(), context(X)).fit(X, y)
     assert pipeline[:-1].transform(X).shape == (len(X), 3)
+
+
+def boosted_models() -> list[Any]:
+    from lightgbm import LGBMClassifier, LGBMRegressor
+
+    from tuneworth.boosting import BoostedClassifier, BoostedRegressor
+
+    # Few small trees: the checks fit on a handful of rows, hundreds of times.
+    settings = {"n_estimators": 10, "min_child_samples": 1, "verbose": -1, "n_jobs": 1}
+    return [
+        BoostedClassifier(LGBMClassifier(**settings)),
+        BoostedRegressor(LGBMRegressor(**settings)),
+        BoostedClassifier(LGBMClassifier(**settings), early_stopping=True, random_state=0),
+    ]
+
+
+@sklearn_checks(boosted_models())
+def test_boosted_models_pass_scikit_learn_checks(estimator: Any, check: Any) -> None:
+    check(estimator)

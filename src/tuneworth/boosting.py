@@ -29,7 +29,14 @@ from sklearn.base import (
     is_classifier,
 )
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 LIBRARIES = ("lightgbm", "xgboost", "catboost")
 
@@ -77,16 +84,41 @@ class _Boosted(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         tags.input_tags.allow_nan = True  # all three learn where missing values go
         return tags
 
+    def _check_fit(self, X: Any, y: Any) -> tuple[Any, np.ndarray]:
+        """Validated ``X`` and a 1-D ``y``; a DataFrame stays one, its dtypes untouched
+        (``category`` columns are what the libraries split on natively)."""
+        self._validate_params()
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X=X, reset=True, skip_check_array=True)
+            if X.shape[0] < 1 or X.shape[1] < 1:
+                raise ValueError(f"Found array with shape {X.shape}; a minimum of 1 is required")
+            y = column_or_1d(check_array(y, ensure_2d=False, dtype=None), warn=True)
+            check_consistent_length(X, y)
+            return X, y
+        return validate_data(
+            self,
+            X,
+            y,
+            ensure_all_finite="allow-nan",
+            y_numeric=not is_classifier(self),
+            dtype=None if is_classifier(self) else "numeric",
+        )
+
+    def _check_predict(self, X: Any) -> Any:
+        check_is_fitted(self)
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X=X, reset=False, skip_check_array=True)
+            return X
+        return validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
+
     def _fit(self, X: Any, y: np.ndarray) -> None:
         from sklearn.model_selection import train_test_split
 
-        self._validate_params()
         estimator = clone(self.estimator)
         self.library_ = library(estimator)
         if hasattr(self, "categories_"):  # from an earlier fit
             del self.categories_
         frame = self._prepare(X)
-        self.n_features_in_ = frame.shape[1]
         kwargs: dict[str, Any] = {}
         if self.library_ == "catboost" and self.categories_:
             kwargs["cat_features"] = self.categories_
@@ -144,7 +176,7 @@ class _Boosted(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         return frame
 
     def _inner_predict(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
+        X = self._check_predict(X)
         return np.asarray(self.estimator_.predict(self._prepare(X))).reshape(len(X), -1)[:, 0]
 
 
@@ -198,18 +230,21 @@ class BoostedClassifier(ClassifierMixin, _Boosted):  # type: ignore[misc]
 
     def fit(self, X: Any, y: Any) -> BoostedClassifier:
         """Fit the model, with labels coded 0..k-1 underneath."""
-        self.classes_, codes = np.unique(np.asarray(y), return_inverse=True)
+        X, y = self._check_fit(X, y)
+        check_classification_targets(y)
+        self.classes_, codes = np.unique(y, return_inverse=True)
         self._fit(X, codes)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
-        check_is_fitted(self)
+        X = self._check_predict(X)
         return np.asarray(self.estimator_.predict_proba(self._prepare(X)))
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row."""
-        return np.asarray(self.classes_[self.predict_proba(X).argmax(axis=1)])
+        proba = self.predict_proba(X)
+        return np.asarray(self.classes_[proba.argmax(axis=1)])
 
 
 class BoostedRegressor(RegressorMixin, _Boosted):  # type: ignore[misc]
@@ -230,6 +265,7 @@ class BoostedRegressor(RegressorMixin, _Boosted):  # type: ignore[misc]
 
     def fit(self, X: Any, y: Any) -> BoostedRegressor:
         """Fit the model."""
+        X, y = self._check_fit(X, y)
         self._fit(X, np.asarray(y, dtype=float))
         return self
 
