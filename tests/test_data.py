@@ -170,3 +170,17 @@ def test_generated_tables_are_the_same_every_time_and_unknown_names_suggest_one(
     assert first.schema.dates == ("date",)
     with pytest.raises(TuneworthError, match="did you mean 'product_reviews'"):
         load_dataset("generated:product_review", "satisfied")
+
+
+def test_check_prints_every_role_decision_once(capsys: pytest.CaptureFixture[str]) -> None:
+    from tuneworth.cli import main
+
+    spec = Path(__file__).resolve().parents[1] / "pipelines" / "text.yaml"
+    assert main(["check", str(spec)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:4] == [
+        "note: column 'review' is categorical: set by dataset.roles",
+        "note: column roles: 1 numeric, 1 categorical",
+        "numeric: stars_shown",
+        "categorical: review",
+    ]
