@@ -22,6 +22,7 @@ Role = Literal["numeric", "categorical", "high_cardinality", "text", "date"]
 ROLES: tuple[Role, ...] = ("numeric", "categorical", "high_cardinality", "text", "date")
 
 SKLEARN_PREFIX = "sklearn:"
+GENERATED_PREFIX = "generated:"  # tables of tuneworth.generate
 # Built-in datasets that ship with scikit-learn (no download at run time).
 SKLEARN_DATASETS = ("breast_cancer", "iris", "wine", "digits", "diabetes")
 # An integer target with at most this many distinct values is taken as class labels.
@@ -151,8 +152,8 @@ def read_frame(source: str) -> pd.DataFrame:
     table the project generates (``generated:weekday_visits``, see :mod:`tuneworth.generate`)."""
     if source.startswith(SKLEARN_PREFIX):
         return _load_builtin(source.removeprefix(SKLEARN_PREFIX))
-    if source.startswith("generated:"):
-        return _generated(source.removeprefix("generated:"))
+    if source.startswith(GENERATED_PREFIX):
+        return _generated(source.removeprefix(GENERATED_PREFIX))
     path = Path(source)
     if not path.is_file():
         raise TuneworthError(

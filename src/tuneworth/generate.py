@@ -13,7 +13,6 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-PREFIX = "generated:"
 _SEED = 20261129
 
 
