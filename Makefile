@@ -21,7 +21,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
-.PHONY: help experiment test lint format ui bench nested clean
+.PHONY: help experiment test test-fast lint format ui bench nested clean
 
 ## Show this help
 help:
@@ -34,6 +34,10 @@ experiment: $(VENV)/.installed
 ## Run the whole test suite (slow statistical tests included)
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
+
+## The quick lane for your own loop: every test not marked slow (under about 2 minutes)
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m "not slow"
 
 ## Lint, check formatting and types (ruff, mypy)
 lint: $(VENV)/.installed-dev

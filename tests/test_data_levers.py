@@ -17,6 +17,9 @@ from tuneworth.levers import LEVERS, DataLever, PreprocessLever
 from tuneworth.spec import parse_spec
 
 DATA_LEVERS = [name for name, cls in LEVERS.items() if issubclass(cls, DataLever)]
+CLASSIFICATION_DATA_LEVERS = [
+    name for name in DATA_LEVERS if "binary" in getattr(LEVERS[name], "tasks", ())
+]
 PREPROCESS_LEVERS = [name for name, cls in LEVERS.items() if issubclass(cls, PreprocessLever)]
 
 
@@ -39,6 +42,7 @@ def error(document: dict[str, Any]) -> str:
 def test_every_lever_of_the_issue_is_registered() -> None:
     assert set(DATA_LEVERS) == {
         "label_noise_filter",
+        "target_noise_filter",
         "outlier_filter",
         "duplicate_filter",
         "drop_incomplete_rows",
@@ -156,16 +160,39 @@ def test_samplers_come_first_and_preprocess_levers_change_the_preprocessor() -> 
     assert type(scaled.transformers[0][1][0]).__name__ == "PowerTransformer"
 
 
-@pytest.mark.parametrize("lever", ["label_noise_filter", "mixup", "smote", "random_oversampling"])
-def test_levers_that_need_classes_refuse_a_regression_task(lever: str) -> None:
+@pytest.mark.parametrize(
+    ("lever", "instead"),
+    [
+        ("label_noise_filter", "target_noise_filter"),
+        ("mixup", "noise_injection"),
+        ("smote", "noise_injection"),
+        ("random_oversampling", "noise_injection"),
+    ],
+)
+def test_levers_that_need_classes_refuse_a_regression_task_and_name_the_alternative(
+    lever: str, instead: str
+) -> None:
     document = spec([lever], dataset={"source": "sklearn:diabetes"})
-    with pytest.raises(TuneworthError, match=f"lever '{lever}' needs class labels"):
+    with pytest.raises(TuneworthError) as caught:
         plan_experiment(parse_spec(document))
+    assert str(caught.value) == (
+        f"lever '{lever}' needs class labels but the task is regression: use '{instead}' "
+        "instead, or remove it from levers"
+    )
+
+
+def test_the_target_noise_filter_refuses_a_classification_task() -> None:
+    with pytest.raises(TuneworthError) as caught:
+        plan_experiment(parse_spec(spec(["target_noise_filter"])))
+    assert str(caught.value) == (
+        "lever 'target_noise_filter' needs a regression target but the task is multiclass: "
+        "use 'label_noise_filter' instead, or remove it from levers"
+    )
 
 
 def test_label_agnostic_levers_serve_a_regression_task() -> None:
     document = spec(
-        ["outlier_filter", "duplicate_filter", "noise_injection"],
+        ["outlier_filter", "duplicate_filter", "noise_injection", "target_noise_filter"],
         dataset={"source": "sklearn:diabetes"},
     )
     plan = plan_experiment(parse_spec(document))
@@ -187,7 +214,7 @@ def test_every_data_and_preprocess_lever_runs_on_a_raw_mixed_table(
     csv_path = tmp_path / "customers.csv"
     table.to_csv(csv_path, index=False)
     levers: list[Any] = [
-        *DATA_LEVERS,
+        *CLASSIFICATION_DATA_LEVERS,
         {"outlier_filter": {"method": "isolation_forest"}},
         {"scaling": {"method": "quantile"}},
         {"imputation": {"strategy": "knn"}},

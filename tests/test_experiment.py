@@ -226,3 +226,36 @@ def test_warm_up_fits_once_on_an_even_slice_of_a_large_fold(
     assert len(seen[0]) == evaluate_module.WARM_UP_ROWS
     assert (seen[0][0], seen[0][-1]) == (0, 1999)
     assert set(y.loc[seen[0]]) == {0, 1}
+
+
+def test_a_data_arm_says_what_it_did_to_the_rows_in_results_report_and_mlflow(
+    tiny_run: Any, tracking_uri: str
+) -> None:
+    from tuneworth.report import format_row_changes
+
+    results = tiny_run.results.set_index("arm")
+    added = results.loc["random oversampling", "rows_added"]
+    # breast cancer: 357 benign, 212 malignant; each 3-fold training fold is oversampled
+    # up to its benign count
+    assert added.tolist() == [97, 97, 96]
+    assert (results.drop(index="random oversampling")["rows_added"] == 0).all()
+    lines = format_row_changes(tiny_run.verdict, tiny_run.results).splitlines()
+    assert lines[1].startswith("  random oversampling: added 25.5% to the training rows (25.3")
+    assert "## Training rows changed by the data levers" in (
+        (tiny_run.report_dir / "report.md").read_text()
+    )
+    client = MlflowClient(tracking_uri)
+    runs = client.search_runs(
+        [client.get_experiment_by_name("tiny").experiment_id],
+        "tags.`tuneworth.arm` = 'random oversampling'",
+    )
+    metrics = runs[0].data.metrics
+    assert metrics["rows_added_share"] == pytest.approx((2 * 97 / 379 + 96 / 380) / 3)
+    assert metrics["rows_removed_share"] == 0
+    assert (
+        "rows_added_share"
+        not in client.search_runs(
+            [client.get_experiment_by_name("tiny").experiment_id],
+            "tags.`tuneworth.arm` = 'baseline'",
+        )[0].data.metrics
+    )

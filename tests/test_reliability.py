@@ -168,11 +168,12 @@ def test_rows_with_a_missing_target_are_dropped_with_a_count(
     assert "dropped 2 rows whose target 'label' is missing" in capsys.readouterr().out
 
 
+# More neighbours than a training fold has rows: a valid parameter that fails in every fold.
 FAILING = {
     "name": "failing",
     "dataset": {"source": "sklearn:iris"},
     "cv": {"folds": 3, "repeats": 1, "inner_folds": 2},
-    "levers": [{"model": {"name": "linear", "params": {"C": -1}}}, "scaling"],
+    "levers": [{"model": {"name": "knn", "params": {"n_neighbors": 500}}}, "scaling"],
 }
 
 
@@ -184,13 +185,13 @@ def test_an_arm_that_fails_is_recorded_and_the_experiment_goes_on(
     )
     summary = result.verdict.summary.set_index("arm")
     failed = summary.index[summary["outcome"] == "failed"]
-    assert list(failed) == ["logistic regression / ridge"]
+    assert list(failed) == ["k-nearest neighbours"]
     assert summary.loc["standard scaling", "outcome"] == "within noise"
     incomplete = [s for s in result.verdict.sentences if s.startswith("Incomplete")]
-    assert len(incomplete) == 1 and "'C' parameter" in incomplete[0]
+    assert len(incomplete) == 1 and "n_neighbors" in incomplete[0]
     runs = mlflow.search_runs(experiment_names=["failing"]).set_index("tags.tuneworth.arm")
-    assert runs.loc["logistic regression / ridge", "status"] == "FAILED"
-    assert "'C' parameter" in runs.loc["logistic regression / ridge", "tags.tuneworth.errors"]
+    assert runs.loc["k-nearest neighbours", "status"] == "FAILED"
+    assert "n_neighbors" in runs.loc["k-nearest neighbours", "tags.tuneworth.errors"]
     assert runs["status"].value_counts()["FINISHED"] == 3  # study, baseline, scaling
 
 

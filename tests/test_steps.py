@@ -25,6 +25,7 @@ from tuneworth.steps import (
     NoiseInjection,
     OutlierFilter,
     Oversampler,
+    TargetNoiseFilter,
     TextAugmentation,
     make_preprocessor,
 )
@@ -33,6 +34,7 @@ SAMPLERS = [
     LabelNoiseFilter(random_state=0),
     OutlierFilter(),
     OutlierFilter("isolation_forest", random_state=0),
+    TargetNoiseFilter(random_state=0),
     DuplicateFilter(),
     IncompleteRowFilter(),
     NoiseInjection(random_state=0),
@@ -51,6 +53,11 @@ ANY_TARGET = (
     "serves regression"
 )
 
+NUMERIC_TARGET = (
+    "judges a numeric target by its residuals: any numeric target is one value per row to "
+    "it, never class labels, one label or a one-vs-all indicator matrix"
+)
+
 
 def expected_failures(estimator: Any) -> dict[str, str]:
     """Checks a step fails by design, each with the reason."""
@@ -67,6 +74,10 @@ def expected_failures(estimator: Any) -> dict[str, str]:
         OutlierFilter | DuplicateFilter | IncompleteRowFilter | NoiseInjection | TextAugmentation,
     ):
         failures["check_target_type"] = ANY_TARGET
+    if isinstance(estimator, TargetNoiseFilter):
+        failures["check_target_type"] = NUMERIC_TARGET
+        failures["check_samplers_one_label"] = NUMERIC_TARGET
+        failures["check_samplers_multiclass_ova"] = NUMERIC_TARGET
     return failures
 
 
@@ -275,7 +286,7 @@ def test_a_cleaner_never_removes_every_row_of_a_class() -> None:
     X = np.array([[0.0], [0.1], [0.2], [0.1], [0.0], [0.1], [0.2], [0.1], [50.0], [55.0]])
     y = np.array([0] * 8 + [1, 1])
     assert OutlierFilter().fit(X, np.arange(10) % 2).sample_indices_.size == 8
-    _, y_new = OutlierFilter(threshold=1.0).fit_resample(X, y)
+    _, y_new = OutlierFilter(threshold=1.0, max_share=1.0).fit_resample(X, y)
     assert y_new.tolist() == y.tolist()
 
 
@@ -472,3 +483,69 @@ def test_text_augmentation_perturbs_only_the_text_of_the_copies() -> None:
         assert set(new.split()) <= set(old.split())  # only words of the same text
     again = TextAugmentation(copies=2, swap=0.2, delete=0.25, random_state=0).fit_resample(X, y)
     assert again[0].equals(X_more)  # seeded
+
+
+# --- the outlier filter's cap and the target-noise filter --------------------------------
+
+
+def skewed_table(n: int = 1000, columns: int = 30) -> tuple[pd.DataFrame, np.ndarray]:
+    """Many heavy-tailed columns, as amounts and word frequencies are: no errors at all."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.lognormal(0, 1, (n, columns))).add_prefix("x")
+    return X, np.where(np.arange(n) < 50, "rare", "common")
+
+
+def test_the_outlier_cap_bounds_what_skewed_columns_cost_where_any_far_value_took_most() -> None:
+    X, y = skewed_table()
+    uncapped = OutlierFilter(max_share=1.0).fit(X, y)
+    capped = OutlierFilter().fit(X, y)
+    assert len(uncapped.sample_indices_) == 353  # 65% removed: any one far value drops a row
+    assert len(capped.sample_indices_) == 949  # 5% of each class (rounded up), most outlying first
+    assert (y[capped.sample_indices_] == "rare").sum() == 47  # 3 of the 50 rare rows went
+
+
+def test_the_outlier_cap_still_takes_every_gross_error_among_heavy_tails() -> None:
+    X, y = skewed_table()
+    X.iloc[:20, 3] = 1e4
+    cleaner = OutlierFilter(per_class=False).fit(X, y)
+    removed = np.setdiff1d(np.arange(len(y)), cleaner.sample_indices_)
+    assert len(removed) == 50
+    assert set(range(20)) <= set(removed.tolist())
+    assert cleaner.outlier_score_[:20].min() > cleaner.outlier_score_[20:].max()
+
+
+def corrupted_regression() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """A linear target with 10% of its values shifted by 4 to 10 noise sds either way."""
+    rng = np.random.default_rng(1)
+    n = 400
+    X = pd.DataFrame(rng.normal(size=(n, 4)), columns=["a", "b", "c", "d"])
+    y = X.to_numpy() @ [3.0, -2.0, 1.0, 0.5] + rng.normal(0, 1.0, n)
+    corrupted = rng.choice(n, 40, replace=False)
+    y[corrupted] += rng.choice([-1.0, 1.0], 40) * rng.uniform(4, 10, 40)
+    return X, y, np.sort(corrupted)
+
+
+def test_target_noise_filter_removes_mostly_the_corrupted_targets() -> None:
+    X, y, corrupted = corrupted_regression()
+    cleaner = TargetNoiseFilter(random_state=0).fit(X, y)
+    removed = np.setdiff1d(np.arange(len(y)), cleaner.sample_indices_)
+    caught = np.intersect1d(removed, corrupted)
+    assert (len(removed), len(caught)) == (38, 38)  # no clean row, 38 of the 40 corrupted
+    assert cleaner.residual_scale_ == pytest.approx(1.16, abs=0.01)  # noise sd 1, out of fold
+
+
+def test_target_noise_filter_takes_integral_targets_as_numbers_not_classes() -> None:
+    X, y, corrupted = corrupted_regression()
+    cleaner = TargetNoiseFilter(random_state=0).fit(X, np.round(y))
+    assert cleaner.class_rows_in_ == {}
+    assert len(np.intersect1d(corrupted, cleaner.sample_indices_)) < 10
+
+
+def test_an_outlier_filter_for_regression_does_not_take_whole_prices_for_classes() -> None:
+    X, _ = skewed_table(n=200, columns=2)
+    X.iloc[:5, 0] = 1e4
+    prices = np.arange(200) * 1000.0  # whole numbers, each price once: 200 "classes"
+    kept = OutlierFilter(per_class=False).fit(X, prices).sample_indices_
+    # 15 rows lie beyond a fence; the cap takes 10, the five gross errors first
+    assert np.setdiff1d(np.arange(200), kept).tolist() == [0, 1, 2, 3, 4, 105, 109, 123, 129, 135]
+    assert len(OutlierFilter().fit(X, prices).sample_indices_) == 200  # each "class" kept

@@ -4,6 +4,7 @@ answers at once."""
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import sys
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     from tuneworth.evaluate import FoldResult
 
 EXIT_USAGE = 2
+# A failure of the machine (disk full, a path gone read-only) during the work, not bad input.
+EXIT_ENVIRONMENT = 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,11 +34,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.command(args))
     except TuneworthError as exc:
-        print(f"tuneworth: error: {exc}", file=sys.stderr)
+        print(f"tuneworth: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print(f"\ntuneworth: interrupted; {args.resumes}", file=sys.stderr)
+        for note in getattr(exc, "__notes__", ()):
+            print(f"tuneworth: {note}", file=sys.stderr)
         return 130
+    except OSError as exc:
+        # The machine, not the input: a full disk, a directory that became read-only.
+        print(f"tuneworth: error: {_os_error(exc)}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message and any notes added on the way out (a run that could not be ended)."""
+    parts = [str(exc), *getattr(exc, "__notes__", ())]
+    return "; ".join(" ".join(part.split()) for part in parts if part)
+
+
+def _os_error(exc: OSError) -> str:
+    where = f" '{exc.filename}'" if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on the device of{where or ' a file being written'}: free some"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write{where}: {exc.strerror}; make it writable or choose another path"
+    return "; ".join([f"{exc.strerror or exc}{where}", *getattr(exc, "__notes__", ())])
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -128,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from tuneworth.experiment import plan_experiment, run_experiment
-    from tuneworth.report import format_table, format_verdict
+    from tuneworth.report import format_row_changes, format_table, format_verdict
     from tuneworth.spec import load_spec
 
     spec = load_spec(args.spec)
@@ -160,6 +184,9 @@ def _run(args: argparse.Namespace) -> int:
         f"({spec.cv.folds}-fold x {spec.cv.repeats})\n"
     )
     print(format_table(result.verdict))
+    rows = format_row_changes(result.verdict, result.results)
+    if rows:
+        print(f"\n{rows}")
     print()
     print(format_verdict(result.verdict))
     where = f"; report in {result.report_dir}/report.html" if result.report_dir else ""

@@ -6,11 +6,15 @@ for the user (an excluded ID column, dropped rows) come back as strings in ``Dat
 
 from __future__ import annotations
 
+import csv
+import errno
 import hashlib
+import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -149,25 +153,32 @@ class Dataset:
 
 def read_frame(source: str) -> pd.DataFrame:
     """Read a CSV or Parquet file, a scikit-learn built-in (``sklearn:breast_cancer``) or a
-    table the project generates (``generated:weekday_visits``, see :mod:`tuneworth.generate`)."""
+    table the project generates (``generated:weekday_visits``, see :mod:`tuneworth.generate`).
+
+    A CSV file's delimiter (comma, semicolon, tab or bar) is sniffed from its first lines.
+    pandas' nullable dtypes (``Int64``, ``Float64``, ``boolean``, ``string``, as Parquet
+    files often hold) come back as the NumPy dtypes a CSV file gives, missing values as NaN.
+    """
     if source.startswith(SKLEARN_PREFIX):
         return _load_builtin(source.removeprefix(SKLEARN_PREFIX))
     if source.startswith(GENERATED_PREFIX):
         return _generated(source.removeprefix(GENERATED_PREFIX))
     path = Path(source)
-    if not path.is_file():
-        raise TuneworthError(
-            f"data file '{source}' not found: give a CSV or Parquet path relative to "
-            f"'{Path.cwd()}', or a built-in such as 'sklearn:breast_cancer'"
-        )
+    _check_data_file(path, source)
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
         else:
+            options = _csv_options(path)
             # pandas renames a repeated header ('a', 'a.1'); the raw header row tells.
-            header = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0].fillna("")
-            _refuse_duplicates([str(name) for name in header], source)
-            frame = pd.read_csv(path)
+            header = pd.read_csv(path, header=None, nrows=1, dtype=str, **options)
+            _refuse_duplicates([str(name) for name in header.iloc[0].fillna("")], source)
+            frame = pd.read_csv(path, **options)
+    except PermissionError:
+        raise TuneworthError(
+            f"data file '{source}' is not readable (permission denied): make it readable "
+            "for this user, or copy it"
+        ) from None
     except pd.errors.EmptyDataError:
         raise TuneworthError(
             f"data file '{source}' is empty: it needs a header row and data"
@@ -179,7 +190,132 @@ def read_frame(source: str) -> pd.DataFrame:
         ) from None
     if frame.empty:
         raise TuneworthError(f"data file '{source}' has no data rows")
-    return frame
+    return normalise_dtypes(frame)
+
+
+def _check_data_file(path: Path, source: str) -> None:
+    """A missing file, a broken link, a link loop, a directory and a device each say so."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise TuneworthError(
+                f"data file '{source}' is a symbolic link to a file that does not exist: "
+                "point dataset.source at the file itself"
+            ) from None
+        raise TuneworthError(
+            f"data file '{source}' not found: give a CSV or Parquet path relative to "
+            f"'{Path.cwd()}', or a built-in such as 'sklearn:breast_cancer'"
+        ) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise TuneworthError(
+                f"data file '{source}' is a loop of symbolic links: point dataset.source at "
+                "the file itself"
+            ) from None
+        if exc.errno == errno.ENOTDIR:
+            raise TuneworthError(
+                f"data file '{source}' not found: a part of the path is a file, not a directory"
+            ) from None
+        raise TuneworthError(f"cannot read data file '{source}': {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        inside = sorted(
+            p.name for p in path.iterdir() if p.suffix.lower() in (".csv", ".parquet", ".pq")
+        )
+        hint = f", e.g. '{path / inside[0]}'" if inside else ""
+        raise TuneworthError(
+            f"data file '{source}' is a directory: give the CSV or Parquet file in it{hint}"
+        )
+    if not stat.S_ISREG(mode):
+        raise TuneworthError(
+            f"data file '{source}' is not a regular file (a pipe or a device): save the data "
+            "to a CSV or Parquet file"
+        )
+
+
+# Delimiters a CSV file may use; the sniffer picks among these only.
+_DELIMITERS = ",;\t|"
+_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}
+
+
+def _csv_options(path: Path) -> dict[str, Any]:
+    """``sep`` (and ``decimal`` for a semicolon file with decimal commas) from the first
+    lines; a comma when they do not tell."""
+    size = 64 * 1024
+    with path.open("rb") as handle:
+        sample = handle.read(size).decode("utf-8", errors="replace")
+    lines = sample.splitlines()
+    if len(sample) >= size and len(lines) > 1:
+        lines = lines[:-1]  # cut in the middle
+    lines = lines[:50]
+    try:
+        delimiter = csv.Sniffer().sniff("\n".join(lines), delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        delimiter = ","
+    if delimiter == "," or not lines:
+        return {}
+    options: dict[str, Any] = {"sep": delimiter}
+    body = "\n".join(lines[1:])
+    if delimiter == ";" and re.search(r"\d,\d", body) and not re.search(r"\d\.\d", body):
+        options["decimal"] = ","
+    return options
+
+
+def delimiter_hint(frame: pd.DataFrame) -> str:
+    """For a file read as one column: which other delimiter its header seems to use."""
+    if len(frame.columns) != 1:
+        return ""
+    header = str(frame.columns[0])
+    for delimiter in _DELIMITERS:
+        if delimiter != "," and delimiter in header:
+            return (
+                f"; the file has one column, whose name holds {_NAMES[delimiter]}s: "
+                f"is it {_NAMES[delimiter]}-separated?"
+            )
+    return ""
+
+
+def normalise_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    """pandas' nullable dtypes as the NumPy dtypes scikit-learn takes; booleans with
+    missing values as strings.
+
+    ``Int64`` becomes ``int64`` (``float64`` when values are missing), ``Float64``
+    ``float64``, ``boolean`` ``bool`` (the strings ``"True"`` and ``"False"`` when values
+    are missing: a category with missing values), ``string`` the default ``str`` dtype;
+    ``pd.NA`` becomes NaN.
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"n": pd.array([1, None], dtype="Int64"),
+    ...                       "b": pd.array([True, None], dtype="boolean"),
+    ...                       "s": pd.array(["a", None], dtype="string")})
+    >>> normalise_dtypes(frame).dtypes.astype(str).tolist()
+    ['float64', 'str', 'str']
+    """
+    columns: dict[str, pd.Series] = {}
+    for name in frame.columns:
+        values = frame[name]
+        dtype = values.dtype
+        if pd.api.types.is_object_dtype(dtype) and _booleans_with_missing(values):
+            # As a CSV file of True, False and empty cells reads: two types to an encoder.
+            columns[name] = values.map({True: "True", False: "False"}).astype("str")
+            continue
+        if not isinstance(dtype, pd.api.extensions.ExtensionDtype) or isinstance(
+            dtype, pd.CategoricalDtype | pd.DatetimeTZDtype | pd.PeriodDtype | pd.IntervalDtype
+        ):
+            continue
+        missing = bool(values.isna().any())
+        if pd.api.types.is_bool_dtype(dtype):
+            # With missing values, True and NaN together would be two types to an encoder.
+            columns[name] = values.astype("str") if missing else values.astype(bool)
+        elif pd.api.types.is_integer_dtype(dtype) and not missing:
+            columns[name] = values.astype(np.dtype(str(dtype).lower()))
+        elif pd.api.types.is_numeric_dtype(dtype):
+            columns[name] = pd.Series(
+                values.to_numpy(dtype="float64", na_value=np.nan), index=values.index
+            )
+        elif pd.api.types.is_string_dtype(dtype):
+            columns[name] = values.astype("str")
+    return frame.assign(**columns) if columns else frame
 
 
 def shown(value: object) -> str:
@@ -231,13 +367,15 @@ def load_dataset(
     target: str,
     task: Task | Literal["auto"] = "auto",
     drop: tuple[str, ...] = (),
+    min_class_rows: int | None = None,
     roles: Mapping[str, Role] | None = None,
 ) -> Dataset:
     """Load ``source`` and split it into features and ``target``.
 
     Rows whose target is missing are dropped (with a note), ID-like columns and columns in
     ``drop`` are excluded from the features, the task is inferred unless given, and each
-    column's role is inferred unless ``roles`` gives it (see :func:`infer_schema`).
+    column's role is inferred unless ``roles`` gives it (see :func:`infer_schema`). With
+    ``min_class_rows``, the rows of classes with fewer rows are dropped (with a note).
     """
     frame = read_frame(source)
     columns = [str(c) for c in frame.columns]
@@ -246,7 +384,7 @@ def load_dataset(
     if target not in frame.columns:
         raise TuneworthError(
             f"target column '{target}' not in '{source}'{closest(target, columns)}; "
-            f"set dataset.target to one of its {len(columns)} columns"
+            f"set dataset.target to one of its {len(columns)} columns{delimiter_hint(frame)}"
         )
     unknown = [c for c in drop if c not in frame.columns]
     if unknown:
@@ -269,6 +407,17 @@ def load_dataset(
             f"target column '{target}' has a single value ({shown(y.iloc[0])}): nothing to predict"
         )
     resolved = detect_task(y) if task == "auto" else task
+    if min_class_rows is not None:
+        frame, dropped = drop_rare_classes(frame, target, resolved, min_class_rows)
+        notes += dropped
+        y = frame[target]
+        resolved = detect_task(y) if task == "auto" else resolved
+    if task == "auto" and resolved == "regression" and _integral(y):
+        notes.append(
+            f"target '{target}' holds {y.nunique()} distinct whole numbers, more than "
+            f"{MAX_CLASSES}: taken as regression; if they are class codes, set "
+            "dataset.task: multiclass"
+        )
     if resolved == "regression":
         if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
             raise TuneworthError(
@@ -318,6 +467,39 @@ def load_dataset(
     )
 
 
+def drop_rare_classes(
+    frame: pd.DataFrame, target: str, task: Task, min_rows: int
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of the classes with at least ``min_rows`` rows, and a note naming the rest.
+
+    Dropping, not merging into an "other" class: a merged class mixes unrelated rare
+    classes into one no one asked to predict, and two classes of 2 rows still make a class
+    too small for most fold counts. The few rows dropped are named, so nothing goes
+    silently.
+    """
+    if task == "regression":
+        raise TuneworthError(
+            "dataset.min_class_rows drops rare classes, but the task is regression: remove it"
+        )
+    counts = frame[target].value_counts()
+    counts = counts[counts > 0]  # a categorical target lists its unused categories
+    rare = counts[counts < min_rows]
+    if rare.empty:
+        return frame, []
+    if len(counts) - len(rare) < 2:
+        raise TuneworthError(
+            f"dataset.min_class_rows: {min_rows} would leave fewer than 2 classes (the "
+            f"largest has {int(counts.max())} rows): lower it"
+        )
+    listed = ", ".join(f"{shown(c)} ({int(n)})" for c, n in rare.items())
+    kept = frame.loc[~frame[target].isin(rare.index)].reset_index(drop=True)
+    note = (
+        f"dropped {len(rare)} {'class' if len(rare) == 1 else 'classes'} with fewer than "
+        f"dataset.min_class_rows = {min_rows} rows, {int(rare.sum())} rows in all: {listed}"
+    )
+    return kept, [note]
+
+
 def detect_task(y: pd.Series) -> Task:
     """Infer the task from the target's dtype and number of distinct values.
 
@@ -333,12 +515,24 @@ def detect_task(y: pd.Series) -> Task:
     n_unique = values.nunique()
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         return "binary" if n_unique == 2 else "multiclass"
-    integral = pd.api.types.is_integer_dtype(values) or bool(
-        np.all(np.mod(values.to_numpy(dtype=float), 1) == 0)
-    )
-    if integral and n_unique <= MAX_CLASSES:
+    if _integral(values) and n_unique <= MAX_CLASSES:
         return "binary" if n_unique == 2 else "multiclass"
     return "regression"
+
+
+def _booleans_with_missing(values: pd.Series) -> bool:
+    present = values.dropna()
+    return len(present) < len(values) and all(isinstance(v, bool | np.bool_) for v in present)
+
+
+def _integral(values: pd.Series) -> bool:
+    """Whole numbers only (of an integer or a float dtype), missing values aside."""
+    values = values.dropna()
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        return False
+    return pd.api.types.is_integer_dtype(values) or bool(
+        np.all(np.mod(values.to_numpy(dtype=float), 1) == 0)
+    )
 
 
 def infer_schema(X: pd.DataFrame, roles: Mapping[str, Role] | None = None) -> Schema:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tuneworth.data import Schema
 from tuneworth.levers import (
     FAMILIES,
     BuildContext,
@@ -30,6 +31,9 @@ class Arm:
 
     name: str
     levers: tuple[Lever, ...] = ()
+    # (label, shown label) of levers the data made act otherwise than the spec says, such
+    # as SMOTE with fewer neighbours: the arm's name and lever say what it ran.
+    relabel: tuple[tuple[str, str], ...] = ()
 
     @property
     def families(self) -> tuple[str, ...]:
@@ -43,7 +47,20 @@ class Arm:
 
     @property
     def lever(self) -> str:
-        return " + ".join(lever.describe() for lever in self.levers) or BASELINE
+        shown = dict(self.relabel)
+        labels = (lever.describe() for lever in self.levers)
+        return " + ".join(shown.get(label, label) for label in labels) or BASELINE
+
+    def relabelled(self, shown: dict[str, str]) -> Arm:
+        """This arm with the levers labelled ``shown[label]`` (its name follows)."""
+        labels = [lever.describe() for lever in self.levers]
+        relabel = tuple((label, shown[label]) for label in labels if label in shown)
+        if not relabel:
+            return self
+        name = self.name
+        for label, new in relabel:
+            name = name.replace(label, new, 1)
+        return Arm(name, self.levers, relabel)
 
     def model_name(self, baseline: BaselineSpec) -> str:
         models = [lever.model for lever in self.levers if isinstance(lever, ModelLever)]
@@ -136,6 +153,16 @@ def resolve_encoding(settings: Preprocessing, model_name: str) -> Preprocessing:
     return settings
 
 
+def preprocessor_for(settings: Preprocessing, model_name: str, schema: Schema, seed: int) -> Any:
+    """The unfitted preprocessor of an arm with these settings and this model: the
+    encoding resolved for the model, the arm's roles applied to the schema."""
+    from tuneworth.steps import make_preprocessor
+
+    settings = resolve_encoding(settings, model_name)
+    schema = schema.with_roles(settings.roles) if settings.roles else schema
+    return make_preprocessor(schema, random_state=seed, **settings.model_dump(exclude={"roles"}))
+
+
 def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:
     """One unfitted estimator for the arm: an imblearn Pipeline, in a search if tuned.
 
@@ -143,8 +170,6 @@ def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:
     applies them during ``fit`` and skips them in ``predict`` and ``score``.
     """
     from imblearn.pipeline import Pipeline
-
-    from tuneworth.steps import make_preprocessor
 
     steps: list[tuple[str, Any]] = []
     settings = baseline.preprocess
@@ -160,12 +185,7 @@ def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:
         elif isinstance(lever, TuningLever):
             tuning = lever
     model = get_model(model_name)
-    settings = resolve_encoding(settings, model_name)
-    schema = ctx.schema.with_roles(settings.roles) if settings.roles else ctx.schema
-    preprocessor = make_preprocessor(
-        schema, random_state=ctx.seed, **settings.model_dump(exclude={"roles"})
-    )
-    steps.append(("preprocess", preprocessor))
+    steps.append(("preprocess", preprocessor_for(settings, model_name, ctx.schema, ctx.seed)))
     steps.append(("model", model.make(ctx.task, ctx.seed, model_params)))
     pipeline = Pipeline(steps)
     if tuning is None:

@@ -7,6 +7,9 @@ task runs on one thread so two workers never fight over the cores.
 
 from __future__ import annotations
 
+import json
+import math
+import os
 import threading
 import time
 import warnings
@@ -24,6 +27,9 @@ from tuneworth.metrics import Metric
 
 # Corrupts one outer training fold: (X_train, y_train, fold=index) -> (X_train, y_train).
 Inject = Callable[..., tuple[pd.DataFrame, pd.Series]]
+# The process whose workers run the tasks; a worker started by it exits when it is gone.
+PARENT_PID = "TUNEWORTH_PARENT_PID"
+_watching: list[int] = []
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,10 @@ class FoldResult:
     best_params: Mapping[str, Any] = field(default_factory=dict)
     inner_best_score: float = float("nan")  # a search's best inner CV score, as ``score``
     trials: pd.DataFrame | None = None  # a search's trials (tuneworth.search.trial_table)
+    # What the arm's samplers did to the outer training fold (see :func:`row_changes`).
+    rows_removed: int = 0
+    rows_added: int = 0
+    class_rows: tuple[tuple[Any, int, int, int], ...] = ()  # (label, rows, removed, added)
 
     @property
     def failed(self) -> bool:
@@ -105,6 +115,8 @@ def evaluate(
     ]
     if not tasks:
         return
+    # Read by worker processes, which inherit the environment when they start.
+    os.environ[PARENT_PID] = str(os.getpid())
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     yield from parallel(tasks)
 
@@ -126,6 +138,7 @@ def fit_and_score(
 
     from tuneworth.search import search_outcome
 
+    watch_parent()
     X_train, y_train = training_fold(X, y, split, inject)
     X_test, y_test = X.iloc[split.test], y.iloc[split.test]
     _warm_up(arm, pipeline, X_train, y_train)
@@ -178,6 +191,7 @@ def fit_and_score(
     is_search = hasattr(estimator, "best_params_")
     return FoldResult(
         **common,
+        **row_changes(estimator, classes="regression" not in metric.tasks),
         score=score,
         fit_seconds=fit_seconds,
         fit_cpu_seconds=fit_cpu,
@@ -186,6 +200,68 @@ def fit_and_score(
         warnings=_unique(caught),
         **(search_outcome(estimator, metric.greater_is_better) if is_search else {"n_fits": 1}),
     )
+
+
+def row_changes(estimator: Any, classes: bool = True) -> dict[str, Any]:
+    """Rows a fitted arm's samplers removed and added on its training rows, per class too.
+
+    The samplers are the steps that count their rows (every tuneworth sampler does); a
+    search's are those of its best configuration refitted on the whole training fold. With
+    several samplers the counts add up; per class, each sampler's change of a class's rows
+    is a removal or an addition. ``class_rows`` holds ``(label, training rows, removed,
+    added)`` per class, empty for regression.
+    """
+    fitted = getattr(estimator, "best_estimator_", estimator)
+    samplers = [s for _, s in getattr(fitted, "steps", []) if hasattr(s, "n_rows_in_")]
+    removed = added = 0
+    per_class: dict[Any, list[int]] = {}
+    for sampler in samplers:
+        if not (classes and sampler.class_rows_in_):
+            removed += max(0, sampler.n_rows_in_ - sampler.n_rows_out_)
+            added += max(0, sampler.n_rows_out_ - sampler.n_rows_in_)
+            continue
+        for label, before in sampler.class_rows_in_.items():
+            change = sampler.class_rows_out_[label] - before
+            counts = per_class.setdefault(label, [before, 0, 0])
+            counts[1], counts[2] = counts[1] + max(0, -change), counts[2] + max(0, change)
+            removed, added = removed + max(0, -change), added + max(0, change)
+    return {
+        "rows_removed": removed,
+        "rows_added": added,
+        "class_rows": tuple((label, *counts) for label, counts in per_class.items()),
+    }
+
+
+def watch_parent(interval: float = 1.0) -> None:
+    """In a worker process of :func:`evaluate`: exit as soon as the parent is gone.
+
+    joblib's workers outlive a parent killed with SIGKILL: they finish the task at hand
+    and idle for minutes. A daemon thread notices the parent's death (the worker is
+    re-parented) within ``interval`` seconds and ends the process. It starts only in a
+    direct child of the process that called :func:`evaluate`: never in that process
+    itself, nor on a Dask worker of another machine.
+    """
+    if _watching:
+        return
+    _watching.append(os.getpid())
+    parent = int(os.environ.get(PARENT_PID, "0") or 0)
+    if not parent or os.getpid() == parent:
+        return
+    if os.getppid() != parent:
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)  # the parent died before this worker's first task
+        except PermissionError:
+            pass
+        return  # another process's worker, or a grandchild: not ours to watch
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="tuneworth-parent-watch", daemon=True).start()
 
 
 def training_fold(
@@ -334,6 +410,9 @@ def results_frame(results: list[FoldResult]) -> pd.DataFrame:
             "n_train": r.n_train,
             "n_test": r.n_test,
             "inner_best_score": r.inner_best_score,
+            "rows_removed": r.rows_removed,
+            "rows_added": r.rows_added,
+            "class_rows": json.dumps([list(c) for c in r.class_rows]) if r.class_rows else "",
             "error": r.error or "",
         }
         for r in results
@@ -365,6 +444,25 @@ def fold_results(folds: pd.DataFrame, trials: pd.DataFrame | None = None) -> lis
                 error=str(row["error"]) or None,
                 inner_best_score=float(row["inner_best_score"]),
                 trials=mine,
+                rows_removed=_count(row.get("rows_removed")),
+                rows_added=_count(row.get("rows_added")),
+                class_rows=parse_class_rows(row.get("class_rows")),
             )
         )
     return results
+
+
+def _count(value: Any) -> int:
+    """A count read back from a table; absent (an older store) or empty is 0."""
+    return 0 if value is None or (isinstance(value, float) and math.isnan(value)) else int(value)
+
+
+def parse_class_rows(text: Any) -> tuple[tuple[Any, int, int, int], ...]:
+    """The ``class_rows`` cell of :func:`results_frame` read back; empty when absent.
+
+    >>> parse_class_rows('[["no", 80, 2, 0], ["yes", 20, 5, 0]]')
+    (('no', 80, 2, 0), ('yes', 20, 5, 0))
+    """
+    if not isinstance(text, str) or not text:
+        return ()
+    return tuple((label, int(n), int(r), int(a)) for label, n, r, a in json.loads(text))

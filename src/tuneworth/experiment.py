@@ -6,6 +6,9 @@ write to MLflow, so bad input leaves the store untouched.
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 import tempfile
 import time
 from collections import defaultdict
@@ -13,14 +16,21 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 import yaml
 
 from tuneworth.data import Dataset, infer_schema, load_dataset, shown
 from tuneworth.defects import corrupt, distort
-from tuneworth.design import BASELINE, Arm, build_arms, build_pipeline
+from tuneworth.design import (
+    BASELINE,
+    Arm,
+    build_arms,
+    build_pipeline,
+    preprocessor_for,
+    resolve_encoding,
+)
 from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import (
     FoldResult,
@@ -38,6 +48,9 @@ from tuneworth.report import Context, write_report
 from tuneworth.search import compare_strategies
 from tuneworth.spec import Spec
 from tuneworth.verdict import ArmInfo, Verdict, decide
+
+if TYPE_CHECKING:
+    from tuneworth.tracking import Tracker
 
 
 class Progress(Protocol):
@@ -78,9 +91,11 @@ def plan_experiment(spec: Spec) -> Plan:
         spec.dataset.target,
         spec.dataset.task,
         spec.dataset.drop,
-        spec.dataset.roles,
+        roles=spec.dataset.roles,
+        min_class_rows=spec.dataset.min_class_rows,
     )
     metric = resolve_metric(spec.metric, dataset.task)
+    check_model_parameters(spec, dataset.task)
     defects = spec.dataset.defects
     inject = None
     if defects.any():
@@ -90,9 +105,8 @@ def plan_experiment(spec: Spec) -> Plan:
             dataset, X=X, schema=infer_schema(X, spec.dataset.roles), notes=dataset.notes + notes
         )
         inject = partial(corrupt, defects=defects, seed=spec.seed)
-    _check_folds(dataset.y, dataset.task, spec.cv.folds, "cv.folds")
-    if "tuning" in spec.families():
-        _check_inner_folds(dataset.y, dataset.task, spec.cv.folds, spec.cv.inner_folds)
+    tuned = "tuning" in spec.families()
+    check_folds(dataset.y, dataset.task, spec.cv.folds, spec.cv.inner_folds if tuned else None)
     ctx = BuildContext(
         schema=dataset.schema,
         task=dataset.task,
@@ -102,42 +116,266 @@ def plan_experiment(spec: Spec) -> Plan:
         trials=spec.budget.trials,
         experiment=spec.name,
     )
-    arms = build_arms(spec)
-    pipelines = {arm.name: build_pipeline(arm, spec.baseline, ctx) for arm in arms}
     splits = make_splits(dataset.y, dataset.task, spec.cv.folds, spec.cv.repeats, spec.seed)
+    labels, adjusted = adjustments(spec, dataset, splits)
+    if adjusted:
+        dataset = replace(dataset, notes=dataset.notes + tuple(adjusted))
+    arms = [arm.relabelled(labels) for arm in build_arms(spec)]
+    pipelines = {arm.name: build_pipeline(arm, spec.baseline, ctx) for arm in arms}
     return Plan(spec, dataset, metric, arms, pipelines, splits, inject)
 
 
-def _check_folds(y: pd.Series, task: str, folds: int, key: str) -> None:
-    if task == "regression":
-        if len(y) < 2 * folds:
-            raise TuneworthError(f"{len(y)} rows are too few for {folds} folds: lower {key}")
-        return
-    counts = y.value_counts()
-    smallest, label = int(counts.min()), shown(counts.idxmin())
-    if smallest < 2:
+def adjustments(
+    spec: Spec, dataset: Dataset, splits: list[Split]
+) -> tuple[dict[str, str], list[str]]:
+    """Levers the data will make act otherwise than the spec says: a label for each that
+    says what runs, and a note for the user.
+
+    SMOTE lowers ``k_neighbors`` for a class with too few rows in a training fold (and
+    duplicates a class of one row); a feature selection keeps every feature when ``k`` is
+    at least their number after encoding.
+    """
+    from tuneworth.levers import FeatureSelection, SmoteOversampling
+
+    labels: dict[str, str] = {}
+    notes: list[str] = []
+    smote = [lv for lv in spec.levers if isinstance(lv, SmoteOversampling)]
+    if smote and dataset.task != "regression":
+        # The classes SMOTE grows are all but the largest, in every training fold.
+        counts = [dataset.y.iloc[split.train].value_counts() for split in splits]
+        grown = [(int(c.min()), c.idxmin()) for c in counts if len(c) > 1]
+        rows, label = min(grown, key=lambda item: item[0]) if grown else (0, None)
+        for lever in smote:
+            if grown and rows - 1 < lever.k_neighbors:
+                k = rows - 1
+                used = f"k lowered to {k}" if k else "class duplicated"
+                labels[lever.describe()] = f"{lever.describe()} ({used})"
+                what = f"lowered to {k}" if k else "not usable: its rows are duplicated instead"
+                notes.append(
+                    f"SMOTE: k_neighbors {lever.k_neighbors} {what} in some training folds, "
+                    f"where class {shown(label)} has only {rows} rows; set "
+                    f"smote.k_neighbors to at most {max(k, 1)} to silence this"
+                )
+    selections = [
+        lv for lv in spec.levers if isinstance(lv, FeatureSelection) and lv.method == "mutual_info"
+    ]
+    if selections:
+        available = encoded_features(spec, dataset)
+        for selection in selections:
+            if selection.k >= available:
+                labels[selection.describe()] = f"{selection.describe()} (all {available})"
+                notes.append(
+                    f"feature_selection: k = {selection.k} is not below the {available} features "
+                    "after encoding, so it keeps them all; lower k to select"
+                )
+    return labels, notes
+
+
+def encoded_features(spec: Spec, dataset: Dataset) -> int:
+    """How many columns the baseline's preprocessing makes of the data (one-hot encoding
+    turns one column into several): the features a selection chooses among."""
+    # Encoded as a selecting arm encodes (a booster's native categories become one-hot).
+    selecting = spec.baseline.preprocess.model_copy(update={"select": "mutual_info"})
+    settings = resolve_encoding(selecting, spec.baseline.model).model_copy(
+        update={"select": "none"}
+    )
+    preprocessor = preprocessor_for(settings, spec.baseline.model, dataset.schema, spec.seed)
+    return int(preprocessor.fit_transform(dataset.X, dataset.y).shape[1])
+
+
+def check_model_parameters(spec: Spec, task: str) -> None:
+    """Check every model's parameters against the estimator's own constraints, so that a
+    spec with ``C: -1`` or ``n_estimators: ten`` stops before any work, naming the key."""
+    from tuneworth.levers import ModelLever
+    from tuneworth.models import get_model
+
+    models = [("baseline.params", spec.baseline.model, spec.baseline.params)]
+    models += [
+        (f"levers.{index}.model.params", lever.model, lever.params)
+        for index, lever in enumerate(spec.levers)
+        if isinstance(lever, ModelLever)
+    ]
+    for where, name, params in models:
+        if not params:
+            continue
+        try:
+            estimator = get_model(name).make(task, spec.seed, params)  # type: ignore[arg-type]
+        except TuneworthError as exc:
+            raise TuneworthError(f"{where}: {exc}") from None
+        problem = _invalid_parameter(estimator)
+        if problem is not None:
+            key, message = problem
+            raise TuneworthError(f"{where}.{key}: {message}")
+
+
+def _invalid_parameter(estimator: Any) -> tuple[str, str] | None:
+    """The first parameter of ``estimator`` (or of an estimator inside it) that breaks the
+    ``_parameter_constraints`` it declares, as ``(name, message)``.
+
+    scikit-learn validates these at the start of ``fit``; calling the same validation here
+    moves the error from every fold to the spec check. Nested estimators (a calibrated
+    SVM's, an ensemble's members) are checked too, so the name is the user's key.
+    """
+    from sklearn.base import BaseEstimator
+
+    pending = [estimator]
+    while pending:
+        current = pending.pop(0)
+        if not isinstance(current, BaseEstimator):
+            continue
+        try:
+            current._validate_params()
+        except (ValueError, TypeError) as exc:
+            message = str(exc).strip().splitlines()[0]
+            found = re.search(r"The '([^']+)' parameter", message)
+            return (found.group(1) if found else "?"), message
+        for value in current.get_params(deep=False).values():
+            if isinstance(value, BaseEstimator):
+                pending.append(value)
+            elif isinstance(value, list):
+                pending += [item[-1] for item in value if isinstance(item, tuple)]
+    return None
+
+
+def check_run_settings(
+    spec: Spec,
+    *,
+    n_jobs: int,
+    report_dir: Path | None,
+    scheduler: str | None,
+    tracking_uri: str,
+) -> None:
+    """What the command line asks of this machine, checked before the study run exists:
+    the number of workers, Dask for a scheduler, a report directory that can be written,
+    and artifact paths the file system accepts."""
+    from tuneworth.tracking import artifact_root
+
+    if n_jobs == 0:
         raise TuneworthError(
-            f"class {label} has a single row: every class needs at least 2 (one per fold); "
-            "add rows of that class or drop it"
+            "--jobs 0 would run nothing: give the number of workers, or -1 for all cores"
         )
-    if smallest < folds:
+    if scheduler is not None:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise TuneworthError(
+                "--scheduler needs dask.distributed, which is not installed: "
+                "pip install 'tuneworth[cluster]', or drop --scheduler to run here"
+            ) from None
+    if report_dir is not None:
+        _check_writable(report_dir, "--report-dir")
+        _check_path_length(report_dir.resolve() / spec.name / "20260101-000000-99", "--report-dir")
+    root = artifact_root(tracking_uri)
+    if root is not None:
+        # <root>/<experiment>/<run id>/artifacts/report/<file>: the deepest artifact path.
+        deepest = Path(root.removeprefix("file://"), spec.name, "0" * 32, "artifacts", "report")
+        _check_path_length(deepest / ("x" * 40), "--tracking-uri")
+
+
+def _check_writable(directory: Path, option: str) -> None:
+    for parent in (directory, *directory.parents):
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise TuneworthError(
+                    f"cannot write reports under '{directory}': '{parent}' is a file, not a "
+                    f"directory; pass {option} with another path"
+                )
+            break
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".tuneworth-probe-"):
+            pass
+    except OSError as exc:
+        reason = "no space left" if exc.errno == errno.ENOSPC else exc.strerror
         raise TuneworthError(
-            f"class {label} has {smallest} rows, fewer than the {folds} folds: lower {key} "
-            f"to {smallest} or add rows of that class"
+            f"cannot write reports under '{directory}' ({reason}): pass {option} with a "
+            "writable directory"
+        ) from None
+
+
+def _check_path_length(path: Path, option: str) -> None:
+    limit = os.pathconf("/", "PC_PATH_MAX") if hasattr(os, "pathconf") else 260
+    name_limit = os.pathconf("/", "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
+    longest = max(len(part.encode()) for part in path.parts)
+    if len(str(path).encode()) >= limit or longest > name_limit:
+        raise TuneworthError(
+            f"paths under '{path.parents[3]}' would be too long for the file system: pass "
+            f"{option} with a shorter path, or shorten the spec's name"
         )
 
 
-def _check_inner_folds(y: pd.Series, task: str, folds: int, inner_folds: int) -> None:
-    """A search splits each outer training fold again: its smallest class must suffice."""
+def check_folds(y: pd.Series, task: str, folds: int, inner_folds: int | None = None) -> None:
+    """Refuse fold counts the data cannot fill, with advice that is checked to work.
+
+    The outer (stratified) folds need every class to have a row in each test fold; a search
+    (``inner_folds`` given) splits each outer training fold again, so its smallest class
+    must fill the inner folds too. Every fix the error offers (fewer outer folds, fewer
+    inner folds, both, or ``dataset.min_class_rows`` to drop the rare classes) passes both
+    checks when applied, so following the advice leads to a run, not to the next error.
+    """
     counts = pd.Series([len(y)]) if task == "regression" else y.value_counts()
-    smallest = int(counts.min() * (folds - 1) // folds)
-    needed = 2 * inner_folds if task == "regression" else inner_folds
-    if smallest < needed:
-        what = "rows" if task == "regression" else f"rows of class {shown(counts.idxmin())}"
-        raise TuneworthError(
-            f"an outer training fold holds about {smallest} {what}, too few for "
-            f"{inner_folds} inner folds: lower cv.inner_folds or cv.folds"
+    smallest, label = int(counts.min()), counts.idxmin()
+    what = "rows" if task == "regression" else f"rows of class {shown(label)}"
+    if not _fits(task, smallest, folds, None):
+        problem = (
+            f"{smallest} rows are too few for {folds} folds"
+            if task == "regression"
+            else f"class {shown(label)} has {_rows(smallest)}, fewer than the {folds} folds"
         )
+    elif inner_folds is not None and not _fits(task, smallest, folds, inner_folds):
+        problem = (
+            f"an outer training fold holds about {smallest * (folds - 1) // folds} {what}, "
+            f"too few for {inner_folds} inner folds"
+        )
+    else:
+        return
+    advice = _fold_advice(task, smallest, folds, inner_folds)
+    if task != "regression":
+        advice += _drop_advice(counts, folds, inner_folds)
+    if not advice:
+        advice = ["add rows" if task == "regression" else f"add rows of class {shown(label)}"]
+    raise TuneworthError(f"{problem}: {', or '.join(advice)}")
+
+
+def _rows(n: int) -> str:
+    return "a single row" if n == 1 else f"{n} rows"
+
+
+def _fits(task: str, smallest: int, folds: int, inner_folds: int | None) -> bool:
+    """Whether a class (all the rows, for regression) of ``smallest`` rows fills the folds."""
+    per_fold = 2 if task == "regression" else 1  # a regression fold needs 2 rows to score
+    if smallest < per_fold * folds:
+        return False
+    train = smallest * (folds - 1) // folds  # the fewest an outer training fold holds
+    return inner_folds is None or train >= per_fold * inner_folds
+
+
+def _fold_advice(task: str, smallest: int, folds: int, inner_folds: int | None) -> list[str]:
+    """Fewer outer folds, else fewer inner folds, else both: the largest counts that fit."""
+    for outer in range(folds - 1, 1, -1):
+        if _fits(task, smallest, outer, inner_folds):
+            return [f"lower cv.folds to {outer}"]
+    if inner_folds is None:
+        return []
+    for inner in range(inner_folds - 1, 1, -1):
+        if _fits(task, smallest, folds, inner):
+            return [f"lower cv.inner_folds to {inner}"]
+    for outer in range(folds - 1, 1, -1):
+        for inner in range(inner_folds - 1, 1, -1):
+            if _fits(task, smallest, outer, inner):
+                return [f"lower cv.folds to {outer} and cv.inner_folds to {inner}"]
+    return []
+
+
+def _drop_advice(counts: pd.Series, folds: int, inner_folds: int | None) -> list[str]:
+    """``dataset.min_class_rows`` at the smallest class size that fills these folds, when
+    at least two classes would stay."""
+    needed = next(n for n in range(2, 10**9) if _fits("classification", n, folds, inner_folds))
+    small = counts[counts < needed]
+    if (counts >= needed).sum() < 2:
+        return []
+    listed = ", ".join(f"{shown(c)} ({_rows(int(n))})" for c, n in small.items())
+    return [f"set dataset.min_class_rows: {needed} to drop the classes with fewer: {listed}"]
 
 
 def run_experiment(
@@ -159,37 +397,25 @@ def run_experiment(
     study run's artifacts. With ``scheduler`` (a Dask scheduler address) the arm-fold tasks
     run on that cluster instead of local processes.
     """
-    from tuneworth.tracking import Tracker, environment_tags, resolve_tracking_uri
+    from tuneworth.tracking import Tracker, resolve_tracking_uri
 
+    uri = resolve_tracking_uri(tracking_uri)
+    check_run_settings(
+        spec, n_jobs=n_jobs, report_dir=report_dir, scheduler=scheduler, tracking_uri=uri
+    )
     plan = plan or plan_experiment(spec)
     dataset = plan.dataset
-    tracker = Tracker(resolve_tracking_uri(tracking_uri))
-    tags = {
-        "tuneworth.spec": spec.name,
-        "tuneworth.spec_hash": spec.digest(),
-        "tuneworth.data_fingerprint": dataset.fingerprint,
-    }
-    notes = {"tuneworth.notes": "\n".join(dataset.notes)} if dataset.notes else {}
-    kept = tracker.start_study(
-        spec.name,
-        tags={**tags, **environment_tags(), "tuneworth.task": dataset.task, **notes},
-        params={
-            "dataset": dataset.source,
-            "target": spec.dataset.target,
-            "task": dataset.task,
-            "metric": plan.metric.name,
-            "design": spec.design,
-            "folds": spec.cv.folds,
-            "repeats": spec.cv.repeats,
-            "inner_folds": spec.cv.inner_folds,
-            "trials": spec.budget.trials,
-            "seed": spec.seed,
-            "rows": len(dataset.y),
-            "features": len(dataset.schema.features),
-            "arms": len(plan.arms),
-        },
-        resume=not fresh,
-    )
+    # The cluster is reached before the study run exists: a wrong address writes nothing.
+    cluster = ExitStack()
+    if scheduler is not None:
+        cluster.enter_context(dask_cluster(scheduler))
+    try:
+        tracker = Tracker(uri)
+        kept = _start(tracker, spec, plan, fresh)
+    except BaseException:
+        cluster.close()
+        raise
+    tags = _tags(spec, plan)
     arms = {arm.name: arm for arm in plan.arms}
     kept = {name: found for name, found in kept.items() if name in arms}
     by_arm: dict[str, list[FoldResult]] = defaultdict(list)
@@ -201,9 +427,8 @@ def run_experiment(
     try:
         with ExitStack() as stack:
             ticks = None
-            if scheduler is not None:
-                stack.enter_context(dask_cluster(scheduler))
-            elif progress is not None and any(a.families[-1:] == ("tuning",) for a in plan.arms):
+            tuned = any(a.families[-1:] == ("tuning",) for a in plan.arms)
+            if scheduler is None and progress is not None and tuned:
                 # A manager queue reaches local workers only; on a cluster, folds alone count.
                 ticks = stack.enter_context(inner_progress(progress.inner_scored))
             for result in evaluate(
@@ -281,9 +506,53 @@ def run_experiment(
             )
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
-        tracker.abort("KILLED" if interrupted else "FAILED")
+        problem = tracker.abort("KILLED" if interrupted else "FAILED", exc)
+        if problem is not None:
+            exc.add_note(problem)
         raise
+    finally:
+        cluster.close()
     return ExperimentResult(plan, results, verdict, tracker.study_run_id, saved, tuple(kept))
+
+
+def _tags(spec: Spec, plan: Plan) -> dict[str, str]:
+    """Tags on the study run and every arm run: which spec and which data."""
+    return {
+        "tuneworth.spec": spec.name,
+        "tuneworth.spec_hash": spec.digest(),
+        "tuneworth.data_fingerprint": plan.dataset.fingerprint,
+    }
+
+
+def _start(
+    tracker: Tracker, spec: Spec, plan: Plan, fresh: bool
+) -> dict[str, tuple[str, list[FoldResult]]]:
+    """Open (or resume) the study run with the spec's tags and parameters."""
+    from tuneworth.tracking import environment_tags
+
+    dataset = plan.dataset
+    tags = _tags(spec, plan)
+    notes = {"tuneworth.notes": "\n".join(dataset.notes)} if dataset.notes else {}
+    return tracker.start_study(
+        spec.name,
+        tags={**tags, **environment_tags(), "tuneworth.task": dataset.task, **notes},
+        params={
+            "dataset": dataset.source,
+            "target": spec.dataset.target,
+            "task": dataset.task,
+            "metric": plan.metric.name,
+            "design": spec.design,
+            "folds": spec.cv.folds,
+            "repeats": spec.cv.repeats,
+            "inner_folds": spec.cv.inner_folds,
+            "trials": spec.budget.trials,
+            "seed": spec.seed,
+            "rows": len(dataset.y),
+            "features": len(dataset.schema.features),
+            "arms": len(plan.arms),
+        },
+        resume=not fresh,
+    )
 
 
 def new_report_dir(root: Path, spec_name: str) -> Path:

@@ -111,15 +111,18 @@ class Lever(Strict):
 
 class DataLever(Lever):
     family: ClassVar[Family] = "data"
-    # Levers that need class labels refuse a regression task when the arm is built.
-    needs_classes: ClassVar[bool] = True
+    # The tasks a lever fits, and what to use instead on the others: a lever that does not
+    # fit the task is refused when the arm is built, before any fit.
+    tasks: ClassVar[tuple[Task, ...]] = ("binary", "multiclass")
+    instead: ClassVar[str] = "noise_injection"
 
     def sampler(self, ctx: BuildContext) -> Any:
         """The unfitted sampler this lever puts in front of the arm's pipeline."""
-        if self.needs_classes and ctx.task == "regression":
+        if ctx.task not in self.tasks:
+            needs = "class labels" if ctx.task == "regression" else "a regression target"
             raise TuneworthError(
-                f"lever '{self.name}' needs class labels but the task is regression: "
-                "remove it from levers"
+                f"lever '{self.name}' needs {needs} but the task is {ctx.task}: use "
+                f"'{self.instead}' instead, or remove it from levers"
             )
         return self.build(ctx)
 
@@ -127,10 +130,14 @@ class DataLever(Lever):
         raise NotImplementedError
 
 
+ALL_TASKS: tuple[Task, ...] = ("binary", "multiclass", "regression")
+
+
 class LabelNoiseFiltering(DataLever):
     """Drop training rows whose label an out-of-fold model finds implausible."""
 
     name: ClassVar[str] = "label_noise_filter"
+    instead: ClassVar[str] = "target_noise_filter"
     threshold: Literal["confident_learning", "prediction"] | Fraction = "confident_learning"
     folds: int = Field(default=5, ge=2, le=20)
     model: str = "linear"
@@ -158,25 +165,73 @@ class LabelNoiseFiltering(DataLever):
         )
 
 
+class TargetNoiseFiltering(DataLever):
+    """Drop training rows whose numeric target an out-of-fold model finds implausible.
+
+    The regression form of ``label_noise_filter``: rows whose out-of-fold residual lies
+    more than ``threshold`` robust standard deviations (1.4826 MAD) from the median residual
+    go. ``model`` [linear] is the out-of-fold model; ``linear`` means Huber regression, a
+    linear model that the corrupted targets themselves do not drag towards them.
+    """
+
+    name: ClassVar[str] = "target_noise_filter"
+    tasks: ClassVar[tuple[Task, ...]] = ("regression",)
+    instead: ClassVar[str] = "label_noise_filter"
+    threshold: float = Field(default=3.5, gt=0)
+    folds: int = Field(default=5, ge=2, le=20)
+    model: str = "linear"
+
+    _known_model = field_validator("model")(check_model)
+
+    def describe(self) -> str:
+        details = [self.model] if self.model != "linear" else []
+        if self.threshold != 3.5:
+            details.append(f"{self.threshold:g} MAD")
+        return "target-noise filter" + (f" ({', '.join(details)})" if details else "")
+
+    def build(self, ctx: BuildContext) -> Any:
+        from sklearn.pipeline import make_pipeline
+
+        from tuneworth.models import get_model
+        from tuneworth.steps import TargetNoiseFilter, make_preprocessor
+
+        estimator = None
+        if self.model != "linear":
+            estimator = make_pipeline(
+                make_preprocessor(ctx.schema, impute="median", scale="standard"),
+                get_model(self.model).make(ctx.task, ctx.seed),
+            )
+        return TargetNoiseFilter(
+            estimator,
+            cv=self.folds,
+            threshold=self.threshold,
+            categorical_features=list(ctx.schema.non_numeric),
+            random_state=ctx.seed,
+        )
+
+
 class OutlierRemoval(DataLever):
     """Drop training rows with outlying numeric values."""
 
     name: ClassVar[str] = "outlier_filter"
-    needs_classes: ClassVar[bool] = False
+    tasks: ClassVar[tuple[Task, ...]] = ALL_TASKS
     method: Literal["iqr", "isolation_forest"] = "iqr"
     threshold: float = Field(default=3.0, gt=0)
+    max_share: float = Field(default=0.05, gt=0, le=1)
     contamination: float = Field(default=0.05, gt=0, le=0.5)
 
     @model_validator(mode="after")
     def _parameters_of_the_method(self) -> OutlierRemoval:
-        unused = "contamination" if self.method == "iqr" else "threshold"
-        if unused in self.model_fields_set:
-            raise ValueError(f"{unused} does not apply to method {self.method}")
+        unused = ("contamination",) if self.method == "iqr" else ("threshold", "max_share")
+        for key in unused:
+            if key in self.model_fields_set:
+                raise ValueError(f"{key} does not apply to method {self.method}")
         return self
 
     def describe(self) -> str:
         if self.method == "iqr":
-            return f"outlier filter (IQR x {self.threshold:g})"
+            cap = {0.05: "", 1: ", uncapped"}.get(self.max_share, f", at most {self.max_share:.0%}")
+            return f"outlier filter (IQR x {self.threshold:g}{cap})"
         return f"outlier filter (isolation forest, {self.contamination:.0%})"
 
     def build(self, ctx: BuildContext) -> Any:
@@ -185,6 +240,8 @@ class OutlierRemoval(DataLever):
         return OutlierFilter(
             self.method,
             threshold=self.threshold,
+            max_share=self.max_share,
+            per_class=ctx.task != "regression",
             contamination=self.contamination,
             categorical_features=list(ctx.schema.non_numeric),
             random_state=ctx.seed,
@@ -195,7 +252,7 @@ class DuplicateRemoval(DataLever):
     """Drop repeated rows, and repeats whose labels conflict."""
 
     name: ClassVar[str] = "duplicate_filter"
-    needs_classes: ClassVar[bool] = False
+    tasks: ClassVar[tuple[Task, ...]] = ALL_TASKS
     conflicts: Literal["drop", "majority", "keep"] = "drop"
 
     def build(self, ctx: BuildContext) -> Any:
@@ -208,7 +265,7 @@ class IncompleteRowRemoval(DataLever):
     """Drop training rows with any missing value (complete-case analysis)."""
 
     name: ClassVar[str] = "drop_incomplete_rows"
-    needs_classes: ClassVar[bool] = False
+    tasks: ClassVar[tuple[Task, ...]] = ALL_TASKS
 
     def describe(self) -> str:
         return "drop incomplete rows"
@@ -223,7 +280,7 @@ class NoiseAugmentation(DataLever):
     """Append copies of the training rows with Gaussian jitter on numeric columns."""
 
     name: ClassVar[str] = "noise_injection"
-    needs_classes: ClassVar[bool] = False
+    tasks: ClassVar[tuple[Task, ...]] = ALL_TASKS
     copies: int = Field(default=1, ge=1, le=100)
     scale: float = Field(default=0.05, gt=0)
 
@@ -623,6 +680,7 @@ LEVERS: dict[str, type[Lever]] = {
     cls.name: cls
     for cls in (
         LabelNoiseFiltering,
+        TargetNoiseFiltering,
         OutlierRemoval,
         DuplicateRemoval,
         IncompleteRowRemoval,

@@ -122,6 +122,72 @@ def format_table(verdict: Verdict) -> str:
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
 
+def row_lines(verdict: Verdict, results: pd.DataFrame, max_classes: int | None = None) -> list[str]:
+    """What each data arm did to the training rows, then any warnings (see
+    :mod:`tuneworth.rows`); empty without data arms."""
+    from tuneworth.rows import describe_all, row_changes
+
+    return describe_all(row_changes(results, verdict.summary), max_classes)
+
+
+def format_row_changes(verdict: Verdict, results: pd.DataFrame) -> str:
+    """The rows each data lever removed or added, for the terminal, under the table."""
+    from tuneworth.rows import TERMINAL_CLASSES
+
+    lines = row_lines(verdict, results, TERMINAL_CLASSES)
+    if not lines:
+        return ""
+    said = [line for line in lines if not line.startswith("warning: ")]
+    warned = [line for line in lines if line.startswith("warning: ")]
+    return "\n".join(
+        ["training rows changed by the data levers (mean over outer folds):"]
+        + [f"  {line}" for line in said]
+        + warned
+    )
+
+
+_ROWS_NOTE = (
+    "Shares of each outer training fold's rows that the arm's samplers removed or added, "
+    "the mean over the folds and, where they differ, the range; by class, the mean share of "
+    "the class's training rows. A warning marks a filter that removed more than {rows} of "
+    "the rows or more than {cls} of a class's."
+)
+
+
+def _rows_note() -> str:
+    from tuneworth.rows import CLASS_SHARE_LIMIT, ROW_SHARE_LIMIT
+
+    return _ROWS_NOTE.format(rows=f"{ROW_SHARE_LIMIT:.0%}", cls=f"{CLASS_SHARE_LIMIT:.0%}")
+
+
+def _rows_markdown(lines: Sequence[str]) -> list[str]:
+    if not lines:
+        return []
+    bullets = [
+        f"- **Warning:** {line.removeprefix('warning: ')}"
+        if line.startswith("warning: ")
+        else f"- {line}"
+        for line in lines
+    ]
+    return ["", "## Training rows changed by the data levers", "", *bullets, "", _rows_note()]
+
+
+def _rows_html(lines: Sequence[str]) -> str:
+    if not lines:
+        return ""
+    esc = html.escape
+    items = "".join(
+        f"<li><strong>Warning:</strong> {esc(line.removeprefix('warning: '))}</li>"
+        if line.startswith("warning: ")
+        else f"<li>{esc(line)}</li>"
+        for line in lines
+    )
+    return (
+        f"<h2>Training rows changed by the data levers</h2><ul>{items}</ul>"
+        f'<p class="meta">{esc(_rows_note())}</p>'
+    )
+
+
 def format_verdict(verdict: Verdict) -> str:
     """The verdict sentences as a short paragraph list for the terminal."""
     return "\n".join(f"• {sentence}" for sentence in verdict.sentences)
@@ -193,8 +259,15 @@ def _effects_heading(verdict: Verdict) -> str:
     return "Shapley shares of the best arm's gain, by family"
 
 
-def render_markdown(verdict: Verdict, context: Context, plots: Mapping[str, str]) -> str:
-    """report.md: the verdict first, then the table, then the plots (files beside it)."""
+def render_markdown(
+    verdict: Verdict,
+    context: Context,
+    plots: Mapping[str, str],
+    rows: Sequence[str] = (),
+) -> str:
+    """report.md: the verdict first, then the table, then the plots (files beside it).
+
+    ``rows`` are the lines of :func:`row_lines`."""
     c = context
     lines = [
         f"# tuneworth report: {c.spec_name}",
@@ -226,6 +299,7 @@ def render_markdown(verdict: Verdict, context: Context, plots: Mapping[str, str]
         "CPU minute, for significant gains only (*free* when the arm costs less than the "
         "baseline, or under a CPU second more).",
     ]
+    lines += _rows_markdown(rows)
     searches = search_rows(verdict)
     if searches:
         lines += ["", "## Searches", ""]
@@ -266,7 +340,12 @@ figure{margin:1.5em 0} figure img{max-width:100%} figcaption{color:#5a6472;font-
 """
 
 
-def render_html(verdict: Verdict, context: Context, plots: Mapping[str, bytes]) -> str:
+def render_html(
+    verdict: Verdict,
+    context: Context,
+    plots: Mapping[str, bytes],
+    rows: Sequence[str] = (),
+) -> str:
     """report.html: one self-contained file, the plots embedded as PNG data."""
     c = context
     esc = html.escape
@@ -329,6 +408,7 @@ def render_html(verdict: Verdict, context: Context, plots: Mapping[str, bytes]) 
 interval and p-value come from the Nadeau–Bengio corrected resampled t-test, Holm-adjusted
 across the arms. Fit cost is CPU seconds of fitting, every inner search fit included, relative
 to the baseline.</p>
+{_rows_html(rows)}
 {searches}
 {effects}
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
@@ -357,8 +437,9 @@ def write_report(
         paths.append(path)
     titles = {title: f"{name}.png" for name, (title, _) in pngs.items()}
     markdown = directory / "report.md"
-    markdown.write_text(render_markdown(verdict, context, titles), encoding="utf-8")
+    rows = row_lines(verdict, results)
+    markdown.write_text(render_markdown(verdict, context, titles, rows), encoding="utf-8")
     page = directory / "report.html"
     embedded = {title: png for title, png in pngs.values()}
-    page.write_text(render_html(verdict, context, embedded), encoding="utf-8")
+    page.write_text(render_html(verdict, context, embedded, rows), encoding="utf-8")
     return [markdown, page, *paths]

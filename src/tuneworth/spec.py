@@ -26,6 +26,16 @@ from tuneworth.levers import (
 
 Design = Literal["one_at_a_time", "ladder", "factorial"]
 
+# Limits on what a spec file may ask of the machine before anything is checked.
+MAX_SPEC_BYTES = 1_000_000
+# Values in the document once YAML aliases are expanded: a real spec has a few hundred; a
+# "billion laughs" document of a few lines has billions.
+MAX_SPEC_VALUES = 100_000
+# The name becomes a directory (reports/<name>/) and part of every artifact path.
+MAX_NAME_LENGTH = 100
+# NumPy's and scikit-learn's random_state take a 32-bit unsigned seed.
+MAX_SEED = 2**32 - 1
+
 
 class DatasetSpec(Strict):
     """Where the data comes from and what to predict."""
@@ -36,6 +46,9 @@ class DatasetSpec(Strict):
     drop: tuple[str, ...] = ()
     # Column roles that override the inferred ones, e.g. {comment: text, zip: categorical}.
     roles: dict[str, Role] = Field(default_factory=dict)
+    # Classes with fewer rows are dropped (with a note): a class of 2 rows cannot fill
+    # stratified folds, and no model learns it from 1 or 2 examples anyway.
+    min_class_rows: int | None = Field(default=None, ge=2)
     defects: Defects = Defects()
 
 
@@ -83,7 +96,7 @@ MAX_TRIAL_RUNS = 1000
 class Spec(Strict):
     """One experiment. See ``pipelines/default.yaml`` for a commented example."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
     dataset: DatasetSpec
     metric: str | None = None
@@ -93,7 +106,17 @@ class Spec(Strict):
     design: Design = "one_at_a_time"
     budget: BudgetSpec = BudgetSpec()
     tracking: TrackingSpec = TrackingSpec()
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+
+    @field_validator("name")
+    @classmethod
+    def _not_only_dots(cls, value: str) -> str:
+        if set(value) == {"."}:
+            raise ValueError(
+                f"'{value}' is not a usable name: it becomes a directory under reports/; "
+                "use letters, digits, '_', '-' or '.'"
+            )
+        return value
 
     @field_validator("levers", mode="before")
     @classmethod
@@ -101,6 +124,20 @@ class Spec(Strict):
         if not isinstance(value, list):
             return value
         return [parse_lever(item, index) for index, item in enumerate(value)]
+
+    @model_validator(mode="after")
+    def _distinct_levers(self) -> Spec:
+        """The same lever twice would run twice and count twice in the Holm adjustment."""
+        seen: dict[tuple[str, str], int] = {}
+        for index, lever in enumerate(self.levers):
+            key = (lever.name, json.dumps(lever.model_dump(mode="json"), sort_keys=True))
+            if key in seen:
+                raise ValueError(
+                    f"levers.{index}: the same lever as levers.{seen[key]} "
+                    f"('{lever.describe()}'): remove one of them"
+                )
+            seen[key] = index
+        return self
 
     @model_validator(mode="after")
     def _combinable_levers(self) -> Spec:
@@ -192,13 +229,21 @@ def load_spec(path: str | Path) -> Spec:
     """Read and validate a spec file; any problem is a one-line :class:`TuneworthError`."""
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_SPEC_BYTES:
+            raise TuneworthError(
+                f"spec file '{path}' is {path.stat().st_size:,} bytes; a spec is at most "
+                f"{MAX_SPEC_BYTES:,}: is it the right file?"
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TuneworthError(
             f"spec file '{path}' not found: pass a YAML file such as pipelines/default.yaml"
         ) from None
+    except IsADirectoryError:
+        raise TuneworthError(f"spec '{path}' is a directory: pass a YAML file in it") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise TuneworthError(f"cannot read spec file '{path}': {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise TuneworthError(f"cannot read spec file '{path}': {reason}") from None
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -209,10 +254,32 @@ def load_spec(path: str | Path) -> Spec:
     return parse_spec(document, str(path))
 
 
+def _values(document: Any, limit: int) -> int:
+    """Count the values of ``document`` with aliases expanded, stopping past ``limit``.
+
+    PyYAML shares an aliased node instead of copying it, so the parsed document is small;
+    everything that walks it later (validation, hashing, printing) sees the expansion.
+    """
+    count, pending = 0, [document]
+    while pending and count <= limit:
+        value = pending.pop()
+        count += 1
+        if isinstance(value, dict):
+            pending += [*value.keys(), *value.values()]
+        elif isinstance(value, list | tuple):
+            pending += value
+    return count
+
+
 def parse_spec(document: Any, origin: str = "spec") -> Spec:
     """Validate a spec document (the parsed YAML)."""
     if not isinstance(document, dict):
         raise TuneworthError(f"{origin}: a spec is a mapping with at least 'name' and 'dataset'")
+    if _values(document, MAX_SPEC_VALUES) > MAX_SPEC_VALUES:
+        raise TuneworthError(
+            f"{origin}: the spec expands to more than {MAX_SPEC_VALUES:,} values (nested YAML "
+            "aliases?): write it out without '*' references"
+        )
     try:
         return Spec.model_validate(document)
     except ValidationError as exc:

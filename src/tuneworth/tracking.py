@@ -8,29 +8,58 @@ not runs; nested per-trial runs are an opt-in for small searches (``tracking.tri
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import functools
 import math
 import os
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 import pandas as pd
 import yaml
 
-from tuneworth.errors import TuneworthError
+from tuneworth.errors import TuneworthError, closest
 from tuneworth.evaluate import FoldResult, fold_results, results_frame
+from tuneworth.rows import row_change, row_metrics
 from tuneworth.search import best_so_far
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 # MLflow's log_batch limits per request: 100 params, 100 tags, 1000 entities in all.
 _BATCH_METRICS, _BATCH_PARAMS = 800, 100
 _PACKAGES = ("tuneworth", "scikit-learn", "imbalanced-learn", "optuna", "pandas", "mlflow")
+# Schemes of the stores tuneworth writes to. MLflow's plain directory ("file") store is left
+# out: MLflow 3 refuses it unless MLFLOW_ALLOW_FILE_STORE is set.
+_DATABASES = ("postgresql", "mysql", "mssql")
+_SCHEMES = ("sqlite", "http", "https", "databricks", *_DATABASES)
+# How long the probe waits for another writer to release an SQLite store. A concurrent
+# tuneworth run holds the lock for milliseconds at a time; MLflow itself waits 20 s later on.
+LOCK_WAIT_SECONDS = 5.0
+# MLflow retries a tracking server for about four minutes by default. The probe asks once
+# more after a short wait; the run itself retries a little longer, for a server restart.
+_PROBE_HTTP = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "5",
+}
+_RUN_HTTP = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
+_PROBE_BYTES = 64 * 1024
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def resolve_tracking_uri(uri: str | None) -> str:
@@ -46,17 +75,244 @@ def artifact_root(uri: str) -> str | None:
     return (database.parent / "artifacts").resolve().as_uri()
 
 
+class StoreError(TuneworthError):
+    """The MLflow store cannot be used: unreachable, read-only, full, locked or not MLflow."""
+
+
+def check_store(uri: str) -> None:
+    """Probe the store before any work: a known kind, reachable, writable, migrated.
+
+    Raises
+    ------
+    StoreError
+        One line naming the store, what is wrong with it and the fix.
+    """
+    kind = store_kind(uri)
+    if kind == "sqlite":
+        database = Path(uri.removeprefix("sqlite:///"))
+        _check_directory(database.parent, f"the MLflow store {uri}")
+        root = artifact_root(uri)
+        if root is not None:
+            _check_directory(Path(urlsplit(root).path), f"the artifacts of {uri}")
+        if database.exists():
+            _check_sqlite_file(database, uri)
+    with _http_limits(_PROBE_HTTP), store_errors(uri, "opening it"):
+        from mlflow.tracking import MlflowClient
+
+        # Creates a new SQLite store's tables, and refuses an unmigrated one.
+        MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+
+
+def store_kind(uri: str) -> str:
+    """The URI's scheme (``sqlite``, ``http``, ``postgresql``, ...), or a :class:`StoreError`
+    for a scheme MLflow cannot track to or a plain directory store."""
+    scheme = urlsplit(uri).scheme.split("+")[0].lower()
+    if scheme in ("", "file"):
+        if os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() in ("1", "true"):
+            return "file"
+        path = urlsplit(uri).path if scheme == "file" else uri
+        raise StoreError(
+            f"'{uri}' is a plain directory (file) store, which MLflow 3 no longer opens: pass "
+            f"--tracking-uri sqlite:///{Path(path, 'mlflow.db').as_posix().lstrip('/')} "
+            "(or migrate the old store with 'mlflow migrate-filestore')"
+        )
+    if scheme not in _SCHEMES:
+        raise StoreError(
+            f"unknown tracking URI scheme '{scheme}' in '{uri}'{closest(scheme, _SCHEMES)}: use "
+            "sqlite:///path/mlflow.db, http(s)://host:port of an MLflow server, or a database "
+            "URL (postgresql://...)"
+        )
+    if scheme == "sqlite" and not uri.startswith("sqlite:///"):
+        raise StoreError(f"'{uri}' names no file: use sqlite:///path/mlflow.db")
+    return scheme
+
+
+def _check_directory(directory: Path, what: str) -> None:
+    """Make ``directory`` if needed and write a little to it: a file in the way, a read-only
+    directory and a full disk each get their own line."""
+    for parent in (directory, *directory.parents):
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise StoreError(
+                    f"cannot use {what}: '{parent}' is a file, not a directory; pass "
+                    "--tracking-uri with a path under a directory"
+                )
+            break
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".tuneworth-probe-") as probe:
+            probe.write(b"\0" * _PROBE_BYTES)
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as exc:
+        raise StoreError(_os_problem(exc, what, directory)) from None
+
+
+def _check_sqlite_file(database: Path, uri: str) -> None:
+    """Open an existing SQLite store and write to it without changing it."""
+    if database.is_dir():
+        raise StoreError(f"'{database}' is a directory, not an SQLite file: fix --tracking-uri")
+    try:
+        with contextlib.closing(
+            sqlite3.connect(database, timeout=LOCK_WAIT_SECONDS, isolation_level=None)
+        ) as connection:
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                # A write of the same value: it needs the journal, so a read-only directory
+                # shows too; the rollback leaves the file as it was.
+                connection.execute(f"PRAGMA user_version = {int(version)}")
+            finally:
+                connection.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        raise StoreError(_store_problem(str(exc), uri)) from None
+    except OSError as exc:
+        raise StoreError(_os_problem(exc, f"the MLflow store {uri}", database)) from None
+
+
+def _os_problem(exc: OSError, what: str, path: Path) -> str:
+    probe = ".tuneworth-probe-" in str(exc.filename)
+    where = path if probe or not exc.filename else exc.filename
+    if exc.errno == errno.ENOSPC:
+        return (
+            f"no space left on the device of {what} ('{where}'): free some, or point it elsewhere"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (
+            f"{what} is read-only ('{where}': {exc.strerror}): make it writable, or pass "
+            "--tracking-uri sqlite:///a/writable/path/mlflow.db"
+        )
+    if exc.errno == errno.ENAMETOOLONG:
+        return f"a path of {what} is too long ('{where}'): use a shorter directory or name"
+    if exc.errno == errno.ENOTDIR:
+        return f"cannot use {what}: a part of '{where}' is a file, not a directory"
+    return f"cannot write {what} ('{where}'): {exc.strerror or exc}"
+
+
+def _store_problem(message: str, uri: str) -> str:
+    """One line for an error MLflow, SQLAlchemy, SQLite or requests raised about ``uri``."""
+    text = message.lower()
+    first = message.strip().splitlines()[0][:200] if message.strip() else "unknown error"
+    if "database is locked" in text or "database table is locked" in text:
+        return (
+            f"the SQLite store {uri} is locked by another process: wait for it to finish, "
+            "or pass --tracking-uri with another store (SQLite is for one writer at a time)"
+        )
+    if "disk is full" in text or "no space left" in text:
+        return f"no space left on the device of the MLflow store {uri}: free some, or move it"
+    if (
+        "readonly database" in text
+        or "read-only file system" in text
+        or ("unable to open database file" in text)
+    ):
+        return (
+            f"the MLflow store {uri} is read-only: make the file and its directory writable, "
+            "or pass --tracking-uri sqlite:///a/writable/path/mlflow.db"
+        )
+    if "file is not a database" in text or "file is encrypted" in text:
+        return f"{uri} is not an SQLite database: point --tracking-uri at an MLflow store"
+    if "out-of-date database schema" in text or "mlflow db upgrade" in text:
+        return (
+            f"the MLflow store {uri} was made by an older MLflow: back it up, then run "
+            f"'mlflow db upgrade {uri}'"
+        )
+    if "connection refused" in text or "failed to establish a new connection" in text:
+        return (
+            f"no MLflow server answers at {uri} (connection refused): start it "
+            "('mlflow server --port ...') or fix --tracking-uri / MLFLOW_TRACKING_URI"
+        )
+    if (
+        "timed out" in text
+        or "timeout" in text
+        or "name or service not known" in text
+        or ("max retries exceeded" in text)
+    ):
+        return (
+            f"the MLflow server at {uri} does not answer ({first}): check the address and "
+            "the network, or use a local store (--tracking-uri sqlite:///mlruns/mlflow.db)"
+        )
+    if "failed with error code" in text and any(
+        f"error code {code}" in text for code in (404, 405, 501)
+    ):
+        return (
+            f"{uri} answers but is not an MLflow tracking server (no MLflow REST API there): "
+            "fix the address or port"
+        )
+    if "failed with error code" in text or "response body" in text:
+        return f"the MLflow server at {uri} failed: {first}"
+    return f"the MLflow store {uri} failed: {first}"
+
+
+@contextlib.contextmanager
+def store_errors(uri: str, doing: str) -> Iterator[None]:
+    """Turn what MLflow and its drivers raise about the store into one :class:`StoreError`."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except TuneworthError:
+        raise
+    except OSError as exc:
+        raise StoreError(_os_problem(exc, f"the MLflow store {uri}", Path(uri))) from None
+    except (MlflowException, sqlite3.Error) as exc:
+        raise StoreError(_store_problem(str(exc), uri)) from None
+    except Exception as exc:
+        # SQLAlchemy and requests errors reach here when MLflow does not wrap them.
+        module = type(exc).__module__.split(".")[0]
+        if module not in ("sqlalchemy", "requests", "urllib3", "alembic"):
+            raise
+        raise StoreError(_store_problem(str(exc), uri)) from None
+
+
+@contextlib.contextmanager
+def _http_limits(limits: Mapping[str, str]) -> Iterator[None]:
+    """MLflow reads its HTTP retry settings at each request: bound them for a while."""
+    saved = {key: os.environ.get(key) for key in limits}
+    os.environ.update(limits)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def bound_http_retries() -> None:
+    """Retries of a tracking server during the run: a restart survives, a dead server fails
+    in under a minute instead of four. Settings already in the environment win."""
+    for key, value in _RUN_HTTP.items():
+        os.environ.setdefault(key, value)
+
+
+def _guarded(
+    method: Callable[Concatenate[Tracker, _P], _R],
+) -> Callable[Concatenate[Tracker, _P], _R]:
+    """A store failure inside a :class:`Tracker` method becomes one :class:`StoreError`."""
+
+    def guarded(self: Tracker, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with store_errors(self.uri, method.__name__.replace("_", " ")):
+            return method(self, *args, **kwargs)
+
+    functools.update_wrapper(guarded, method)
+    return guarded
+
+
 class Tracker:
-    """Writes one experiment invocation to MLflow."""
+    """Writes one experiment invocation to MLflow.
+
+    The store is probed when the tracker is made; afterwards every failure of the store
+    raises :class:`StoreError`, and every run this tracker created is ended on the way out.
+    """
 
     def __init__(self, uri: str) -> None:
         import mlflow
         from mlflow.tracking import MlflowClient
 
         _quiet_mlflow()
-
-        if uri.startswith("sqlite:///"):
-            Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        check_store(uri)
+        bound_http_retries()
         # Set explicitly: with no URI MLflow may fall back to the deprecated file store.
         mlflow.set_tracking_uri(uri)
         self.uri = uri
@@ -64,6 +320,10 @@ class Tracker:
         self.experiment_id = ""
         self.study_run_id = ""
 
+    def _errors(self, doing: str) -> contextlib.AbstractContextManager[None]:
+        return store_errors(self.uri, doing)
+
+    @_guarded
     def start_study(
         self,
         experiment: str,
@@ -92,6 +352,7 @@ class Tracker:
         if last is not None and last.info.status == "RUNNING":
             if _orphaned(last.data.tags):
                 self._log(last.info.run_id, tags={"tuneworth.ended": "orphaned"})
+                self._end_running_children(last.info.run_id, "FAILED")
                 self.client.set_terminated(last.info.run_id, status="FAILED")
                 last = self.client.get_run(last.info.run_id)
             elif resume:
@@ -102,16 +363,26 @@ class Tracker:
                 )
         if resume and last is not None and last.info.status in ("KILLED", "FAILED"):
             self.study_run_id = last.info.run_id
+            # Arm runs a killed process was writing: recomputed below, so ended here.
+            self._end_running_children(self.study_run_id, "KILLED")
             self.client.update_run(self.study_run_id, status="RUNNING")
-            self._log(self.study_run_id, tags=owner)
-            return self._finished_arms()
+            try:
+                self._log(self.study_run_id, tags=owner)
+                return self._finished_arms()
+            except BaseException as exc:
+                self._end_quietly(self.study_run_id, exc)
+                raise
         run = self.client.create_run(
             self.experiment_id,
             tags={"tuneworth.kind": "study", **tags, **owner},
             run_name=f"{experiment} study",
         )
         self.study_run_id = run.info.run_id
-        self._log(self.study_run_id, params=params)
+        try:
+            self._log(self.study_run_id, params=params)
+        except BaseException as exc:
+            self._end_quietly(self.study_run_id, exc)
+            raise
         return {}
 
     def _use_experiment(self, experiment: str) -> None:
@@ -152,6 +423,7 @@ class Tracker:
                 finished[name] = (run_id, fold_results(folds, trials))
         return finished
 
+    @_guarded
     def log_arm(
         self,
         arm: str,
@@ -176,6 +448,23 @@ class Tracker:
             run_name=arm,
         )
         run_id = run.info.run_id
+        try:
+            self._write_arm(run_id, arm, results, params, tags, greater_is_better, trial_runs)
+        except BaseException as exc:
+            self._end_quietly(run_id, exc)
+            raise
+        return run_id
+
+    def _write_arm(
+        self,
+        run_id: str,
+        arm: str,
+        results: Sequence[FoldResult],
+        params: Mapping[str, Any],
+        tags: Mapping[str, str],
+        greater_is_better: bool,
+        trial_runs: bool,
+    ) -> None:
         frame = results_frame(list(results))
         ok = frame[frame["error"] == ""]
         metrics: dict[str, Any] = {
@@ -188,6 +477,13 @@ class Tracker:
             "n_failed_folds": int((frame["error"] != "").sum()),
         }
         series: list[tuple[str, int, float]] = [("fold_score", r.fold, r.score) for r in results]
+        row_warnings: list[str] = []
+        if "data" in tags.get("tuneworth.family", "").split("+"):
+            rows = row_change(arm, frame)
+            metrics.update(row_metrics(rows))
+            row_warnings = rows.warnings()
+            series += [("rows_removed", r.fold, r.rows_removed) for r in results]
+            series += [("rows_added", r.fold, r.rows_added) for r in results]
         tables = [r.trials.assign(fold=r.fold) for r in results if r.trials is not None]
         trials = pd.concat(tables, ignore_index=True) if tables else None
         if trials is not None:
@@ -202,6 +498,8 @@ class Tracker:
         extra = {"tuneworth.errors": "\n".join(errors)[:5000]} if errors else {}
         if warnings:
             extra["tuneworth.warnings"] = "\n".join(warnings)[:5000]
+        if row_warnings:
+            extra["tuneworth.row_warnings"] = "\n".join(row_warnings)[:5000]
         self._log(run_id, tags=extra)
         with tempfile.TemporaryDirectory() as tmp:
             frame.to_csv(Path(tmp, "folds.csv"), index=False)
@@ -209,7 +507,6 @@ class Tracker:
                 trials.to_csv(Path(tmp, "trials.csv"), index=False)
             self.client.log_artifacts(run_id, tmp)
         self.client.set_terminated(run_id, status="FAILED" if ok.empty else "FINISHED")
-        return run_id
 
     def _log_trial_runs(
         self, arm_run_id: str, trials: pd.DataFrame, tags: Mapping[str, str]
@@ -221,19 +518,27 @@ class Tracker:
             run_id = self.client.create_run(
                 self.experiment_id, tags={**parent, "tuneworth.state": row["state"]}, run_name=name
             ).info.run_id
-            self._log(
-                run_id,
-                metrics={"score": row["score"], "fit_seconds": row["fit_seconds"]},
-                params={
-                    str(key).removeprefix("param."): value
-                    for key, value in row.items()
-                    if str(key).startswith("param.") and not _missing(value)
-                },
-                tags={"tuneworth.fold": str(row["fold"]), "tuneworth.trial": str(row["trial"])},
-            )
+            try:
+                self._log(
+                    run_id,
+                    metrics={"score": row["score"], "fit_seconds": row["fit_seconds"]},
+                    params={
+                        str(key).removeprefix("param."): value
+                        for key, value in row.items()
+                        if str(key).startswith("param.") and not _missing(value)
+                    },
+                    tags={
+                        "tuneworth.fold": str(row["fold"]),
+                        "tuneworth.trial": str(row["trial"]),
+                    },
+                )
+            except BaseException as exc:
+                self._end_quietly(run_id, exc)
+                raise
             status = "FINISHED" if row["state"] == "complete" else "FAILED"
             self.client.set_terminated(run_id, status=status)
 
+    @_guarded
     def log_tuning(self, run_ids: Mapping[str, str], comparison: pd.DataFrame) -> None:
         """What each tuning arm's search found (:func:`tuneworth.search.compare_strategies`),
         on its arm run. An unreached grid score logs no ``trials_to_match_grid``."""
@@ -253,6 +558,7 @@ class Tracker:
                 metrics = {key: row[key] for key in keys if math.isfinite(float(row[key]))}
                 self._log(run_id, metrics=metrics)
 
+    @_guarded
     def log_comparisons(self, run_ids: Mapping[str, str], summary: pd.DataFrame) -> None:
         """Deltas vs the baseline, their intervals and cost ratios, on each arm run."""
         keys = {
@@ -273,6 +579,7 @@ class Tracker:
                     tags={"tuneworth.outcome": row["outcome"]} if row["outcome"] else None,
                 )
 
+    @_guarded
     def finish_study(
         self,
         metrics: Mapping[str, float],
@@ -287,10 +594,53 @@ class Tracker:
         self.client.log_artifacts(self.study_run_id, str(report), artifact_path="report")
         self.client.set_terminated(self.study_run_id, status="FINISHED")
 
-    def abort(self, status: str = "KILLED") -> None:
-        """Close the study run without losing what was already written."""
-        if self.study_run_id:
-            self.client.set_terminated(self.study_run_id, status=status)
+    def abort(self, status: str = "KILLED", cause: BaseException | None = None) -> str | None:
+        """Close the study run, and any of its arm runs still open, keeping what was written.
+
+        Never raises for the store: returns the one-line problem when the runs could not be
+        ended (a store that is gone, full or locked), else ``None``. A study left RUNNING that
+        way is marked FAILED by the next run of the spec on this machine.
+        """
+        if not self.study_run_id:
+            return None
+        if cause is not None and _locked(cause):
+            return (
+                f"study run {self.study_run_id} is left RUNNING while the store is locked; "
+                "the next run of this spec on this machine marks it FAILED"
+            )
+        try:
+            with self._errors("ending the study run"):
+                self._end_running_children(self.study_run_id, status)
+                self.client.set_terminated(self.study_run_id, status=status)
+        except StoreError as exc:
+            reason = "for the same reason" if str(exc) == str(cause) else f"({exc})"
+            return (
+                f"study run {self.study_run_id} is left RUNNING {reason}; the next run of "
+                "this spec on this machine marks it FAILED"
+            )
+        return None
+
+    def _end_running_children(self, parent: str, status: str) -> None:
+        """End every RUNNING run under ``parent`` (arm runs, and their trial runs)."""
+        pending = [parent]
+        while pending:
+            children = self.client.search_runs(
+                [self.experiment_id], f"tags.`mlflow.parentRunId` = '{pending.pop()}'"
+            )
+            for child in children:
+                pending.append(child.info.run_id)
+                if child.info.status == "RUNNING":
+                    self.client.set_terminated(child.info.run_id, status=status)
+
+    def _end_quietly(self, run_id: str, cause: BaseException) -> None:
+        """End a run on the way out of a failure: the first failure is the one to report.
+
+        Not on a locked SQLite store: MLflow has just waited 20 s for it, and would again.
+        """
+        if _locked(cause):
+            return
+        with contextlib.suppress(Exception):
+            self.client.set_terminated(run_id, status=_ending(cause))
 
     def _log(
         self,
@@ -327,6 +677,17 @@ class Tracker:
             batch += 1
 
 
+def _locked(exc: BaseException) -> bool:
+    """Whether ``exc`` says an SQLite store is locked (raw, or as a :class:`StoreError`)."""
+    text = str(exc).lower()
+    return "database is locked" in text or "is locked by another process" in text
+
+
+def _ending(exc: BaseException) -> str:
+    """The status of a run ended by ``exc``: KILLED for an interruption, else FAILED."""
+    return "KILLED" if isinstance(exc, KeyboardInterrupt | SystemExit) else "FAILED"
+
+
 def _orphaned(tags: Mapping[str, str]) -> bool:
     """A RUNNING study whose process on this host no longer exists."""
     if tags.get("tuneworth.host") != socket.gethostname():
@@ -346,6 +707,9 @@ def _quiet_mlflow() -> None:
     import logging
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
+    # It logs every database error with a traceback before raising it; the error itself
+    # reaches the user as one line (store_errors).
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
@@ -387,7 +751,6 @@ class StoredStudy:
 
 def load_study(uri: str, experiment: str, run_id: str | None = None) -> StoredStudy:
     """The latest finished study run of ``experiment`` (or run ``run_id``), with its tables."""
-    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
@@ -395,7 +758,15 @@ def load_study(uri: str, experiment: str, run_id: str | None = None) -> StoredSt
             f"no MLflow store at {uri}: run an experiment first, or pass --tracking-uri"
         )
     _quiet_mlflow()
-    client = MlflowClient(tracking_uri=uri)
+    store_kind(uri)
+    bound_http_retries()
+    with store_errors(uri, "reading the study"):
+        return _load_study(MlflowClient(tracking_uri=uri), uri, experiment, run_id)
+
+
+def _load_study(client: Any, uri: str, experiment: str, run_id: str | None) -> StoredStudy:
+    from mlflow.exceptions import MlflowException
+
     if run_id is None:
         found = client.get_experiment_by_name(experiment)
         runs = (

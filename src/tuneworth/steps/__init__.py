@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         IncompleteRowFilter,
         LabelNoiseFilter,
         OutlierFilter,
+        TargetNoiseFilter,
     )
     from tuneworth.steps.preprocess import make_preprocessor, mutual_information
 
@@ -27,6 +28,7 @@ _EXPORTS = {
     "IncompleteRowFilter": "tuneworth.steps.clean",
     "LabelNoiseFilter": "tuneworth.steps.clean",
     "OutlierFilter": "tuneworth.steps.clean",
+    "TargetNoiseFilter": "tuneworth.steps.clean",
     "Mixup": "tuneworth.steps.augment",
     "NoiseInjection": "tuneworth.steps.augment",
     "Oversampler": "tuneworth.steps.augment",
@@ -42,6 +44,7 @@ __all__ = [
     "NoiseInjection",
     "OutlierFilter",
     "Oversampler",
+    "TargetNoiseFilter",
     "TextAugmentation",
     "make_preprocessor",
     "mutual_information",

@@ -20,7 +20,12 @@ from imblearn.utils import check_target_type
 from sklearn.preprocessing import label_binarize
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_array, check_consistent_length, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    column_or_1d,
+    validate_data,
+)
 
 # The parameter constraint shared by every sampler's ``categorical_features``.
 CATEGORICAL_FEATURES = ["array-like", StrOptions({"auto"})]
@@ -105,12 +110,27 @@ class TabularSampler(BaseSampler):  # type: ignore[misc]
     Subclasses write ``_fit_resample(frame, y)``, which receives the rows as a DataFrame (an
     array becomes a frame with positional column labels) and the target as a 1-D array,
     and returns the new frame and target. The base validates the parameters and the
-    input, and converts the result back to the container the caller gave.
+    input, converts the result back to the container the caller gave, and counts the rows
+    before and after, so that a pipeline can say what its samplers did.
+
+    Attributes
+    ----------
+    n_rows_in_ : int
+        Rows given to the last :meth:`fit_resample`.
+    n_rows_out_ : int
+        Rows it returned.
+    class_rows_in_ : dict
+        Rows per class given, ``{label: count}``; empty for a continuous target.
+    class_rows_out_ : dict
+        Rows per class returned, for the same labels.
     """
 
     _sampling_type = "bypass"
     # Samplers that never look at the classes also serve regression targets.
     _accepts_continuous_target: ClassVar[bool] = False
+    # Samplers that judge a numeric target take any numeric target as continuous, integral
+    # values included (a count, or a price in whole units, is not a class label).
+    _continuous_target_only: ClassVar[bool] = False
 
     def fit(self, X: Any, y: Any) -> TabularSampler:
         """Learn what :meth:`fit_resample` learns, and discard the resampled rows.
@@ -144,20 +164,42 @@ class TabularSampler(BaseSampler):  # type: ignore[misc]
         """
         self._validate_params()
         labels, one_vs_all, continuous = self._check_target(y)
+        self._target_is_continuous = continuous
         frame = self._check_X(X, y)
         if not continuous:
             self._check_classes(labels)
         new_frame, new_labels = self._fit_resample(frame, labels)
+        self._count_rows(labels, new_labels, continuous)
         return _restore(X, y, new_frame, new_labels, one_vs_all, labels)
 
     def _fit_resample(self, frame: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
         raise NotImplementedError
+
+    def _count_rows(self, before: np.ndarray, after: np.ndarray, continuous: bool) -> None:
+        self.n_rows_in_, self.n_rows_out_ = len(before), len(after)
+        self.class_rows_in_: dict[Any, int] = {}
+        self.class_rows_out_: dict[Any, int] = {}
+        if continuous:
+            return
+        labels, counts = np.unique(before, return_counts=True)
+        kept = pd.Series(after).value_counts()
+        for label, count in zip(labels.tolist(), counts.tolist(), strict=True):
+            self.class_rows_in_[label] = int(count)
+            self.class_rows_out_[label] = int(kept.get(label, 0))
 
     def _check_target(self, y: Any) -> tuple[np.ndarray, bool, bool]:
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
+        if self._continuous_target_only:
+            target = column_or_1d(y, warn=True)
+            if not np.issubdtype(target.dtype, np.number) or target.dtype.kind == "b":
+                raise ValueError(
+                    f"Unknown label type: {type(self).__name__} needs a numeric target, "
+                    f"got dtype {target.dtype}"
+                )
+            return target.astype(float), False, True
         kind = type_of_target(y, input_name="y")
         continuous = kind == "continuous" and self._accepts_continuous_target
         if continuous:
@@ -204,7 +246,7 @@ class Cleaner(TabularSampler):
 
     def _fit_resample(self, frame: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
         keep = np.asarray(self._keep(frame, y), dtype=bool)
-        if type_of_target(y) != "continuous":
+        if self._judges_classes():
             for label in np.unique(y):
                 of_class = y == label
                 if not keep[of_class].any():
@@ -214,6 +256,10 @@ class Cleaner(TabularSampler):
 
     def _keep(self, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def _judges_classes(self) -> bool:
+        """Whether the target holds classes that must each keep a row."""
+        return not self._target_is_continuous
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

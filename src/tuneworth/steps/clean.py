@@ -6,6 +6,7 @@ it runs on training folds only and never on the rows a model is scored on.
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -153,22 +154,154 @@ class LabelNoiseFilter(Cleaner):
         return np.asarray(confident.any(axis=1) & (best != given))
 
 
+class TargetNoiseFilter(Cleaner):
+    """Drop training rows whose numeric target a cross-validated model finds implausible.
+
+    The regression form of :class:`LabelNoiseFilter`: fit ``estimator`` in ``cv`` folds, so
+    that every row gets a prediction from a model that never saw it, and flag the rows whose
+    out-of-fold residual is far from the others. "Far" is robust: more than ``threshold``
+    times the residuals' scaled median absolute deviation (1.4826 MAD, the standard
+    deviation for Gaussian residuals) from their median, the modified z-score of Iglewicz
+    and Hoaglin (1993), whose cut-off of 3.5 is the default. A corrupted target inflates
+    neither the median nor the MAD, so it cannot hide the others, as it would with a mean
+    and standard deviation.
+
+    Parameters
+    ----------
+    estimator : regressor or None
+        The out-of-fold model. None: Huber regression (a linear model that a few wild
+        targets do not drag, so their residuals stay large) after median imputation,
+        standard scaling and one-hot encoding of the categorical columns.
+    cv : int
+        Number of folds.
+    threshold : float
+        Cut-off on the robust z-score of the residual.
+    categorical_features : "auto" or array-like
+        Which columns are categorical: "auto" takes those whose dtype is not numeric (or
+        is boolean); otherwise column names, positions or a boolean mask.
+        Used by the default estimator only.
+    random_state : int, RandomState instance or None
+        Shuffles the folds.
+
+    Attributes
+    ----------
+    sample_indices_ : ndarray
+        Positions of the rows kept.
+    residual_ : ndarray of shape (n_samples,)
+        Out-of-fold residual of each row, target minus prediction.
+    residual_scale_ : float
+        The robust scale the residuals were measured in.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = X @ [2.0, -1.0, 0.5] + rng.normal(scale=0.3, size=200)
+    >>> y[:4] += 10  # four corrupted targets
+    >>> cleaner = TargetNoiseFilter(random_state=0).fit(X, y)
+    >>> np.setdiff1d(np.arange(200), cleaner.sample_indices_).tolist()
+    [0, 1, 2, 3]
+    """
+
+    _accepts_continuous_target = True
+    _continuous_target_only = True
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "threshold": [Interval(Real, 0, None, closed="neither")],
+        "categorical_features": CATEGORICAL_FEATURES,
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator: Any = None,
+        *,
+        cv: int = 5,
+        threshold: float = 3.5,
+        categorical_features: Any = "auto",
+        random_state: Any = None,
+    ) -> None:
+        self.estimator = estimator
+        self.cv = cv
+        self.threshold = threshold
+        self.categorical_features = categorical_features
+        self.random_state = random_state
+
+    def _keep(self, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+        from sklearn.model_selection import KFold, cross_val_predict
+        from sklearn.utils import check_random_state
+
+        if len(y) < 2 * self.cv:  # too few rows to judge any
+            self.residual_, self.residual_scale_ = np.full(len(y), np.nan), np.nan
+            return np.ones(len(y), dtype=bool)
+        folds = KFold(self.cv, shuffle=True, random_state=check_random_state(self.random_state))
+        predicted = cross_val_predict(self._estimator(frame), dense(frame), y, cv=folds)
+        self.residual_ = y - predicted
+        distance = np.abs(self.residual_ - np.median(self.residual_))
+        # MAD is zero when most residuals are equal; the mean absolute deviation, scaled
+        # the same way for Gaussian residuals, then stands in (Iglewicz and Hoaglin).
+        scale = 1.4826 * float(np.median(distance)) or 1.2533 * float(distance.mean())
+        self.residual_scale_ = scale
+        if scale == 0:
+            return np.ones(len(y), dtype=bool)
+        return np.asarray(distance <= self.threshold * scale)
+
+    def _estimator(self, frame: pd.DataFrame) -> Any:
+        from sklearn.base import clone
+        from sklearn.linear_model import HuberRegressor
+        from sklearn.pipeline import make_pipeline
+
+        if self.estimator is not None:
+            return clone(self.estimator)
+        columns = column_kinds(frame, self.categorical_features)
+        return make_pipeline(
+            make_preprocessor(columns, impute="median", scale="standard"),
+            HuberRegressor(max_iter=1000),
+        )
+
+
 class OutlierFilter(Cleaner):
     """Drop training rows with outlying values in their numeric columns.
 
     Categorical columns are ignored; a row is judged on its numeric values only, and a
     missing value is never an outlier.
 
+    The default rule is Tukey's "far out" fence with a cap on the rows it may take. Each
+    numeric value lying more than ``threshold`` interquartile ranges below the first or
+    above the third quartile of its column adds its distance beyond the fence, in
+    interquartile ranges, to its row's score. Rows with a positive score are outliers, but
+    at most ``max_share`` of the rows go (of each class, with ``per_class``): those with the
+    highest scores.
+
+    Why the cap: on a Gaussian column the 3-IQR fence flags about 2 values in a million,
+    but on a skewed or heavy-tailed column (counts, amounts, word frequencies) it flags
+    percents, and a rule that drops a row for any one such value compounds over the
+    columns, ``1 - (1 - q)^p``: on a spam corpus with 57 skewed columns it dropped 56% of
+    the rows, and 30 of the 41 positives of an oil-spill set. Gross errors in routine data
+    run at a few percent (Hampel et al., *Robust Statistics*, 1986: "1-10%"), so a
+    cleaning step that takes more is no longer removing errors but reshaping the data. The
+    cap of 5% bounds the damage on heavy-tailed data, and per class it keeps a rare class,
+    whose rows often look outlying next to the majority, from being filtered away.
+
     Parameters
     ----------
     method : {"iqr", "isolation_forest"}
-        ``"iqr"``: a row is an outlier when any numeric value lies more than ``threshold``
-        interquartile ranges below the first or above the third quartile of its column
-        (columns whose interquartile range is zero, such as mostly-zero counts, are not
-        used). ``"isolation_forest"``: the ``contamination`` share of rows that an
-        isolation forest, fitted on median-imputed numeric columns, isolates fastest.
+        ``"iqr"``: the fence rule above (columns whose interquartile range is zero, such as
+        mostly-zero counts, are not used). ``"isolation_forest"``: the ``contamination``
+        share of rows that an isolation forest, fitted on median-imputed numeric columns,
+        isolates fastest.
     threshold : float
         Width of the ``"iqr"`` fences, in interquartile ranges; 3 marks "far out" values.
+    max_share : float in (0, 1]
+        Most rows ``"iqr"`` removes, as a share of the rows (rounded up); 1 removes every
+        row beyond a fence, the rule without a cap.
+    per_class : bool
+        Treat a target of class labels as such: ``max_share`` applies within each class,
+        and no class loses every row. Set it to False for a regression target whose values
+        are whole numbers, which would otherwise pass for classes.
     contamination : float in (0, 0.5]
         Share of rows ``"isolation_forest"`` removes.
     categorical_features : "auto" or array-like
@@ -181,6 +314,9 @@ class OutlierFilter(Cleaner):
     ----------
     sample_indices_ : ndarray
         Positions of the rows kept.
+    outlier_score_ : ndarray of shape (n_samples,)
+        ``"iqr"`` only: each row's summed distance beyond the fences, in interquartile
+        ranges (0 inside every fence).
 
     Examples
     --------
@@ -198,6 +334,8 @@ class OutlierFilter(Cleaner):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "method": [StrOptions({"iqr", "isolation_forest"})],
         "threshold": [Interval(Real, 0, None, closed="neither")],
+        "max_share": [Interval(Real, 0, 1, closed="right")],
+        "per_class": ["boolean"],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
         "categorical_features": CATEGORICAL_FEATURES,
         "random_state": ["random_state"],
@@ -208,12 +346,16 @@ class OutlierFilter(Cleaner):
         method: str = "iqr",
         *,
         threshold: float = 3.0,
+        max_share: float = 0.05,
+        per_class: bool = True,
         contamination: float = 0.05,
         categorical_features: Any = "auto",
         random_state: Any = None,
     ) -> None:
         self.method = method
         self.threshold = threshold
+        self.max_share = max_share
+        self.per_class = per_class
         self.contamination = contamination
         self.categorical_features = categorical_features
         self.random_state = random_state
@@ -222,21 +364,52 @@ class OutlierFilter(Cleaner):
         values = as_float(frame, column_kinds(frame, self.categorical_features).numeric)
         observed = ~np.isnan(values).all(axis=0)
         values = values[:, observed]
+        if self.method == "iqr":
+            self.outlier_score_ = fence_scores(values, self.threshold)
+            return ~self._capped(self.outlier_score_, y)
         if values.shape[1] == 0:
             return np.ones(len(frame), dtype=bool)
-        if self.method == "iqr":
-            q1, q3 = np.nanpercentile(values, [25, 75], axis=0)
-            spread = q3 - q1
-            used = spread > 0
-            low, high = q1 - self.threshold * spread, q3 + self.threshold * spread
-            with np.errstate(invalid="ignore"):
-                outside = ((values < low) | (values > high)) & used
-            return np.asarray(~outside.any(axis=1))
         from sklearn.ensemble import IsolationForest
 
         filled = np.where(np.isnan(values), np.nanmedian(values, axis=0), values)
         forest = IsolationForest(contamination=self.contamination, random_state=self.random_state)
         return np.asarray(forest.fit_predict(filled) == 1)
+
+    def _judges_classes(self) -> bool:
+        return self.per_class and not self._target_is_continuous
+
+    def _capped(self, score: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Rows to drop: a positive score, and among the top ``max_share`` of their group."""
+        classes = self._judges_classes()
+        groups = [np.flatnonzero(y == label) for label in np.unique(y)] if classes else [None]
+        drop = np.zeros(len(score), dtype=bool)
+        for members in groups:
+            rows = np.arange(len(score)) if members is None else members
+            limit = math.ceil(self.max_share * len(rows) - 1e-9)
+            ranked = rows[np.argsort(-score[rows], kind="stable")][:limit]
+            drop[ranked[score[ranked] > 0]] = True
+        return drop
+
+
+def fence_scores(values: np.ndarray, threshold: float) -> np.ndarray:
+    """Each row's summed distance beyond the ``threshold``-IQR fences of its columns.
+
+    Distances are in interquartile ranges of their column; columns with a zero interquartile
+    range and missing values add nothing.
+
+    >>> import numpy as np
+    >>> fence_scores(np.array([[1.0], [2.0], [3.0], [4.0], [20.0]]), 3.0).tolist()
+    [0.0, 0.0, 0.0, 0.0, 5.0]
+    """
+    if values.shape[1] == 0:
+        return np.zeros(len(values))
+    q1, q3 = np.nanpercentile(values, [25, 75], axis=0)
+    spread = q3 - q1
+    used = spread > 0
+    values, q1, q3, spread = values[:, used], q1[used], q3[used], spread[used]
+    with np.errstate(invalid="ignore"):
+        beyond = np.maximum(q1 - threshold * spread - values, values - q3 - threshold * spread)
+    return np.asarray(np.nansum(np.clip(beyond / spread, 0, None), axis=1), dtype=float)
 
 
 class DuplicateFilter(Cleaner):
