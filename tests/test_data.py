@@ -184,3 +184,8 @@ def test_check_prints_every_role_decision_once(capsys: pytest.CaptureFixture[str
         "numeric: stars_shown",
         "categorical: review",
     ]
+
+
+def test_a_table_of_numbers_and_categories_needs_no_role_note() -> None:
+    schema = infer_schema(mixed_table()[["amount", "plan"]])
+    assert schema.describe() == []

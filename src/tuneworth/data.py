@@ -110,14 +110,17 @@ class Schema:
 
     def describe(self) -> list[str]:
         """Notes for the user: why each column whose role is not plain numeric or
-        categorical got it, then how many columns each role has."""
+        categorical got it, then how many columns each role has. A table of numbers and
+        categories only needs no note (``tuneworth check`` lists its roles all the same)."""
         lines = [
             f"column '{column}' is {_ROLE_NAMES[role]}: {self.reasons[column]}"
             for column, role in self.roles().items()
             if column in self.reasons
         ]
+        if not lines:
+            return []
         counts = [f"{len(cols)} {name}" for name, cols in self.roles_by_name().items()]
-        return [*lines, f"column roles: {', '.join(counts) or 'none'}"]
+        return [*lines, f"column roles: {', '.join(counts)}"]
 
     def _groups(self) -> tuple[tuple[Role, tuple[str, ...]], ...]:
         return (
