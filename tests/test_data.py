@@ -98,3 +98,94 @@ def test_missing_and_empty_files_are_clear_errors(tmp_path: Path) -> None:
     empty.write_text("")
     with pytest.raises(TuneworthError, match="empty"):
         load_dataset(str(empty), "y")
+
+
+# --- column roles ----------------------------------------------------------------------
+
+
+def mixed_table(n: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    words = np.array(
+        ["parcel", "came", "late", "box", "torn", "great", "price", "refund", "slow", "fast"]
+    )
+    return pd.DataFrame(
+        {
+            "amount": rng.normal(size=n),
+            "plan": pd.Series(rng.choice(["basic", "pro"], n), dtype="str"),
+            "zip": pd.Series([f"Z{v:04d}" for v in rng.integers(0, 500, n)], dtype="str"),
+            "review": pd.Series([" ".join(rng.choice(words, 5)) for _ in range(n)], dtype="str"),
+            "signup": pd.Series(
+                pd.date_range("2025-01-01", periods=n, freq="D").strftime("%d/%m/%Y"),
+                dtype="str",
+            ),
+        }
+    )
+
+
+def test_roles_are_inferred_from_the_columns_form_and_said_once() -> None:
+    schema = infer_schema(mixed_table())
+    assert schema.roles() == {
+        "amount": "numeric",
+        "plan": "categorical",
+        "zip": "high_cardinality",
+        "review": "text",
+        "signup": "date",
+    }
+    notes = schema.describe()
+    assert notes[-1] == (
+        "column roles: 1 numeric, 1 categorical, 1 high-cardinality categorical, 1 text, 1 date"
+    )
+    assert "column 'signup' is date: strings that parse as dates (%d/%m/%Y)" in notes
+    assert any(n.startswith("column 'review' is text: 200 distinct values, 5.0") for n in notes)
+
+
+def test_free_text_with_a_distinct_value_per_row_is_text_not_an_id() -> None:
+    table = mixed_table()
+    assert "review" not in infer_schema(table).excluded
+    assert infer_schema(table[["review"]].rename(columns={"review": "code"})).text == ("code",)
+
+
+def test_roles_in_the_spec_override_the_inferred_ones_and_are_checked() -> None:
+    schema = infer_schema(mixed_table(), {"zip": "categorical", "review": "high_cardinality"})
+    assert schema.categorical == ("plan", "zip") and schema.high_cardinality == ("review",)
+    assert schema.reasons["zip"] == "set by dataset.roles"
+    with pytest.raises(TuneworthError, match="'review' holds str values, not numbers"):
+        infer_schema(mixed_table(), {"review": "numeric"})
+
+
+def test_roles_are_encoded_into_a_bounded_number_of_columns() -> None:
+    from tuneworth.steps import make_preprocessor
+    from tuneworth.steps.preprocess import STRING_COMPONENTS
+
+    table = mixed_table()
+    out = make_preprocessor(infer_schema(table), random_state=0).fit_transform(table)
+    # amount, 2 one-hot plans, 30 + 30 string components, 5 date features
+    assert out.shape == (len(table), 1 + 2 + 2 * STRING_COMPONENTS + 5)
+    assert np.isfinite(out).all()
+
+
+def test_generated_tables_are_the_same_every_time_and_unknown_names_suggest_one() -> None:
+    first = load_dataset("generated:weekday_visits", "busy")
+    assert first.fingerprint == load_dataset("generated:weekday_visits", "busy").fingerprint
+    assert first.schema.dates == ("date",)
+    with pytest.raises(TuneworthError, match="did you mean 'product_reviews'"):
+        load_dataset("generated:product_review", "satisfied")
+
+
+def test_check_prints_every_role_decision_once(capsys: pytest.CaptureFixture[str]) -> None:
+    from tuneworth.cli import main
+
+    spec = Path(__file__).resolve().parents[1] / "pipelines" / "text.yaml"
+    assert main(["check", str(spec)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:4] == [
+        "note: column 'review' is categorical: set by dataset.roles",
+        "note: column roles: 1 numeric, 1 categorical",
+        "numeric: stars_shown",
+        "categorical: review",
+    ]
+
+
+def test_a_table_of_numbers_and_categories_needs_no_role_note() -> None:
+    schema = infer_schema(mixed_table()[["amount", "plan"]])
+    assert schema.describe() == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from tuneworth.design import build_arms
@@ -48,8 +50,16 @@ def test_every_lever_of_the_issue_is_registered() -> None:
         "mixup",
         "random_oversampling",
         "smote",
+        "text_augmentation",
     }
-    assert set(PREPROCESS_LEVERS) == {"scaling", "imputation", "encoding", "feature_selection"}
+    assert set(PREPROCESS_LEVERS) == {
+        "scaling",
+        "imputation",
+        "encoding",
+        "feature_selection",
+        "date_features",
+        "roles",
+    }
 
 
 @pytest.mark.parametrize(
@@ -192,7 +202,17 @@ def test_label_agnostic_levers_serve_a_regression_task() -> None:
     assert (results["error"] == "").all()
 
 
-def test_every_data_and_preprocess_lever_runs_on_a_raw_mixed_table(csv_path: Path) -> None:
+def test_every_data_and_preprocess_lever_runs_on_a_raw_mixed_table(
+    mixed_frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(1)
+    words = ["late", "parcel", "great", "service", "refund", "asked", "twice", "happy"]
+    table = mixed_frame.assign(
+        note=[" ".join(rng.choice(words, 5)) + f" call {i}" for i in range(len(mixed_frame))],
+        joined=pd.date_range("2024-01-01", periods=len(mixed_frame), freq="W").astype(str),
+    )
+    csv_path = tmp_path / "customers.csv"
+    table.to_csv(csv_path, index=False)
     levers: list[Any] = [
         *CLASSIFICATION_DATA_LEVERS,
         {"outlier_filter": {"method": "isolation_forest"}},
@@ -206,7 +226,12 @@ def test_every_data_and_preprocess_lever_runs_on_a_raw_mixed_table(csv_path: Pat
     ]
     document = spec(levers, dataset={"source": str(csv_path), "target": "churned"})
     plan = plan_experiment(parse_spec(document))
-    assert "city" in plan.dataset.schema.categorical
+    schema = plan.dataset.schema
+    assert ("city" in schema.categorical, schema.text, schema.dates) == (
+        True,
+        ("note",),
+        ("joined",),
+    )
     results = results_frame(
         list(evaluate(plan.pipelines, plan.dataset.X, plan.dataset.y, plan.splits, plan.metric))
     )

@@ -174,3 +174,45 @@ def test_every_spec_in_pipelines_plans_and_a_scenario_states_its_truth(path: Pat
     assert len(plan.arms) > 1
     if plan.spec.dataset.defects.any() or path.stem in ("clean", "nested"):
         assert "Known truth:" in path.read_text(encoding="utf-8").split("\nname:")[0]
+
+
+@pytest.mark.slow
+def test_calendar_features_beat_the_raw_date_and_tuning_does_not(one_thread: None) -> None:
+    spec = scenario("dates", **QUICK, levers=["date_features", "random_search"])
+    assert spec.baseline.preprocess.dates == "elapsed"
+    verdict, _ = run(spec)
+    summary = verdict.summary.set_index("arm")
+    assert summary.loc["calendar date features", "outcome"] == "better"
+    assert gain(verdict, "calendar date features") > 0.15
+    assert summary.loc["random search", "outcome"] == "within noise"
+
+
+@pytest.mark.slow
+def test_reading_reviews_as_text_beats_one_hot_and_tuning(one_thread: None) -> None:
+    spec = scenario("text", **QUICK)
+    assert spec.dataset.roles == {"review": "categorical"}
+    verdict, _ = run(spec)
+    summary = verdict.summary.set_index("arm")
+    assert summary.loc["roles: review as text", "outcome"] == "better"
+    assert gain(verdict, "roles: review as text") > 0.3
+    for search in ("random search", "optuna TPE"):
+        assert summary.loc[search, "outcome"] == "within noise"
+
+
+@pytest.mark.slow
+def test_tuning_lightgbm_on_clean_data_buys_little_next_to_a_label_defect(
+    one_thread: None,
+) -> None:
+    quick = {"cv": {"folds": 5, "repeats": 1, "inner_folds": 2}, "budget": {"trials": 5}}
+    clean = scenario("boosting", **quick, levers=["random_search"])
+    verdict, folds = run(clean)
+    assert verdict.summary.set_index("arm").loc["random search", "outcome"] == "within noise"
+    document = yaml.safe_load((ROOT / "pipelines" / "boosting.yaml").read_text("utf-8"))
+    noisy_dataset = {**document["dataset"], "defects": {"label_noise": {"rate": 0.2}}}
+    noisy = scenario("boosting", **quick, dataset=noisy_dataset, levers=["label_noise_filter"])
+    _, noisy_folds = run(noisy)
+    baseline = folds[folds["arm"] == "baseline"].set_index("fold")["score"]
+    damaged = noisy_folds[noisy_folds["arm"] == "baseline"].set_index("fold")["score"]
+    cost_of_defect = float((baseline - damaged).mean())  # same outer folds: paired
+    assert cost_of_defect > 0.05
+    assert cost_of_defect > 3 * abs(gain(verdict, "random search"))

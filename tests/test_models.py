@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.model_selection import ParameterSampler
+from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_checks
 
 from tuneworth.data import Task
 from tuneworth.design import Arm, build_pipeline
@@ -145,3 +146,122 @@ def test_tuning_a_model_without_a_space_is_a_spec_error() -> None:
     }
     with pytest.raises(TuneworthError, match="'soft_voting' declares no search space to tune"):
         plan_experiment(parse_spec(spec))
+
+
+# --- LightGBM, XGBoost, CatBoost --------------------------------------------------------
+
+BOOSTERS = ("lightgbm", "xgboost", "catboost")
+
+
+def category_table(n: int = 300) -> tuple[Any, Any]:
+    """The label is set by a 12-level category alone, a pattern no single split of its
+    one-hot columns captures."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    levels = np.array([f"shop {i}" for i in range(12)])
+    shop = rng.choice(levels, n)
+    good = {level: i % 3 == 0 for i, level in enumerate(levels)}
+    y = pd.Series(np.where([good[s] for s in shop], "yes", "no"), dtype="str")
+    X = pd.DataFrame(
+        {
+            "shop": pd.Series(shop, dtype="str"),
+            "noise": rng.normal(size=n),
+            "member": rng.random(n) < 0.5,  # XGBoost takes string levels only
+        }
+    )
+    return X, y
+
+
+def context(X: Any, task: Task = "binary") -> BuildContext:
+    from tuneworth.data import infer_schema
+    from tuneworth.metrics import METRICS
+
+    return BuildContext(infer_schema(X), task, METRICS["roc_auc"], 0, 2, 2)
+
+
+@pytest.mark.parametrize("name", BOOSTERS)
+def test_boosters_take_categories_natively_on_one_thread(name: str) -> None:
+    from tuneworth.levers import ModelLever
+    from tuneworth.spec import BaselineSpec
+
+    X, y = category_table()
+    arm = Arm("boosted", (ModelLever(name=name),))
+    pipeline = build_pipeline(arm, BaselineSpec(), context(X)).fit(X, y)
+    features = pipeline[:-1].transform(X)
+    assert str(features["shop"].dtype) == "category"  # not one-hot columns
+    model = pipeline[-1]
+    positions = [list(features.columns).index(c) for c in ("shop", "member")]
+    assert model.categories_ == positions
+    threads = {"lightgbm": "n_jobs", "xgboost": "n_jobs", "catboost": "thread_count"}[name]
+    assert model.estimator_.get_params()[threads] == 1
+    assert (pipeline.predict(X) == y).mean() == 1.0
+    assert arm.config(BaselineSpec())["preprocess.encode"] == "native"
+
+
+def test_native_categories_for_a_model_that_cannot_take_them_is_a_spec_error() -> None:
+    from tuneworth.levers import Preprocessing
+    from tuneworth.spec import BaselineSpec
+
+    X, _ = category_table()
+    baseline = BaselineSpec(preprocess=Preprocessing(encode="native"))
+    with pytest.raises(TuneworthError, match="model 'linear' cannot take them"):
+        build_pipeline(Arm("baseline"), baseline, context(X))
+
+
+@pytest.mark.parametrize("name", BOOSTERS)
+def test_early_stopping_is_one_fit_that_stops_past_its_best_round(name: str) -> None:
+    from tuneworth.evaluate import fit_and_score, make_splits
+    from tuneworth.metrics import METRICS
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 3))
+    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)  # noisy: the loss turns up early
+    model = get_model(name).make("binary", 0, {"early_stopping": True, "patience": 10})
+    split = make_splits(pd_series(y), "binary", 3, 1, 0)[0]
+    result = fit_and_score("es", model, pd_frame(X), pd_series(y), split, METRICS["roc_auc"])
+    assert result.error is None and result.n_fits == 1
+    fitted = model.fit(X[split.train], y[split.train])
+    assert fitted.n_iter_ + 10 == fitted.n_rounds_ < 1000  # ran 10 rounds past the best
+
+
+def pd_frame(X: np.ndarray) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+
+
+def pd_series(y: np.ndarray) -> Any:
+    import pandas as pd
+
+    return pd.Series(y)
+
+
+def test_feature_selection_on_a_booster_selects_among_one_hot_columns() -> None:
+    from tuneworth.levers import FeatureSelection, ModelLever
+    from tuneworth.spec import BaselineSpec
+
+    X, y = category_table()
+    arm = Arm("selected", (FeatureSelection(k=3), ModelLever(name="lightgbm")))
+    assert arm.config(BaselineSpec())["preprocess.encode"] == "onehot"
+    pipeline = build_pipeline(arm, BaselineSpec(), context(X)).fit(X, y)
+    assert pipeline[:-1].transform(X).shape == (len(X), 3)
+
+
+def boosted_models() -> list[Any]:
+    from lightgbm import LGBMClassifier, LGBMRegressor
+
+    from tuneworth.boosting import BoostedClassifier, BoostedRegressor
+
+    # Few small trees: the checks fit on a handful of rows, hundreds of times.
+    settings = {"n_estimators": 10, "min_child_samples": 1, "verbose": -1, "n_jobs": 1}
+    return [
+        BoostedClassifier(LGBMClassifier(**settings)),
+        BoostedRegressor(LGBMRegressor(**settings)),
+        BoostedClassifier(LGBMClassifier(**settings), early_stopping=True, random_state=0),
+    ]
+
+
+@sklearn_checks(boosted_models())
+def test_boosted_models_pass_scikit_learn_checks(estimator: Any, check: Any) -> None:
+    check(estimator)

@@ -26,6 +26,7 @@ from tuneworth.steps import (
     OutlierFilter,
     Oversampler,
     TargetNoiseFilter,
+    TextAugmentation,
     make_preprocessor,
 )
 
@@ -40,6 +41,7 @@ SAMPLERS = [
     Mixup(random_state=0),
     Oversampler(random_state=0),
     Oversampler("random", random_state=0),
+    TextAugmentation(random_state=0),
 ]
 
 NO_SAMPLING_STRATEGY = (
@@ -68,7 +70,8 @@ def expected_failures(estimator: Any) -> dict[str, str]:
             "missing values to come out again"
         )
     if isinstance(
-        estimator, OutlierFilter | DuplicateFilter | IncompleteRowFilter | NoiseInjection
+        estimator,
+        OutlierFilter | DuplicateFilter | IncompleteRowFilter | NoiseInjection | TextAugmentation,
     ):
         failures["check_target_type"] = ANY_TARGET
     if isinstance(estimator, TargetNoiseFilter):
@@ -154,6 +157,7 @@ def table() -> tuple[pd.DataFrame, pd.Series]:
         Mixup(random_state=0),
         Oversampler(random_state=0),
         Oversampler("random", random_state=0),
+        TextAugmentation(copies=2, random_state=0),
     ],
     ids=lambda s: repr(s),
 )
@@ -453,6 +457,32 @@ def test_unknown_choices_are_refused_with_the_valid_ones() -> None:
     X = pd.DataFrame({"x": [1.0, 2.0]})
     with pytest.raises(ValueError, match="scale='minmax' is not one of none, standard"):
         make_preprocessor(infer_schema(X), scale="minmax")  # type: ignore[arg-type]
+
+
+def test_text_augmentation_perturbs_only_the_text_of_the_copies() -> None:
+    rng = np.random.default_rng(0)
+    words = np.array(["box", "late", "great", "price", "torn", "fast", "refund", "love"])
+    texts = [" ".join(rng.choice(words, 8)) for _ in range(50)]
+    X = pd.DataFrame({"review": pd.Series(texts, dtype="str"), "stars": rng.integers(1, 6, 50)})
+    X.loc[3, "review"] = None
+    y = rng.integers(0, 2, 50)
+    sampler = TextAugmentation(copies=2, swap=0.2, delete=0.25, random_state=0)
+    X_more, y_more = sampler.fit_resample(X, y)
+    copies = X_more.iloc[50:].reset_index(drop=True)
+    assert len(X_more) == 150 and X_more.iloc[:50].equals(X)
+    assert (copies["stars"] == np.tile(X["stars"], 2)).all() and (
+        y_more[50:] == np.tile(y, 2)
+    ).all()
+    assert copies["review"].isna().sum() == 2  # missing stays missing
+    original = np.tile(X["review"].to_numpy(), 2)
+    lengths = copies["review"].str.split().str.len().dropna()
+    assert 4 <= lengths.mean() <= 7  # about a quarter of the 8 words deleted, never all
+    assert (lengths >= 1).all()
+    kept = copies["review"].notna().to_numpy()
+    for new, old in zip(copies["review"][kept], original[kept], strict=True):
+        assert set(new.split()) <= set(old.split())  # only words of the same text
+    again = TextAugmentation(copies=2, swap=0.2, delete=0.25, random_state=0).fit_resample(X, y)
+    assert again[0].equals(X_more)  # seeded
 
 
 # --- the outlier filter's cap and the target-noise filter --------------------------------

@@ -228,10 +228,12 @@ def _check(args: argparse.Namespace) -> int:
     for note in plan.dataset.notes:
         print(f"note: {note}")
     schema = plan.dataset.schema
+    for role, columns in schema.roles_by_name().items():
+        print(f"{role}: {', '.join(columns)}")
     print(
-        f"{args.spec}: ok; {len(plan.dataset.y)} rows, {len(schema.numeric)} numeric and "
-        f"{len(schema.categorical)} categorical features, task {plan.dataset.task}, "
-        f"metric {plan.metric.name}, {len(plan.arms)} arms x {len(plan.splits)} folds"
+        f"{args.spec}: ok; {len(plan.dataset.y)} rows, {len(schema.features)} features, "
+        f"task {plan.dataset.task}, metric {plan.metric.name}, "
+        f"{len(plan.arms)} arms x {len(plan.splits)} folds"
     )
     return 0
 

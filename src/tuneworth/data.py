@@ -11,6 +11,7 @@ import errno
 import hashlib
 import re
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -21,27 +22,123 @@ import pandas as pd
 from tuneworth.errors import TuneworthError, closest
 
 Task = Literal["binary", "multiclass", "regression"]
+Role = Literal["numeric", "categorical", "high_cardinality", "text", "date"]
+ROLES: tuple[Role, ...] = ("numeric", "categorical", "high_cardinality", "text", "date")
 
 SKLEARN_PREFIX = "sklearn:"
+GENERATED_PREFIX = "generated:"  # tables of tuneworth.generate
 # Built-in datasets that ship with scikit-learn (no download at run time).
 SKLEARN_DATASETS = ("breast_cancer", "iris", "wine", "digits", "diabetes")
 # An integer target with at most this many distinct values is taken as class labels.
 MAX_CLASSES = 20
 _MIN_ROWS_FOR_ID_GUESS = 20
 _ID_NAMES = ("id", "uuid", "guid", "pid", "key", "index", "order")
+# A string column with more distinct values than this is high-cardinality (skrub's
+# TableVectorizer draws its line at 40 too): one-hot encoding would explode it.
+MAX_CATEGORIES = 40
+# Free text: this many distinct values or more, with this many words per value on average.
+TEXT_MIN_DISTINCT = 40
+TEXT_MIN_WORDS = 3.0
+# A string column is a date when skrub's ToDatetime finds a format for it.
+_DATE_SAMPLE = 1000
 
 
 @dataclass(frozen=True)
 class Schema:
-    """Which columns are features of which kind, and which were left out and why."""
+    """Which columns are features of which role, and which were left out and why.
+
+    ``reasons`` says, for each column whose role was not plain numeric or categorical, why
+    it got the role it has (inferred from the data, or set by the spec).
+    """
 
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
     excluded: dict[str, str] = field(default_factory=dict)
+    high_cardinality: tuple[str, ...] = ()
+    text: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+    reasons: dict[str, str] = field(default_factory=dict)
 
     @property
     def features(self) -> tuple[str, ...]:
-        return self.numeric + self.categorical
+        return self.numeric + self.non_numeric
+
+    @property
+    def non_numeric(self) -> tuple[str, ...]:
+        """Every feature that is not a number: what samplers copy rather than perturb."""
+        return self.categorical + self.high_cardinality + self.text + self.dates
+
+    def with_roles(self, roles: Mapping[str, Role]) -> Schema:
+        """The same features with some roles changed (an arm's ``roles`` lever).
+
+        Raises
+        ------
+        TuneworthError
+            For a column that is not a feature, or a non-numeric one made numeric.
+        """
+        current = self.roles()
+        for column, role in roles.items():
+            if column not in current:
+                raise TuneworthError(
+                    f"roles: '{column}' is not a feature{closest(column, list(current))}"
+                )
+            if role == "numeric" and current[column] != "numeric":
+                raise TuneworthError(f"roles: column '{column}' is not numeric")
+        updated = {**current, **roles}
+        reasons = {**self.reasons, **{c: "set by the arm's roles lever" for c in roles}}
+
+        def having(role: Role) -> tuple[str, ...]:
+            return tuple(c for c, r in updated.items() if r == role)
+
+        return Schema(
+            numeric=having("numeric"),
+            categorical=having("categorical"),
+            excluded=self.excluded,
+            high_cardinality=having("high_cardinality"),
+            text=having("text"),
+            dates=having("date"),
+            reasons=reasons,
+        )
+
+    def roles(self) -> dict[str, Role]:
+        """Each feature's role."""
+        return {column: role for role, columns in self._groups() for column in columns}
+
+    def roles_by_name(self) -> dict[str, tuple[str, ...]]:
+        """The features of each role present, under the role's readable name."""
+        return {_ROLE_NAMES[role]: columns for role, columns in self._groups() if columns}
+
+    def describe(self) -> list[str]:
+        """Notes for the user: why each column whose role is not plain numeric or
+        categorical got it, then how many columns each role has. A table of numbers and
+        categories only needs no note (``tuneworth check`` lists its roles all the same)."""
+        lines = [
+            f"column '{column}' is {_ROLE_NAMES[role]}: {self.reasons[column]}"
+            for column, role in self.roles().items()
+            if column in self.reasons
+        ]
+        if not lines:
+            return []
+        counts = [f"{len(cols)} {name}" for name, cols in self.roles_by_name().items()]
+        return [*lines, f"column roles: {', '.join(counts)}"]
+
+    def _groups(self) -> tuple[tuple[Role, tuple[str, ...]], ...]:
+        return (
+            ("numeric", self.numeric),
+            ("categorical", self.categorical),
+            ("high_cardinality", self.high_cardinality),
+            ("text", self.text),
+            ("date", self.dates),
+        )
+
+
+_ROLE_NAMES: dict[Role, str] = {
+    "numeric": "numeric",
+    "categorical": "categorical",
+    "high_cardinality": "high-cardinality categorical",
+    "text": "text",
+    "date": "date",
+}
 
 
 @dataclass(frozen=True)
@@ -58,7 +155,8 @@ class Dataset:
 
 
 def read_frame(source: str) -> pd.DataFrame:
-    """Read a CSV or Parquet file, or a scikit-learn built-in (``sklearn:breast_cancer``).
+    """Read a CSV or Parquet file, a scikit-learn built-in (``sklearn:breast_cancer``) or a
+    table the project generates (``generated:weekday_visits``, see :mod:`tuneworth.generate`).
 
     A CSV file's delimiter (comma, semicolon, tab or bar) is sniffed from its first lines.
     pandas' nullable dtypes (``Int64``, ``Float64``, ``boolean``, ``string``, as Parquet
@@ -66,6 +164,8 @@ def read_frame(source: str) -> pd.DataFrame:
     """
     if source.startswith(SKLEARN_PREFIX):
         return _load_builtin(source.removeprefix(SKLEARN_PREFIX))
+    if source.startswith(GENERATED_PREFIX):
+        return _generated(source.removeprefix(GENERATED_PREFIX))
     path = Path(source)
     _check_data_file(path, source)
     try:
@@ -237,6 +337,17 @@ def _refuse_duplicates(columns: list[str], source: str) -> None:
         )
 
 
+def _generated(name: str) -> pd.DataFrame:
+    from tuneworth.generate import GENERATORS
+
+    if name not in GENERATORS:
+        raise TuneworthError(
+            f"unknown generated dataset 'generated:{name}'{closest(name, GENERATORS)}; "
+            f"choose one of {', '.join(GENERATORS)}"
+        )
+    return GENERATORS[name]()
+
+
 def _load_builtin(name: str) -> pd.DataFrame:
     from sklearn import datasets
 
@@ -260,11 +371,13 @@ def load_dataset(
     task: Task | Literal["auto"] = "auto",
     drop: tuple[str, ...] = (),
     min_class_rows: int | None = None,
+    roles: Mapping[str, Role] | None = None,
 ) -> Dataset:
     """Load ``source`` and split it into features and ``target``.
 
     Rows whose target is missing are dropped (with a note), ID-like columns and columns in
-    ``drop`` are excluded from the features, and the task is inferred unless given. With
+    ``drop`` are excluded from the features, the task is inferred unless given, and each
+    column's role is inferred unless ``roles`` gives it (see :func:`infer_schema`). With
     ``min_class_rows``, the rows of classes with fewer rows are dropped (with a note).
     """
     frame = read_frame(source)
@@ -330,9 +443,16 @@ def load_dataset(
         X = X.replace([np.inf, -np.inf], np.nan)
         listed = ", ".join(f"'{c}' ({n})" for c, n in infinite.items())
         notes.append(f"treated infinite values as missing in {listed}")
-    schema = infer_schema(X)
+    unknown = [c for c in roles or {} if c not in X.columns]
+    if unknown:
+        raise TuneworthError(
+            f"dataset.roles names unknown column '{unknown[0]}'"
+            f"{closest(unknown[0], [str(c) for c in X.columns])}"
+        )
+    schema = infer_schema(X, roles)
     for column, reason in schema.excluded.items():
         notes.append(f"excluded column '{column}': {reason}")
+    notes.extend(schema.describe())
     if not schema.features:
         raise TuneworthError(
             f"no usable feature columns in '{source}' besides the target: "
@@ -418,29 +538,65 @@ def _integral(values: pd.Series) -> bool:
     )
 
 
-def infer_schema(X: pd.DataFrame) -> Schema:
-    """Sort columns into numeric and categorical features, and exclude unusable ones.
+def infer_schema(X: pd.DataFrame, roles: Mapping[str, Role] | None = None) -> Schema:
+    """Give each column a role, and exclude unusable columns.
 
-    Excluded: columns that are entirely missing or constant, datetimes, and ID-like columns
-    (a distinct value on every row, and either an ID-like name, a string column, or an
-    integer column counting up by one), which would let a model memorise rows.
+    Roles, in the manner of skrub's ``TableVectorizer``, decided once on the whole table
+    (they depend on the columns' form, never on the target):
+
+    - *numeric*: numbers (booleans are categorical);
+    - *date*: datetimes, and strings in which skrub's ``ToDatetime`` finds a date format;
+    - *text*: strings with at least 40 distinct values and 3 words per value on average;
+    - *high-cardinality categorical*: other strings with more than 40 distinct values;
+    - *categorical*: the rest.
+
+    Excluded: columns that are entirely missing or constant, and ID-like columns (a
+    distinct value on every row, and either an ID-like name, a string column that is not
+    text, or an integer column counting up by one), which would let a model memorise rows.
+    ``roles`` sets the role of some columns instead (an ID-like column included).
 
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"id": [1, 2, 3, 4], "age": [30.0, None, 41.0, 25.0],
-    ...                       "city": ["Oslo", "Rome", None, "Oslo"], "flag": [1, 1, 1, 1]})
+    ...                       "city": ["Oslo", "Rome", None, "Oslo"], "flag": [1, 1, 1, 1],
+    ...                       "day": ["2026-11-01", "2026-11-02", "2026-11-05", None]})
     >>> schema = infer_schema(frame)
-    >>> schema.numeric, schema.categorical
-    (('age',), ('city',))
+    >>> schema.numeric, schema.categorical, schema.dates
+    (('age',), ('city',), ('day',))
     >>> sorted(schema.excluded)
     ['flag', 'id']
+    >>> infer_schema(frame, {"city": "text"}).text
+    ('city',)
+
+    Raises
+    ------
+    TuneworthError
+        If ``roles`` makes a column of text numeric, or names an unknown role.
     """
-    numeric: list[str] = []
-    categorical: list[str] = []
+    groups: dict[Role, list[str]] = {role: [] for role in ROLES}
     excluded: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+    roles = dict(roles or {})
     n_rows = len(X)
     for column in X.columns:
         values = X[column]
         non_missing = values.dropna()
+        is_bool = pd.api.types.is_bool_dtype(values)
+        is_numeric = pd.api.types.is_numeric_dtype(values) and not is_bool
+        if column in roles:
+            role = roles[column]
+            if role not in ROLES:
+                raise TuneworthError(
+                    f"dataset.roles: '{role}' for column '{column}' is not a role"
+                    f"{closest(str(role), ROLES)}; choose one of {', '.join(ROLES)}"
+                )
+            if role == "numeric" and not is_numeric:
+                raise TuneworthError(
+                    f"dataset.roles: column '{column}' holds {values.dtype} values, not numbers; "
+                    "give it another role"
+                )
+            groups[role].append(column)
+            reasons[column] = "set by dataset.roles"
+            continue
         if non_missing.empty:
             excluded[column] = "entirely missing"
             continue
@@ -448,15 +604,59 @@ def infer_schema(X: pd.DataFrame) -> Schema:
             excluded[column] = "constant"
             continue
         if pd.api.types.is_datetime64_any_dtype(values) or isinstance(values.dtype, pd.PeriodDtype):
-            excluded[column] = "dates are not used as features yet"
+            groups["date"].append(column)
+            reasons[column] = "a datetime column"
             continue
-        is_bool = pd.api.types.is_bool_dtype(values)
-        is_numeric = pd.api.types.is_numeric_dtype(values) and not is_bool
+        if is_numeric or is_bool:
+            if _looks_like_id(column, values, is_numeric, n_rows):
+                excluded[column] = "ID-like (a distinct value on every row)"
+                continue
+            groups["numeric" if is_numeric else "categorical"].append(column)
+            continue
+        strings = non_missing.astype(str)
+        distinct = strings.nunique()
+        words = float(strings.str.count(r"\S+").mean())
+        if distinct >= TEXT_MIN_DISTINCT and words >= TEXT_MIN_WORDS:
+            groups["text"].append(column)
+            reasons[column] = f"{distinct} distinct values, {words:.1f} words per value"
+            continue
+        date_format = _date_format(strings, column)
+        if date_format:
+            groups["date"].append(column)
+            reasons[column] = f"strings that parse as dates ({date_format})"
+            continue
         if _looks_like_id(column, values, is_numeric, n_rows):
             excluded[column] = "ID-like (a distinct value on every row)"
             continue
-        (numeric if is_numeric else categorical).append(column)
-    return Schema(numeric=tuple(numeric), categorical=tuple(categorical), excluded=excluded)
+        if distinct > MAX_CATEGORIES:
+            groups["high_cardinality"].append(column)
+            reasons[column] = f"{distinct} distinct values, too many to one-hot encode"
+            continue
+        groups["categorical"].append(column)
+    return Schema(
+        numeric=tuple(groups["numeric"]),
+        categorical=tuple(groups["categorical"]),
+        excluded=excluded,
+        high_cardinality=tuple(groups["high_cardinality"]),
+        text=tuple(groups["text"]),
+        dates=tuple(groups["date"]),
+        reasons=reasons,
+    )
+
+
+def _date_format(strings: pd.Series, column: str) -> str | None:
+    """The date format skrub's ``ToDatetime`` finds in ``strings``, or None."""
+    sample = strings.drop_duplicates().head(_DATE_SAMPLE)
+    # Dates have digits and a separator; skipping other columns keeps loading fast.
+    if not sample.str.contains(r"\d[-/.:]\d", regex=True).mean() > 0.9:
+        return None
+    from skrub import ToDatetime
+
+    try:
+        converter = ToDatetime().fit(sample.rename(column).astype("str"))
+    except ValueError:  # skrub's RejectColumn: no format fits
+        return None
+    return str(getattr(converter, "format_", None) or "mixed formats")
 
 
 def _looks_like_id(name: str, values: pd.Series, is_numeric: bool, n_rows: int) -> bool:

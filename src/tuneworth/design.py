@@ -7,16 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tuneworth.data import Schema
 from tuneworth.levers import (
     FAMILIES,
     BuildContext,
     DataLever,
     Lever,
     ModelLever,
+    Preprocessing,
     PreprocessLever,
     TuningLever,
 )
-from tuneworth.models import get_model
+from tuneworth.models import MODELS, get_model
 from tuneworth.space import prefixed
 from tuneworth.spec import BaselineSpec, Spec
 
@@ -74,7 +76,10 @@ class Arm:
         model_lever = [lv for lv in self.levers if isinstance(lv, ModelLever)]
         params = model_lever[-1].params if model_lever else baseline.params
         config.update({f"model.{key}": value for key, value in params.items()})
-        config.update({f"preprocess.{k}": v for k, v in settings.model_dump().items()})
+        settings = resolve_encoding(settings, self.model_name(baseline))
+        preprocess = settings.model_dump()
+        preprocess["roles"] = ",".join(f"{c}:{r}" for c, r in settings.roles.items())
+        config.update({f"preprocess.{k}": v for k, v in preprocess.items()})
         config["samplers"] = ",".join(lv.name for lv in self.levers if isinstance(lv, DataLever))
         for lever in self.levers:
             if isinstance(lever, TuningLever):
@@ -124,6 +129,40 @@ def by_family(levers: Sequence[Lever]) -> list[Lever]:
     return sorted(levers, key=lambda lever: FAMILIES.index(lever.family))
 
 
+def resolve_encoding(settings: Preprocessing, model_name: str) -> Preprocessing:
+    """``settings`` with ``encode: auto`` made the model's own choice; native categories
+    for a model that cannot take them, or with feature selection, are a spec error."""
+    from tuneworth.errors import TuneworthError
+
+    model = get_model(model_name)
+    if settings.encode == "auto":
+        # The selectors score numbers: with selection, categories are one-hot columns.
+        encoding = model.encoding if settings.select == "none" else "onehot"
+        return settings.model_copy(update={"encode": encoding})
+    if settings.encode == "native" and settings.select != "none":
+        raise TuneworthError(
+            "encode: native keeps categories as they are, and feature selection needs "
+            "numbers: encode another way, or drop the selection"
+        )
+    if settings.encode == "native" and model.encoding != "native":
+        native = ", ".join(name for name, m in MODELS.items() if m.encoding == "native")
+        raise TuneworthError(
+            f"encode: native hands categories to the model as they are, and model "
+            f"'{model_name}' cannot take them: use it with {native}, or encode another way"
+        )
+    return settings
+
+
+def preprocessor_for(settings: Preprocessing, model_name: str, schema: Schema, seed: int) -> Any:
+    """The unfitted preprocessor of an arm with these settings and this model: the
+    encoding resolved for the model, the arm's roles applied to the schema."""
+    from tuneworth.steps import make_preprocessor
+
+    settings = resolve_encoding(settings, model_name)
+    schema = schema.with_roles(settings.roles) if settings.roles else schema
+    return make_preprocessor(schema, random_state=seed, **settings.model_dump(exclude={"roles"}))
+
+
 def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:
     """One unfitted estimator for the arm: an imblearn Pipeline, in a search if tuned.
 
@@ -131,8 +170,6 @@ def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:
     applies them during ``fit`` and skips them in ``predict`` and ``score``.
     """
     from imblearn.pipeline import Pipeline
-
-    from tuneworth.steps import make_preprocessor
 
     steps: list[tuple[str, Any]] = []
     settings = baseline.preprocess
@@ -148,8 +185,7 @@ def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:
         elif isinstance(lever, TuningLever):
             tuning = lever
     model = get_model(model_name)
-    preprocessor = make_preprocessor(ctx.schema, random_state=ctx.seed, **settings.model_dump())
-    steps.append(("preprocess", preprocessor))
+    steps.append(("preprocess", preprocessor_for(settings, model_name, ctx.schema, ctx.seed)))
     steps.append(("model", model.make(ctx.task, ctx.seed, model_params)))
     pipeline = Pipeline(steps)
     if tuning is None:

@@ -23,7 +23,14 @@ import yaml
 
 from tuneworth.data import Dataset, infer_schema, load_dataset, shown
 from tuneworth.defects import corrupt, distort
-from tuneworth.design import BASELINE, Arm, build_arms, build_pipeline
+from tuneworth.design import (
+    BASELINE,
+    Arm,
+    build_arms,
+    build_pipeline,
+    preprocessor_for,
+    resolve_encoding,
+)
 from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import (
     FoldResult,
@@ -84,6 +91,7 @@ def plan_experiment(spec: Spec) -> Plan:
         spec.dataset.target,
         spec.dataset.task,
         spec.dataset.drop,
+        roles=spec.dataset.roles,
         min_class_rows=spec.dataset.min_class_rows,
     )
     metric = resolve_metric(spec.metric, dataset.task)
@@ -93,7 +101,9 @@ def plan_experiment(spec: Spec) -> Plan:
     if defects.any():
         X = distort(dataset.X, defects, spec.seed)
         notes = tuple(f"injected defect: {d}" for d in defects.describe())
-        dataset = replace(dataset, X=X, schema=infer_schema(X), notes=dataset.notes + notes)
+        dataset = replace(
+            dataset, X=X, schema=infer_schema(X, spec.dataset.roles), notes=dataset.notes + notes
+        )
         inject = partial(corrupt, defects=defects, seed=spec.seed)
     tuned = "tuning" in spec.families()
     check_folds(dataset.y, dataset.task, spec.cv.folds, spec.cv.inner_folds if tuned else None)
@@ -164,10 +174,12 @@ def adjustments(
 def encoded_features(spec: Spec, dataset: Dataset) -> int:
     """How many columns the baseline's preprocessing makes of the data (one-hot encoding
     turns one column into several): the features a selection chooses among."""
-    from tuneworth.steps import make_preprocessor
-
-    settings = {**spec.baseline.preprocess.model_dump(), "select": "none"}
-    preprocessor = make_preprocessor(dataset.schema, random_state=spec.seed, **settings)
+    # Encoded as a selecting arm encodes (a booster's native categories become one-hot).
+    selecting = spec.baseline.preprocess.model_copy(update={"select": "mutual_info"})
+    settings = resolve_encoding(selecting, spec.baseline.model).model_copy(
+        update={"select": "none"}
+    )
+    preprocessor = preprocessor_for(settings, spec.baseline.model, dataset.schema, spec.seed)
     return int(preprocessor.fit_transform(dataset.X, dataset.y).shape[1])
 
 

@@ -24,12 +24,12 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from tuneworth.data import Schema, Task
+from tuneworth.data import Role, Schema, Task
 from tuneworth.errors import TuneworthError, closest
 from tuneworth.metrics import Metric
 from tuneworth.models import MODELS
 from tuneworth.space import Space
-from tuneworth.steps.preprocess import Encode, Impute, Scale, Select
+from tuneworth.steps.preprocess import Dates, Encode, Impute, Scale, Select
 
 Family = Literal["data", "preprocess", "model", "tuning"]
 FAMILIES: tuple[Family, ...] = ("data", "preprocess", "model", "tuning")
@@ -46,16 +46,23 @@ Fraction = Annotated[float, Field(gt=0, lt=1)]
 
 
 class Preprocessing(Strict):
-    """The preprocessing settings of an arm (see :func:`tuneworth.steps.make_preprocessor`)."""
+    """The preprocessing settings of an arm (see :func:`tuneworth.steps.make_preprocessor`).
+
+    ``encode: auto`` is the arm's model's own choice: native categories for LightGBM,
+    XGBoost and CatBoost, one-hot for the others.
+    """
 
     impute: Impute = "median"
     add_indicator: bool = False
     scale: Scale = "none"
-    encode: Encode = "onehot"
+    encode: Encode | Literal["auto"] = "auto"
     min_frequency: MinFrequency = None
     select: Select = "none"
     k: int = Field(default=10, ge=1)
     variance_threshold: float = Field(default=0.0, ge=0)
+    dates: Dates = "calendar"
+    # Column roles changed for this arm only, e.g. {review: text} (see ColumnRoles).
+    roles: dict[str, Role] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _indicator_needs_an_imputer(self) -> Preprocessing:
@@ -198,7 +205,7 @@ class TargetNoiseFiltering(DataLever):
             estimator,
             cv=self.folds,
             threshold=self.threshold,
-            categorical_features=list(ctx.schema.categorical),
+            categorical_features=list(ctx.schema.non_numeric),
             random_state=ctx.seed,
         )
 
@@ -236,7 +243,7 @@ class OutlierRemoval(DataLever):
             max_share=self.max_share,
             per_class=ctx.task != "regression",
             contamination=self.contamination,
-            categorical_features=list(ctx.schema.categorical),
+            categorical_features=list(ctx.schema.non_numeric),
             random_state=ctx.seed,
         )
 
@@ -287,7 +294,7 @@ class NoiseAugmentation(DataLever):
         return NoiseInjection(
             self.copies,
             scale=self.scale,
-            categorical_features=list(ctx.schema.categorical),
+            categorical_features=list(ctx.schema.non_numeric),
             random_state=ctx.seed,
         )
 
@@ -308,7 +315,37 @@ class MixupAugmentation(DataLever):
         return Mixup(
             self.ratio,
             alpha=self.alpha,
-            categorical_features=list(ctx.schema.categorical),
+            categorical_features=list(ctx.schema.non_numeric),
+            random_state=ctx.seed,
+        )
+
+
+class TextAugmentationLever(DataLever):
+    """Append copies of the training rows with words of their text swapped and dropped."""
+
+    name: ClassVar[str] = "text_augmentation"
+    needs_classes: ClassVar[bool] = False
+    copies: int = Field(default=1, ge=1, le=20)
+    swap: float = Field(default=0.1, ge=0, le=1)
+    delete: float = Field(default=0.1, ge=0, lt=1)
+
+    def describe(self) -> str:
+        copies = "1 copy" if self.copies == 1 else f"{self.copies} copies"
+        return f"text augmentation ({copies})"
+
+    def build(self, ctx: BuildContext) -> Any:
+        from tuneworth.steps import TextAugmentation
+
+        if not ctx.schema.text:
+            raise TuneworthError(
+                "lever 'text_augmentation' needs a text column and the data has none: set a "
+                "column's role to text in dataset.roles, or remove the lever"
+            )
+        return TextAugmentation(
+            self.copies,
+            swap=self.swap,
+            delete=self.delete,
+            text_features=list(ctx.schema.text),
             random_state=ctx.seed,
         )
 
@@ -339,7 +376,7 @@ class SmoteOversampling(DataLever):
         return Oversampler(
             "smote",
             k_neighbors=self.k_neighbors,
-            categorical_features=list(ctx.schema.categorical),
+            categorical_features=list(ctx.schema.non_numeric),
             random_state=ctx.seed,
         )
 
@@ -401,7 +438,12 @@ class Encoding(PreprocessLever):
         return self
 
     def describe(self) -> str:
-        label = {"onehot": "one-hot", "ordinal": "ordinal", "target": "target"}[self.method]
+        label = {
+            "onehot": "one-hot",
+            "ordinal": "ordinal",
+            "target": "target",
+            "native": "native categorical",
+        }[self.method]
         rare = f", rare < {self.min_frequency:g} grouped" if self.min_frequency else ""
         return f"{label} encoding{rare}"
 
@@ -435,6 +477,33 @@ class FeatureSelection(PreprocessLever):
         return settings.model_copy(
             update={"select": self.method, "k": self.k, "variance_threshold": self.threshold}
         )
+
+
+class DateFeatures(PreprocessLever):
+    """Turn each date into calendar features (year, month, day, weekday) beside the
+    elapsed time, instead of the elapsed time alone."""
+
+    name: ClassVar[str] = "date_features"
+
+    def describe(self) -> str:
+        return "calendar date features"
+
+    def configure(self, settings: Preprocessing) -> Preprocessing:
+        return settings.model_copy(update={"dates": "calendar"})
+
+
+class ColumnRoles(PreprocessLever):
+    """Treat some columns in another role in this arm: ``{columns: {review: text}}``."""
+
+    name: ClassVar[str] = "roles"
+    columns: dict[str, Role] = Field(min_length=1)
+
+    def describe(self) -> str:
+        listed = ", ".join(f"{c} as {r.replace('_', '-')}" for c, r in self.columns.items())
+        return f"roles: {listed}"
+
+    def configure(self, settings: Preprocessing) -> Preprocessing:
+        return settings.model_copy(update={"roles": {**settings.roles, **self.columns}})
 
 
 # --- model: another estimator ----------------------------------------------------------
@@ -478,6 +547,8 @@ class ModelLever(Lever):
         members = self.params.get("members")
         if isinstance(members, list):
             label += f" of {', '.join(map(str, members))}"
+        if self.params.get("early_stopping") is True:
+            label += " (early stopping)"
         return label
 
 
@@ -651,12 +722,15 @@ LEVERS: dict[str, type[Lever]] = {
         IncompleteRowRemoval,
         NoiseAugmentation,
         MixupAugmentation,
+        TextAugmentationLever,
         RandomOversampling,
         SmoteOversampling,
         Scaling,
         Imputation,
         Encoding,
         FeatureSelection,
+        DateFeatures,
+        ColumnRoles,
         ModelLever,
         GridSearch,
         RandomSearch,

@@ -5,6 +5,14 @@ where they live in the built estimator when it wraps another (the RBF SVM is cal
 probabilities, or fitted on a standardised target). Ensembles take their members as a build
 option: ``{name: stacking, params: {members: [linear, knn]}}``.
 
+LightGBM, XGBoost and CatBoost take their categorical columns as they are (pandas
+``category`` dtype, see ``encoding``), run on one thread (arms and folds are the parallel
+level), and take early stopping as a build option:
+``{name: lightgbm, params: {early_stopping: true, patience: 50, validation_fraction: 0.1}}``
+(see :mod:`tuneworth.boosting`). Their search spaces are TabArena's (Erickson et al. 2025,
+``tabarena/models/<name>/hpo.py``), cut to the parameters that matter without categorical
+features and with the learning rates noted at each.
+
 Ensembles tune little on purpose: stacking declares only its final estimator's
 regularisation (each member keeps its defaults), soft voting declares nothing, so a tuning
 lever on it is a spec error. Tuning members inside an ensemble multiplies the cost by the
@@ -15,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from tuneworth.data import Task
 from tuneworth.errors import TuneworthError, closest
@@ -34,6 +42,9 @@ class ModelDef:
     it for regression, whose estimator has other parameters. ``inner`` (``regression_inner``)
     is the prefix of those parameters in the built estimator. ``options`` are build options
     with their defaults, given in a spec's ``params`` but not estimator parameters.
+    ``encoding`` is how its categorical columns are encoded unless the spec says otherwise:
+    ``native`` hands them over as pandas ``category`` columns, for models that split on
+    categories themselves.
     """
 
     name: str
@@ -44,6 +55,7 @@ class ModelDef:
     inner: str = ""
     regression_inner: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    encoding: Literal["onehot", "native"] = "onehot"
 
     def space_for(self, task: Task) -> Space:
         if task == "regression" and self.regression_space is not None:
@@ -173,6 +185,58 @@ def _hist_gradient_boosting(task: Task, seed: int, options: Mapping[str, Any]) -
     return HistGradientBoostingClassifier(random_state=seed)
 
 
+BOOSTING_OPTIONS: Mapping[str, Any] = {
+    "early_stopping": False,
+    "validation_fraction": 0.1,
+    "patience": 50,
+}
+# With early stopping, the round cap is high enough that the patience, not the cap, stops.
+EARLY_STOPPING_ROUNDS = 1000
+
+
+def _boosted(task: Task, seed: int, options: Mapping[str, Any], estimator: Any) -> Any:
+    from tuneworth.boosting import BoostedClassifier, BoostedRegressor
+
+    if options["early_stopping"] and "n_estimators" in estimator.get_params():
+        estimator.set_params(n_estimators=EARLY_STOPPING_ROUNDS)
+    wrapper = BoostedRegressor if task == "regression" else BoostedClassifier
+    return wrapper(
+        estimator,
+        early_stopping=options["early_stopping"],
+        validation_fraction=options["validation_fraction"],
+        patience=options["patience"],
+        random_state=seed,
+    )
+
+
+def _lightgbm(task: Task, seed: int, options: Mapping[str, Any]) -> Any:
+    from lightgbm import LGBMClassifier, LGBMRegressor
+
+    cls = LGBMRegressor if task == "regression" else LGBMClassifier
+    # subsample_freq=1 makes the searched subsample (bagging fraction) take effect; at its
+    # default of 1.0 nothing is bagged, as in LightGBM's own defaults.
+    return _boosted(
+        task, seed, options, cls(n_jobs=1, verbose=-1, random_state=seed, subsample_freq=1)
+    )
+
+
+def _xgboost(task: Task, seed: int, options: Mapping[str, Any]) -> Any:
+    from xgboost import XGBClassifier, XGBRegressor
+
+    cls = XGBRegressor if task == "regression" else XGBClassifier
+    model = cls(n_jobs=1, tree_method="hist", enable_categorical=True, random_state=seed)
+    return _boosted(task, seed, options, model)
+
+
+def _catboost(task: Task, seed: int, options: Mapping[str, Any]) -> Any:
+    from catboost import CatBoostClassifier, CatBoostRegressor
+
+    cls = CatBoostRegressor if task == "regression" else CatBoostClassifier
+    # allow_writing_files=False: no catboost_info/ folder in the user's working directory.
+    model = cls(thread_count=1, logging_level="Silent", random_seed=seed, allow_writing_files=False)
+    return _boosted(task, seed, options, model)
+
+
 def _members(name: str, task: Task, seed: int, members: Any) -> list[tuple[str, Any]]:
     """The (name, estimator) pairs of an ensemble, checked."""
     if isinstance(members, str) or not isinstance(members, Sequence) or len(members) < 2:
@@ -180,7 +244,7 @@ def _members(name: str, task: Task, seed: int, members: Any) -> list[tuple[str, 
             f"model '{name}': members must be a list of at least two zoo models, "
             f"e.g. [{', '.join(ENSEMBLE_MEMBERS)}]"
         )
-    singles = [m for m in MODELS if not MODELS[m].options]
+    singles = [m for m in MODELS if "members" not in MODELS[m].options]
     for member in members:
         if member not in singles:
             raise TuneworthError(
@@ -214,6 +278,45 @@ def _soft_voting(task: Task, seed: int, options: Mapping[str, Any]) -> Any:
 _FOREST_SPACE: Space = {
     "min_samples_leaf": IntRange(1, 20, log=True),
     "max_features": FloatRange(0.1, 1.0),
+}
+
+# TabArena's spaces searched the learning rate in log[0.005, 0.1] with early stopping over up
+# to 10,000 rounds. Without early stopping the libraries' default round counts apply (100 for
+# LightGBM and XGBoost, 1000 for CatBoost), and rates that low leave 100 rounds underfitted,
+# so LightGBM and XGBoost search log[0.01, 0.3], the range of their tuning guides (and of
+# histogram gradient boosting above); CatBoost keeps TabArena's. TabArena also searched
+# CatBoost's subsample with the Bernoulli bootstrap fixed; CatBoost's default bootstrap for
+# multiclass (Bayesian) refuses a subsample, and the defaults are kept, so it is left out.
+_LIGHTGBM_SPACE: Space = {
+    "learning_rate": FloatRange(0.01, 0.3, log=True),
+    "num_leaves": IntRange(2, 200, log=True),
+    "min_child_samples": IntRange(1, 64, log=True),  # min_data_in_leaf
+    "colsample_bytree": FloatRange(0.4, 1.0),  # feature_fraction
+    "subsample": FloatRange(0.7, 1.0),  # bagging_fraction
+    "extra_trees": Choice((False, True)),
+    "reg_alpha": FloatRange(1e-4, 1.0),  # lambda_l1
+    "reg_lambda": FloatRange(1e-4, 2.0),  # lambda_l2
+}
+_XGBOOST_SPACE: Space = {
+    "learning_rate": FloatRange(0.01, 0.3, log=True),
+    "max_depth": IntRange(4, 10, log=True),
+    "min_child_weight": FloatRange(1e-3, 5.0, log=True),
+    "subsample": FloatRange(0.6, 1.0),
+    "colsample_bylevel": FloatRange(0.6, 1.0),
+    "colsample_bynode": FloatRange(0.6, 1.0),
+    "reg_alpha": FloatRange(1e-4, 5.0),
+    "reg_lambda": FloatRange(1e-4, 5.0),
+    "grow_policy": Choice(("depthwise", "lossguide")),
+    "max_leaves": IntRange(8, 1024, log=True),
+}
+_CATBOOST_SPACE: Space = {
+    "learning_rate": FloatRange(5e-3, 0.1, log=True),
+    "depth": IntRange(4, 8),
+    "l2_leaf_reg": FloatRange(1e-4, 5.0, log=True),
+    "colsample_bylevel": FloatRange(0.85, 1.0),
+    "grow_policy": Choice(("SymmetricTree", "Depthwise")),
+    "leaf_estimation_iterations": IntRange(1, 20, log=True),
+    "one_hot_max_size": IntRange(8, 100, log=True),
 }
 
 MODELS: dict[str, ModelDef] = {
@@ -285,6 +388,33 @@ MODELS: dict[str, ModelDef] = {
                 "min_samples_leaf": IntRange(5, 100, log=True),
                 "l2_regularization": FloatRange(1e-6, 10.0, log=True),
             },
+        ),
+        ModelDef(
+            name="lightgbm",
+            label="LightGBM",
+            build=_lightgbm,
+            space=_LIGHTGBM_SPACE,
+            inner="estimator__",
+            options=BOOSTING_OPTIONS,
+            encoding="native",
+        ),
+        ModelDef(
+            name="xgboost",
+            label="XGBoost",
+            build=_xgboost,
+            space=_XGBOOST_SPACE,
+            inner="estimator__",
+            options=BOOSTING_OPTIONS,
+            encoding="native",
+        ),
+        ModelDef(
+            name="catboost",
+            label="CatBoost",
+            build=_catboost,
+            space=_CATBOOST_SPACE,
+            inner="estimator__",
+            options=BOOSTING_OPTIONS,
+            encoding="native",
         ),
         ModelDef(
             name="stacking",

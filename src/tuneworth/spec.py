@@ -10,6 +10,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from tuneworth.data import Role
 from tuneworth.defects import Defects
 from tuneworth.errors import TuneworthError, closest
 from tuneworth.levers import (
@@ -43,6 +44,8 @@ class DatasetSpec(Strict):
     target: str = "target"
     task: Literal["auto", "binary", "multiclass", "regression"] = "auto"
     drop: tuple[str, ...] = ()
+    # Column roles that override the inferred ones, e.g. {comment: text, zip: categorical}.
+    roles: dict[str, Role] = Field(default_factory=dict)
     # Classes with fewer rows are dropped (with a note): a class of 2 rows cannot fill
     # stratified folds, and no model learns it from 1 or 2 examples anyway.
     min_class_rows: int | None = Field(default=None, ge=2)

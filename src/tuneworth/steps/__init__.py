@@ -1,8 +1,8 @@
 """Importable pipeline steps: scikit-learn transformers and imbalanced-learn samplers.
 
 Every step follows the scikit-learn estimator contract, so it works in any scikit-learn or
-imbalanced-learn pipeline and in any search. The samplers take raw tabular data (numeric
-and categorical columns, missing values) and belong before preprocessing; an imblearn
+imbalanced-learn pipeline and in any search. The samplers take raw tabular data (numeric,
+categorical and text columns, missing values) and belong before preprocessing; an imblearn
 ``Pipeline`` runs them on training data only. Importing this package needs neither mlflow
 nor optuna, and the steps load on first use, so that reading a spec stays fast.
 """
@@ -13,7 +13,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tuneworth.steps.augment import Mixup, NoiseInjection, Oversampler
+    from tuneworth.steps.augment import Mixup, NoiseInjection, Oversampler, TextAugmentation
     from tuneworth.steps.clean import (
         DuplicateFilter,
         IncompleteRowFilter,
@@ -32,6 +32,7 @@ _EXPORTS = {
     "Mixup": "tuneworth.steps.augment",
     "NoiseInjection": "tuneworth.steps.augment",
     "Oversampler": "tuneworth.steps.augment",
+    "TextAugmentation": "tuneworth.steps.augment",
     "make_preprocessor": "tuneworth.steps.preprocess",
     "mutual_information": "tuneworth.steps.preprocess",
 }
@@ -44,6 +45,7 @@ __all__ = [
     "OutlierFilter",
     "Oversampler",
     "TargetNoiseFilter",
+    "TextAugmentation",
     "make_preprocessor",
     "mutual_information",
 ]

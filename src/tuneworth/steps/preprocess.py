@@ -1,4 +1,13 @@
-"""Preprocessing: one ColumnTransformer whose choices are parameters."""
+"""Preprocessing: one ColumnTransformer whose choices are parameters.
+
+Each column is handled by its role (see :func:`tuneworth.data.infer_schema`): numeric
+columns are scaled and imputed; categorical ones encoded; high-cardinality categorical ones
+and free text turned into a few dense numbers each by skrub's ``StringEncoder`` (TF-IDF of
+character n-grams, or of words for text, reduced by a truncated SVD), so that 5,000 levels
+or a 2,000-word vocabulary do not become as many one-hot columns; dates parsed (skrub's
+``ToDatetime``) and turned into calendar and elapsed-time features (``DatetimeEncoder``),
+which are then scaled and imputed as numeric columns.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +19,35 @@ import numpy as np
 
 Impute = Literal["none", "mean", "median", "most_frequent", "knn", "iterative"]
 Scale = Literal["none", "standard", "robust", "quantile", "power"]
-Encode = Literal["onehot", "ordinal", "target"]
+Encode = Literal["onehot", "ordinal", "target", "native"]
+Dates = Literal["calendar", "elapsed"]
 Select = Literal["none", "variance", "mutual_info"]
 
 IMPUTE: tuple[Impute, ...] = ("none", "mean", "median", "most_frequent", "knn", "iterative")
 SCALE: tuple[Scale, ...] = ("none", "standard", "robust", "quantile", "power")
-ENCODE: tuple[Encode, ...] = ("onehot", "ordinal", "target")
+ENCODE: tuple[Encode, ...] = ("onehot", "ordinal", "target", "native")
+DATES: tuple[Dates, ...] = ("calendar", "elapsed")
+# Dense components of each high-cardinality or text column (skrub's default).
+STRING_COMPONENTS = 30
 SELECT: tuple[Select, ...] = ("none", "variance", "mutual_info")
 
 
 class ColumnKinds(Protocol):
-    """Anything that says which columns are numeric and which categorical."""
+    """Anything that says which columns are numeric and which categorical.
+
+    It may also say which are high-cardinality categorical (``high_cardinality``), free
+    text (``text``) and dates (``dates``); without those attributes there are none.
+    """
 
     @property
     def numeric(self) -> Sequence[Hashable]: ...
 
     @property
     def categorical(self) -> Sequence[Hashable]: ...
+
+
+def _role(schema: ColumnKinds, name: str) -> list[Hashable]:
+    return list(getattr(schema, name, ()))
 
 
 def make_preprocessor(
@@ -40,9 +61,10 @@ def make_preprocessor(
     select: Select = "none",
     k: int = 10,
     variance_threshold: float = 0.0,
+    dates: Dates = "calendar",
     random_state: int | None = None,
 ) -> Any:
-    """Build an unfitted ``ColumnTransformer`` for the numeric and categorical columns.
+    """Build an unfitted ``ColumnTransformer`` that encodes each column by its role.
 
     Everything it learns (medians, neighbours, scales, categories, target statistics,
     selected features) it learns in ``fit``, so inside a pipeline it is fitted on training
@@ -51,7 +73,8 @@ def make_preprocessor(
     Parameters
     ----------
     schema : object with ``numeric`` and ``categorical`` column names
-        Usually :class:`tuneworth.data.Schema`.
+        Usually :class:`tuneworth.data.Schema`, which also names ``high_cardinality``,
+        ``text`` and ``dates`` columns.
     impute : {"none", "mean", "median", "most_frequent", "knn", "iterative"}
         How missing numeric values are filled. ``"none"`` leaves them for models that
         handle missing values natively; ``"knn"`` averages the 5 nearest rows and
@@ -65,10 +88,13 @@ def make_preprocessor(
         Scaling of numeric columns: z-scores, median and IQR, a quantile map onto a normal
         distribution, or a Yeo-Johnson power transform. It runs before imputation (the
         scalers ignore missing values), so indicator columns stay 0/1.
-    encode : {"onehot", "ordinal", "target"}
+    encode : {"onehot", "ordinal", "target", "native"}
         Encoding of categorical columns. ``"target"`` replaces each category by a shrunk
         mean of the target, cross-fitted inside ``fit_transform`` so that a row's own
-        label never encodes it. Unseen categories at predict time are tolerated.
+        label never encodes it (high-cardinality columns too). ``"native"`` hands the
+        categories (high-cardinality ones too) to the model as pandas ``category`` columns,
+        for models that split on categories themselves (LightGBM, XGBoost, CatBoost), and
+        makes the output a DataFrame. Unseen categories at predict time are tolerated.
     min_frequency : int, float or None
         Group categories seen fewer times than this (a count, or a fraction of the rows)
         into one "infrequent" level, for one-hot and ordinal encoding.
@@ -81,6 +107,10 @@ def make_preprocessor(
         Features kept by ``select="mutual_info"``.
     variance_threshold : float
         Threshold of ``select="variance"``.
+    dates : {"calendar", "elapsed"}
+        Features of a date column: year, month, day, weekday (and hour, when the dates have
+        times) beside the seconds elapsed since 1970; or the elapsed seconds alone, the
+        date as one number.
     random_state : int or None
         Seed of the steps that draw random numbers (iterative imputation, quantile
         subsampling, mutual-information estimates, target-encoding folds).
@@ -103,7 +133,14 @@ def make_preprocessor(
     ...                         encode="ordinal")
     >>> pre.fit_transform(X).shape
     (3, 3)
+    >>> from tuneworth.data import Schema
+    >>> X = pd.DataFrame({"day": ["2026-11-27", "2026-11-28", None]})
+    >>> pre = make_preprocessor(Schema(numeric=(), categorical=(), dates=("day",)),
+    ...                         impute="none")
+    >>> pre.fit_transform(X)[:, -1].round(2).tolist()  # weekday (Friday, Saturday), standardised
+    [-1.0, 1.0, nan]
     """
+    from sklearn.base import clone
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline, make_pipeline
 
@@ -111,6 +148,7 @@ def make_preprocessor(
     _check_choice("scale", scale, SCALE)
     _check_choice("encode", encode, ENCODE)
     _check_choice("select", select, SELECT)
+    _check_choice("dates", dates, DATES)
     if add_indicator and impute == "none":
         raise ValueError("add_indicator=True needs an imputer: set impute to a strategy")
 
@@ -123,12 +161,37 @@ def make_preprocessor(
     if schema.numeric:
         numeric = make_pipeline(*numeric_steps) if numeric_steps else "passthrough"
         transformers.append(("numeric", numeric, list(schema.numeric)))
-    if schema.categorical:
+    if _role(schema, "dates"):
+        # Seconds since 1970 (about 1.8e9) would swamp every other column of a linear
+        # model or a distance, so date features are standardised unless scaled otherwise.
+        date_scaling = [] if scale != "none" else [_scaler("standard", random_state)]
+        date_steps = [
+            *_date_encoder(dates),
+            *date_scaling,
+            *(clone(step) for step in numeric_steps),
+        ]
+        transformers.append(("dates", make_pipeline(*date_steps), _role(schema, "dates")))
+    categorical_columns = list(schema.categorical)
+    if encode == "native":
+        # Every category column alike: the model decides how to split on many levels.
+        categorical_columns += _role(schema, "high_cardinality")
+    if categorical_columns:
         categorical = make_pipeline(
             _categorical_imputer(), _encoder(encode, min_frequency, random_state)
         )
-        transformers.append(("categorical", categorical, list(schema.categorical)))
+        transformers.append(("categorical", categorical, categorical_columns))
+    if encode != "native" and _role(schema, "high_cardinality"):
+        high = (
+            make_pipeline(_categorical_imputer(), _encoder("target", None, random_state))
+            if encode == "target"
+            else _string_encoder("char_wb", random_state)
+        )
+        transformers.append(("high_cardinality", high, _role(schema, "high_cardinality")))
+    if _role(schema, "text"):
+        transformers.append(("text", _string_encoder("word", random_state), _role(schema, "text")))
     columns = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
+    if encode == "native":
+        columns.set_output(transform="pandas")
     if select == "none":
         return columns
     # Selection spans all encoded columns, so it follows the column transformer. Wrapping
@@ -137,7 +200,13 @@ def make_preprocessor(
     selected = Pipeline(
         [("columns", columns), ("select", _selector(select, k, variance_threshold, random_state))]
     )
-    features = [*schema.numeric, *schema.categorical]
+    features = [
+        *schema.numeric,
+        *schema.categorical,
+        *_role(schema, "high_cardinality"),
+        *_role(schema, "text"),
+        *_role(schema, "dates"),
+    ]
     return ColumnTransformer(
         [("selected", selected, features)], remainder="drop", verbose_feature_names_out=False
     )
@@ -225,12 +294,44 @@ def _encoder(encode: Encode, min_frequency: int | float | None, random_state: in
             min_frequency=min_frequency,
             sparse_output=False,
         )
+    if encode == "native":
+        from tuneworth.steps._categories import CategoryDtype
+
+        return CategoryDtype()
     if encode == "ordinal":
         return OrdinalEncoder(
             handle_unknown="use_encoded_value", unknown_value=-1, min_frequency=min_frequency
         )
     # Shuffled but seeded cross-fitting folds: the encoder's default shuffles unseeded.
     return TargetEncoder(cv=KFold(5, shuffle=True, random_state=random_state))
+
+
+def _string_encoder(analyzer: str, random_state: int | None) -> Any:
+    """skrub's StringEncoder on each column: TF-IDF of words (text) or of character n-grams
+    (high-cardinality categories, where 'Sr. Engineer' should land near 'Engineer'), then
+    a truncated SVD to ``STRING_COMPONENTS`` dense numbers. Missing values become zeros."""
+    from skrub import ApplyToCols, StringEncoder
+
+    ngrams = (1, 2) if analyzer == "word" else (3, 4)
+    return ApplyToCols(
+        StringEncoder(
+            n_components=STRING_COMPONENTS,
+            analyzer=analyzer,
+            ngram_range=ngrams,
+            random_state=random_state,
+        )
+    )
+
+
+def _date_encoder(dates: Dates) -> list[Any]:
+    """Parse each date column (strings included), then derive its features."""
+    from skrub import ApplyToCols, DatetimeEncoder, ToDatetime
+
+    if dates == "elapsed":
+        encoder = DatetimeEncoder(resolution=None, add_total_seconds=True)
+    else:
+        encoder = DatetimeEncoder(add_weekday=True, add_total_seconds=True)
+    return [ApplyToCols(ToDatetime()), ApplyToCols(encoder)]
 
 
 def _selector(select: Select, k: int, variance_threshold: float, random_state: int | None) -> Any:
