@@ -260,6 +260,12 @@ def test_a_win_on_every_fold_within_noise_says_so_and_what_the_design_could_dete
     assert "forest (+0.050) with 5 repeats of the 5-fold split (25 folds)" in power
     assert "No number of repeats would detect gains as small as those of scaling" in power
     assert "more outer folds or more data" in power
+    assert verdict.cheapest == "baseline"
+    assert verdict.sentences[-1] == (
+        f"Recommendation: keep the baseline (0.800 {unit}) until more folds settle it: no arm "
+        "beat it beyond the noise, but forest beat it on every fold, which these folds cannot "
+        "separate from noise (see Power)."
+    )
 
 
 @pytest.mark.parametrize(

@@ -258,12 +258,12 @@ def test_a_larger_gain_inside_the_noise_is_named_not_ignored() -> None:
 @pytest.mark.parametrize(
     ("metric", "gap", "said"),
     [
-        (AUC, 0.012, "a ROC-AUC 0.012 higher (better)"),
-        (AUC, -0.003, "a ROC-AUC 0.003 lower (worse)"),
+        (AUC, 0.012, "0.012 ROC-AUC more (better)"),
+        (AUC, -0.003, "0.003 ROC-AUC less (worse)"),
         # The default run: inner CV on noisy labels promised more loss than the outer folds
         # (true labels) gave, a gap of -0.212 in gain terms. More loss is worse.
-        (METRICS["log_loss"], -0.212, "a log loss 0.212 higher (worse)"),
-        (METRICS["log_loss"], 0.02, "a log loss 0.020 lower (better)"),
+        (METRICS["log_loss"], -0.212, "0.212 log loss more (worse)"),
+        (METRICS["log_loss"], 0.02, "0.020 log loss less (better)"),
     ],
 )
 def test_the_optimism_gap_is_said_in_words_whichever_its_sign_and_direction(

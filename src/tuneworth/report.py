@@ -226,6 +226,15 @@ _TABLE_NOTE = (
 )
 
 
+_SEARCH_NOTE = (
+    "Trials to match grid: configurations evaluated until the best inner-CV score reached "
+    "grid search's best on the same fold (median over folds). Optimism gap: the best "
+    "inner-CV score against the outer score of the chosen configuration, as a gain: positive "
+    "when inner CV promised better than the outer folds gave (optimistic), negative when it "
+    "promised worse. Gain vs untuned: the search's gain over the same pipeline untuned."
+)
+
+
 def render_markdown(verdict: Verdict, context: Context, plots: Mapping[str, str]) -> str:
     """report.md: the verdict first, then the table, then the plots (files beside it)."""
     c = context
@@ -257,12 +266,7 @@ def render_markdown(verdict: Verdict, context: Context, plots: Mapping[str, str]
     if searches:
         lines += ["", "## Searches", ""]
         lines += [_markdown_table(SEARCH_HEADERS, searches, {1, 2, 3, 4, 5, 6})]
-        lines += [
-            "",
-            "Trials to match grid: configurations evaluated until the best inner-CV score "
-            "reached grid search's best on the same fold (median over folds). Optimism gap: "
-            "best inner-CV score minus the outer score of the chosen configuration.",
-        ]
+        lines += ["", _SEARCH_NOTE]
     effects = effect_rows(verdict)
     if effects:
         lines += ["", f"## {_effects_heading(verdict)}", ""]
@@ -324,10 +328,7 @@ def render_html(verdict: Verdict, context: Context, plots: Mapping[str, bytes]) 
         searches = (
             "<h2>Searches</h2>"
             f"<table><thead><tr>{search_head}</tr></thead><tbody>{search_body}</tbody></table>"
-            '<p class="meta">Trials to match grid: configurations evaluated until the best '
-            "inner-CV score reached grid search's best on the same fold (median over folds). "
-            "Optimism gap: best inner-CV score minus the outer score of the chosen "
-            "configuration.</p>"
+            f'<p class="meta">{esc(_SEARCH_NOTE)}</p>'
         )
     effects = ""
     if effect_rows(verdict):

@@ -406,16 +406,13 @@ def _optimism_sentence(gap: float, metric: Metric) -> str:
         )
     higher = metric.sign * gap > 0  # the inner score, in the metric's own units
     promise = (
-        f"inner CV promised a {unit} {abs(gap):.3f} {'higher' if higher else 'lower'} "
+        f"inner CV promised {abs(gap):.3f} {unit} {'more' if higher else 'less'} "
         f"({'better' if gap > 0 else 'worse'}) than the outer folds then gave"
     )
     if gap > 0:
         why = "the numbers above are nested, so no such optimism is in them."
     else:
-        why = (
-            "inner CV was pessimistic, as when the training folds are noisier than the test "
-            "folds; the numbers above are nested, so this bias is not in them either."
-        )
+        why = "inner CV was pessimistic here; the numbers above are nested, free of either bias."
     return f"Optimism gap of the searches: {promise} (mean over searches); {why}"
 
 
@@ -432,8 +429,9 @@ def _power_sentences(v: Verdict) -> list[str]:
     span = f"{low:.3f}" if f"{low:.3f}" == f"{high:.3f}" else f"{low:.3f} to {high:.3f}"
     k = v.folds_per_repeat
     said = (
-        f"Power: these {folds} outer folds detect a gain of at least {span} {v.metric.label} "
-        "(80% power at α = 0.05, corrected t-test), so 'within noise' does not mean 'no "
+        f"Power: these {folds} outer folds detect a gain of at least {span} {v.metric.label}"
+        f"{', depending on the arm' if ' to ' in span else ''} (80% power at α = 0.05, "
+        "corrected t-test), so 'within noise' does not mean 'no "
         f"effect' for {len(weak)} arm{'s' if len(weak) > 1 else ''}."
     )
     ordered = weak.sort_values("gain", key=abs, ascending=False).to_dict("records")
@@ -465,6 +463,18 @@ def _cheapest_sentence(v: Verdict) -> str:
     unit = v.metric.label
     score = table["score_mean"]
     if r.reference == BASELINE:
+        everywhere = v.summary[
+            v.summary["outcome"].str.startswith(NOISE)
+            & (v.summary["folds_paired"] >= 2)
+            & (v.summary["folds_better"] == v.summary["folds_paired"])
+        ]
+        if not everywhere.empty:
+            names = ", ".join(everywhere["arm"])
+            return (
+                f"Recommendation: keep the baseline ({score[BASELINE]:.3f} {unit}) until more "
+                f"folds settle it: no arm beat it beyond the noise, but {names} beat it on "
+                "every fold, which these folds cannot separate from noise (see Power)."
+            )
         return (
             f"Recommendation: keep the baseline ({score[BASELINE]:.3f} {unit}); no arm beat it "
             "beyond the noise (an arm within noise may still be better by less than the "
