@@ -323,3 +323,26 @@ def test_a_cost_tie_goes_to_the_arm_listed_first_even_when_the_best_comes_later(
     assert chosen is not None and chosen.reference == "filter + scaling"
     assert chosen.candidates == ("filter", "filter + scaling")
     assert chosen.arm == "filter"  # 1.3 against 1.2 CPU s per fold is a tie
+
+
+def test_the_recommendation_sentence_states_the_half_gain_rule() -> None:
+    frame = folds(
+        {
+            "baseline": (BASE, 1.0),
+            "tuned": (shifted(0.060, 0.003, 6), 30.0),
+            "filter": (shifted(0.055, 0.003, 7), 1.2),
+        },
+        repeats=2,
+    )
+    arms = [ArmInfo("baseline", "baseline", "baseline"), ArmInfo("tuned", "tuning", "grid")]
+    verdict = decide(
+        frame, [*arms, ArmInfo("filter", "data", "filter")], METRICS["roc_auc"], "one_at_a_time"
+    )
+    table = verdict.summary.set_index("arm")
+    assert verdict.cheapest == "filter"
+    assert verdict.sentences[-1] == (
+        f"Recommendation: filter ({table.loc['filter', 'score_mean']:.3f} ROC-AUC), the cheapest "
+        f"arm as good as the best that beat the baseline, tuned "
+        f"({table.loc['tuned', 'score_mean']:.3f}): it keeps at least half of its gain "
+        f"(+{table.loc['tuned', 'gain']:.3f}) with 95% confidence, at 0.04x its CPU time per fold."
+    )

@@ -490,10 +490,16 @@ def _cheapest_sentence(v: Verdict) -> str:
             f"that beat the baseline beyond the noise{also}."
         )
     if r.arm == r.reference:
+        others = [a for a in r.candidates if a != r.reference]
+        rest = (
+            f"it is also the cheapest of the arms that keep at least half its gain "
+            f"({_num(gain)}) with 95% confidence (with {', '.join(others)})"
+            if others
+            else f"no other arm keeps half its gain ({_num(gain)}) with 95% confidence"
+        )
         return (
             f"Recommendation: {r.reference} ({score[r.reference]:.3f} {unit}), the best arm "
-            f"that beat the baseline{also}; no arm that costs clearly less keeps half its "
-            f"gain ({_num(gain)}) with 95% confidence."
+            f"that beat the baseline{also}; {rest}."
         )
     cost = table["fold_cost"]
     share = float(cost[r.arm] / max(float(cost[r.reference]), np.finfo(float).tiny))
