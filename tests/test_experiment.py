@@ -101,7 +101,7 @@ def test_run_writes_a_study_with_one_nested_run_per_arm(tiny_run: Any, tracking_
     assert study["tags.tuneworth.version.scikit-learn"].iloc[0]
 
 
-def test_arm_runs_hold_scores_deltas_and_cost(tiny_run: Any, tracking_uri: str) -> None:
+def test_arm_runs_hold_scores_gains_and_cost(tiny_run: Any, tracking_uri: str) -> None:
     runs = mlflow.search_runs(experiment_names=["tiny"])
     arms = runs[runs["tags.tuneworth.kind"] == "arm"].set_index("tags.tuneworth.arm")
     summary = tiny_run.verdict.summary.set_index("arm")
@@ -110,9 +110,10 @@ def test_arm_runs_hold_scores_deltas_and_cost(tiny_run: Any, tracking_uri: str) 
         assert arms.loc[arm, "metrics.n_fits"] == row["n_fits"]
         assert arms.loc[arm, "metrics.fit_cpu_seconds"] > 0
     scaled = arms.loc["standard scaling"]
-    assert scaled["metrics.delta"] == pytest.approx(summary.loc["standard scaling", "delta"])
-    assert (
-        scaled["metrics.delta_ci_low"] <= scaled["metrics.delta"] <= scaled["metrics.delta_ci_high"]
+    assert scaled["metrics.gain"] == pytest.approx(summary.loc["standard scaling", "gain"])
+    assert scaled["metrics.gain_ci_low"] <= scaled["metrics.gain"] <= scaled["metrics.gain_ci_high"]
+    assert scaled["metrics.detectable_gain"] == pytest.approx(
+        summary.loc["standard scaling", "detectable"]
     )
     assert scaled["params.preprocess.scale"] == "standard"
     client = MlflowClient(tracking_uri)

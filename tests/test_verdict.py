@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tuneworth.metrics import METRICS
+from tuneworth.metrics import METRICS, Metric
 from tuneworth.report import Context, format_table, write_report
 from tuneworth.stats import cheapest_equivalent, corrected_ttest, holm, shapley, summarise
 from tuneworth.verdict import ArmInfo, decide
@@ -105,13 +105,16 @@ def test_a_clear_gain_is_better_and_noise_is_within_noise() -> None:
     assert summary.loc["filter", "p_holm"] >= summary.loc["filter", "p_value"]
 
 
-def test_lower_is_better_metrics_call_a_drop_better() -> None:
+def test_lower_is_better_metrics_call_a_drop_better_and_a_positive_gain() -> None:
     frame = results({"baseline": (BASE, 1.0), "scaled": (BASE - 0.05, 1.0)})
-    summary = summarise(frame, ["baseline", "scaled"], "baseline", greater_is_better=False)
-    assert summary.set_index("arm").loc["scaled", "outcome"] == "better"
+    summary = summarise(frame, ["baseline", "scaled"], "baseline", RMSE.sign).set_index("arm")
+    assert summary.loc["scaled", "outcome"] == "better"
+    # An RMSE 0.05 lower is a gain of +0.05: positive is better for every metric.
+    assert summary.loc["scaled", "gain"] == pytest.approx(0.05)
+    assert summary.loc["scaled", "ci_low"] == pytest.approx(0.05)
 
 
-def test_cheapest_equivalent_prefers_the_cheap_arm_inside_the_noise() -> None:
+def test_cheapest_equivalent_prefers_the_cheap_arm_as_good_as_the_best() -> None:
     frame = results(
         {
             "baseline": (BASE, 1.0),
@@ -120,7 +123,9 @@ def test_cheapest_equivalent_prefers_the_cheap_arm_inside_the_noise() -> None:
         }
     )
     summary = summarise(frame, ["baseline", "forest", "tuned forest"], "baseline")
-    assert cheapest_equivalent(frame, summary) == "forest"
+    chosen = cheapest_equivalent(frame, summary, "baseline")
+    assert chosen is not None and chosen.arm == "forest"
+    assert chosen.reference == "tuned forest"
 
 
 def arms_one_at_a_time() -> list[ArmInfo]:
@@ -141,7 +146,7 @@ def test_verdict_says_tuning_is_not_worth_it_when_its_gain_is_noise() -> None:
     )
     verdict = decide(frame, arms_one_at_a_time(), AUC, "one_at_a_time")
     text = " ".join(verdict.sentences)
-    assert "Data: label-noise filter +0.04" in text
+    assert "Data: label-noise filter gains +0.04" in text
     assert "Tuning is not worth it here: its gain is inside the noise" in text
     assert "Instead, label-noise filter paid (+0.04" in text and "spend the effort there." in text
     assert "at 38x the fit cost" in text
@@ -178,8 +183,8 @@ def test_ladder_steps_add_up_to_the_top_rung() -> None:
     )
     verdict = decide(frame, arms, AUC, "ladder")
     assert [e.name for e in verdict.effects] == ["+ filter", "+ scaling", "+ grid search"]
-    top = verdict.summary.set_index("arm").loc["c", "delta"]
-    assert sum(e.delta for e in verdict.effects) == pytest.approx(top)
+    top = verdict.summary.set_index("arm").loc["c", "gain"]
+    assert sum(e.gain for e in verdict.effects) == pytest.approx(top)
     assert verdict.effects[-1].cost_factor == pytest.approx(50.0)
     assert "Tuning is not worth it here" in " ".join(verdict.sentences)
 
@@ -200,7 +205,7 @@ def test_factorial_attributes_the_best_arms_gain_to_its_families() -> None:
         }
     )
     verdict = decide(frame, arms, AUC, "factorial")
-    shares = {e.name: e.delta for e in verdict.effects}
+    shares = {e.name: e.gain for e in verdict.effects}
     assert shares == pytest.approx({"data": 0.04, "tuning": 0.01})
     assert verdict.best == "dt"
 
@@ -251,9 +256,19 @@ def test_a_larger_gain_inside_the_noise_is_named_not_ignored() -> None:
 
 
 @pytest.mark.parametrize(
-    ("gap", "said"), [(0.012, "0.012 ROC-AUC more"), (-0.003, "0.003 ROC-AUC less")]
+    ("metric", "gap", "said"),
+    [
+        (AUC, 0.012, "0.012 ROC-AUC more (better)"),
+        (AUC, -0.003, "0.003 ROC-AUC less (worse)"),
+        # The default run: inner CV on noisy labels promised more loss than the outer folds
+        # (true labels) gave, a gap of -0.212 in gain terms. More loss is worse.
+        (METRICS["log_loss"], -0.212, "0.212 log loss more (worse)"),
+        (METRICS["log_loss"], 0.02, "0.020 log loss less (better)"),
+    ],
 )
-def test_the_optimism_gap_is_said_in_words_whichever_its_sign(gap: float, said: str) -> None:
+def test_the_optimism_gap_is_said_in_words_whichever_its_sign_and_direction(
+    metric: Metric, gap: float, said: str
+) -> None:
     frame = results({"baseline": (BASE, 1.0), "optuna TPE": (BASE + 0.01, 30.0)})
     tuning = pd.DataFrame(
         {
@@ -268,9 +283,10 @@ def test_the_optimism_gap_is_said_in_words_whichever_its_sign(gap: float, said: 
         ArmInfo("baseline", "baseline", "baseline"),
         ArmInfo("optuna TPE", "tuning", "optuna TPE"),
     ]
-    verdict = decide(frame, arms, AUC, "one_at_a_time", tuning)
+    verdict = decide(frame, arms, metric, "one_at_a_time", tuning)
     sentence = next(s for s in verdict.sentences if s.startswith("Optimism gap"))
-    assert f"inner CV promised {said}" in sentence
+    assert f"inner CV promised {said} than the outer folds then gave" in sentence
+    assert ("pessimistic" in sentence) == (gap < 0)
 
 
 def test_gain_per_cpu_minute_is_free_for_a_better_arm_that_costs_no_more() -> None:

@@ -502,7 +502,7 @@ def run_experiment(
                 {"baseline_score_mean": scores[BASELINE], "best_score_mean": scores[verdict.best]},
                 study,
                 report,
-                verdict.sentences,
+                (f"{verdict.convention}.", *verdict.sentences),
             )
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)

@@ -21,12 +21,46 @@ class Metric:
     tasks: tuple[Task, ...]
     greater_is_better: bool = True
 
+    @property
+    def sign(self) -> float:
+        """``+1.0`` when higher is better, ``-1.0`` when lower is.
+
+        The one place the metric's orientation is decided: a difference of scores times the
+        sign is a gain (positive is better), and a scikit-learn scorer's value (always
+        greater-is-better) times the sign is the metric as people read it.
+
+        >>> METRICS["roc_auc"].sign, METRICS["log_loss"].sign
+        (1.0, -1.0)
+        """
+        return orientation(self.greater_is_better)
+
+    @property
+    def direction(self) -> str:
+        """``"higher is better"`` or ``"lower is better"``."""
+        return "higher is better" if self.greater_is_better else "lower is better"
+
+    def gain(self, arm: Any, reference: Any) -> Any:
+        """How much better ``arm`` scored than ``reference``: positive is better, whichever
+        way the metric points (for a loss, ``reference - arm``).
+
+        >>> METRICS["log_loss"].gain(0.30, 0.35), METRICS["accuracy"].gain(0.90, 0.85)
+        (0.04999999999999999, 0.050000000000000044)
+        """
+        return self.sign * (arm - reference)
+
     def score(self, estimator: Any, X: Any, y: Any) -> float:
         """The metric in its natural orientation (scikit-learn negates error scorers)."""
         from sklearn.metrics import get_scorer
 
-        value = float(get_scorer(self.scorer)(estimator, X, y))
-        return value if self.greater_is_better else -value
+        return self.sign * float(get_scorer(self.scorer)(estimator, X, y))
+
+
+def orientation(greater_is_better: bool) -> float:
+    """``+1.0`` for a metric where higher is better, ``-1.0`` for a loss or an error.
+
+    For code that holds only the flag (a search, a stored study); prefer :attr:`Metric.sign`.
+    """
+    return 1.0 if greater_is_better else -1.0
 
 
 METRICS: dict[str, Metric] = {

@@ -40,65 +40,71 @@ def _figure(height: float = 4.0, width: float = 9.0) -> tuple[Figure, Any]:
     return figure, axes
 
 
-def _delta_label(verdict: Verdict) -> str:
-    direction = "higher" if verdict.metric.greater_is_better else "lower"
-    return f"Δ {verdict.metric.label} vs baseline ({direction} is better)"
+def _gain_label(verdict: Verdict) -> str:
+    return f"gain in {verdict.metric.label} over the baseline (positive is better)"
 
 
 def gains(verdict: Verdict) -> Figure:
-    """One-at-a-time: each lever's Δ with its interval. Ladder / factorial: a waterfall."""
+    """One-at-a-time: each lever's gain with its interval. Ladder / factorial: a waterfall
+    of gains from the baseline (0) to the top arm, positive (right) is better."""
     if verdict.design == "one_at_a_time" or not verdict.effects:
         return _gain_bars(verdict)
     summary = verdict.summary.set_index("arm")
-    start = float(summary["score_mean"][BASELINE])
     effects = verdict.effects
     figure, axes = _figure(height=1.2 + 0.55 * (len(effects) + 2))
-    labels = [BASELINE, *(e.name for e in effects)]
-    level = start
-    axes.barh(0, start, color="#c9d3e0", height=0.6)
+    start = float(summary["score_mean"][BASELINE])
+    labels = [f"{BASELINE} ({start:.3f} {verdict.metric.label})", *(e.name for e in effects)]
+    level = 0.0
+    axes.plot(0, 0, "o", color="#9aa6b5")
     for i, effect in enumerate(effects, start=1):
-        colour = _COLOURS[effect.outcome]
-        axes.barh(i, effect.delta, left=level, color=colour, height=0.6)
+        colour = _COLOURS.get(effect.outcome, _ACCENT)
+        axes.barh(i, effect.gain, left=level, color=colour, height=0.6)
         if not math.isnan(effect.ci_low):
-            centre = level + effect.delta
+            centre = level + effect.gain
             axes.errorbar(
                 centre,
                 i,
-                xerr=[[effect.delta - effect.ci_low], [effect.ci_high - effect.delta]],
+                xerr=[[effect.gain - effect.ci_low], [effect.ci_high - effect.gain]],
                 fmt="none",
                 ecolor="#333",
                 capsize=3,
                 linewidth=1,
             )
         axes.annotate(
-            f"{effect.delta:+.3f}",
-            (level + max(effect.delta, 0), i),
+            f"{effect.gain:+.3f}",
+            (level + max(effect.gain, 0), i),
             xytext=(4, 0),
             textcoords="offset points",
             va="center",
             fontsize=8,
         )
-        level += effect.delta
+        level += effect.gain
     shares = verdict.design == "factorial"
     final = verdict.best if shares else str(verdict.summary["arm"].iloc[-1])
     labels.append(f"= {final}")
     axes.barh(len(effects) + 1, level, color=_ACCENT, height=0.6)
-    scores = [start, level, *[start + e.ci_low for e in effects if not math.isnan(e.ci_low)]]
-    low, high = min(scores), max(scores)
-    pad = max((high - low) * 0.6, 1e-3)
+    axes.axvline(0, color="#333", linewidth=0.8)
+    edges = [0.0, level]
+    running = 0.0
+    for e in effects:
+        if not math.isnan(e.ci_low):
+            edges += [running + e.ci_low, running + e.ci_high]
+        running += e.gain
+    low, high = min(edges), max(edges)
+    pad = max((high - low) * 0.15, 1e-3)
     axes.set_xlim(low - pad, high + pad)
     axes.set_yticks(range(len(labels)), labels=[_short(t, 48) for t in labels])
     axes.invert_yaxis()
-    axes.set_xlabel(verdict.metric.label)
+    axes.set_xlabel(f"cumulative {_gain_label(verdict)}")
     kind = "Shapley shares by family" if shares else "ladder steps"
     axes.set_title(f"From the baseline to {_short(final, 40)}: {kind}", loc="left")
     return figure
 
 
 def _compared(verdict: Verdict) -> pd.DataFrame:
-    """The arms that have a delta to plot: not the baseline, not an arm that failed."""
+    """The arms that have a gain to plot: not the baseline, not an arm that failed."""
     summary = verdict.summary
-    return summary[(summary["arm"] != BASELINE) & summary["delta"].notna()]
+    return summary[(summary["arm"] != BASELINE) & summary["gain"].notna()]
 
 
 def _gain_bars(verdict: Verdict) -> Figure:
@@ -106,21 +112,28 @@ def _gain_bars(verdict: Verdict) -> Figure:
     figure, axes = _figure(height=1.2 + 0.45 * max(len(rows), 1))
     y = np.arange(len(rows))
     colours = [_COLOURS.get(o, _ACCENT) for o in rows["outcome"]]
-    axes.barh(y, rows["delta"], color=colours, height=0.6)
+    axes.barh(y, rows["gain"], color=colours, height=0.6)
     has_ci = rows["ci_low"].notna().to_numpy()
     axes.errorbar(
-        rows["delta"][has_ci],
+        rows["gain"][has_ci],
         y[has_ci],
-        xerr=[(rows["delta"] - rows["ci_low"])[has_ci], (rows["ci_high"] - rows["delta"])[has_ci]],
+        xerr=[(rows["gain"] - rows["ci_low"])[has_ci], (rows["ci_high"] - rows["gain"])[has_ci]],
         fmt="none",
         ecolor="#333",
         capsize=3,
         linewidth=1,
     )
+    # What the folds could detect, either side of zero: a bar inside the band is too small
+    # for the design to tell from noise, not shown to be zero.
+    reach = rows["detectable"].dropna()
+    if len(reach):
+        width = float(reach.median())
+        axes.axvspan(-width, width, color="#eef1f5", zorder=0, label="detectable (median)")
+        axes.legend(frameon=False, fontsize=8, loc="lower right")
     axes.axvline(0, color="#333", linewidth=0.8)
     axes.set_yticks(y, labels=[_short(a, 40) for a in rows["arm"]])
     axes.invert_yaxis()
-    axes.set_xlabel(_delta_label(verdict))
+    axes.set_xlabel(_gain_label(verdict))
     axes.set_title("Gain of each lever over the baseline, with 95% corrected intervals", loc="left")
     return figure
 
@@ -180,11 +193,11 @@ def tuning_curves(verdict: Verdict, trials: pd.DataFrame) -> Figure:
 
 
 def cost_gain(verdict: Verdict) -> Figure:
-    """Δ against fit cost (log scale): what each lever bought for its compute."""
+    """Gain against fit cost (log scale): what each lever bought for its compute."""
     rows = _compared(verdict)
     figure, axes = _figure(height=4.5)
     for i, row in enumerate(rows.sort_values("cost_ratio").to_dict("records")):
-        x, y = row["cost_ratio"], row["delta"]
+        x, y = row["cost_ratio"], row["gain"]
         colour = _COLOURS.get(str(row["outcome"]), _ACCENT)
         if not math.isnan(row["ci_low"]):
             axes.errorbar(
@@ -216,19 +229,19 @@ def cost_gain(verdict: Verdict) -> Figure:
         axes.set_xlim(rows["cost_ratio"].min() / 1.5, rows["cost_ratio"].max() * 4)
         axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
     axes.set_xlabel("fit cost relative to the baseline (CPU seconds, log scale)")
-    axes.set_ylabel(_delta_label(verdict))
+    axes.set_ylabel(_gain_label(verdict))
     axes.set_title("Gain against cost", loc="left")
     return figure
 
 
 def fold_deltas(verdict: Verdict, results: pd.DataFrame) -> Figure:
-    """Every arm's per-fold difference from the baseline: the pairs behind each interval."""
+    """Every arm's per-fold gain over the baseline: the pairs behind each interval."""
     scores = results.pivot(index="fold", columns="arm", values="score")
     arms = [a for a in verdict.summary["arm"] if a != BASELINE]
     figure, axes = _figure(height=1.2 + 0.45 * max(len(arms), 1))
     rng = np.random.default_rng(0)
     for i, arm in enumerate(arms):
-        deltas = (scores[arm] - scores[BASELINE]).dropna().to_numpy()
+        deltas = verdict.metric.gain(scores[arm], scores[BASELINE]).dropna().to_numpy()
         if not len(deltas):
             continue
         jitter = rng.uniform(-0.15, 0.15, len(deltas))
@@ -237,8 +250,8 @@ def fold_deltas(verdict: Verdict, results: pd.DataFrame) -> Figure:
     axes.axvline(0, color="#333", linewidth=0.8)
     axes.set_yticks(range(len(arms)), labels=[_short(a, 40) for a in arms])
     axes.invert_yaxis()
-    axes.set_xlabel(f"per-fold Δ {verdict.metric.label} (arm − baseline, same fold)")
-    axes.set_title("Paired per-fold differences (bar: mean)", loc="left")
+    axes.set_xlabel(f"per-fold {_gain_label(verdict)}, same fold")
+    axes.set_title("Paired per-fold gains (bar: mean)", loc="left")
     return figure
 
 
@@ -259,7 +272,7 @@ def draw_all(
     plots = {
         "gains": ("Gains by lever", gains(verdict)),
         "cost_gain": ("Gain against cost", cost_gain(verdict)),
-        "fold_deltas": ("Per-fold paired differences", fold_deltas(verdict, results)),
+        "fold_deltas": ("Per-fold paired gains", fold_deltas(verdict, results)),
     }
     if trials is not None and not trials.empty:
         plots["tuning_curves"] = ("Tuning curves", tuning_curves(verdict, trials))

@@ -16,21 +16,22 @@ from pathlib import Path
 import pandas as pd
 
 from tuneworth.design import BASELINE
-from tuneworth.verdict import Verdict, ratio
+from tuneworth.verdict import Effect, Verdict, describe_outcome, ratio
 
 HEADERS = (
     "arm",
     "family",
     "score",
-    "Δ",
+    "gain",
     "95% CI",
+    "detectable",
     "p adj",
     "fit cost",
-    "Δ/CPU-min",
+    "gain/CPU-min",
     "fits",
     "verdict",
 )
-_RIGHT = {2, 3, 5, 6, 7, 8}
+_RIGHT = {2, 3, 5, 6, 7, 8, 9}
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,20 @@ def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
         )
         partly = row["n_failed_folds"] and row["outcome"] != "failed"
         failed = f" ({row['n_failed_folds']} folds failed)" if partly else ""
-        gain = row["gain_per_cpu_minute"]
+        per_minute = row["gain_per_cpu_minute"]
+        effect = Effect(
+            str(row["arm"]),
+            str(row["family"]),
+            row["gain"],
+            row["ci_low"],
+            row["ci_high"],
+            row["p_holm"],
+            row["cost_ratio"],
+            str(row["outcome"]),
+            row["detectable"],
+            int(row["folds_better"]),
+            int(row["folds_paired"]),
+        )
         rows.append(
             (
                 str(row["arm"]),
@@ -84,13 +98,14 @@ def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
                 "failed"
                 if math.isnan(row["score_mean"])
                 else f"{row['score_mean']:.3f} ± {row['score_std']:.3f}",
-                "" if baseline else _signed(row["delta"]),
+                "" if baseline else _signed(row["gain"]),
                 interval,
+                "" if baseline or math.isnan(row["detectable"]) else f"{row['detectable']:.3f}",
                 "" if math.isnan(row["p_holm"]) else f"{row['p_holm']:.3f}",
                 ratio(row["cost_ratio"]),
-                _per_minute(row["outcome"], gain, row["fit_cpu_seconds"] - base_cost),
+                _per_minute(row["outcome"], per_minute, row["fit_cpu_seconds"] - base_cost),
                 str(row["n_fits"]),
-                str(row["outcome"]) + failed,
+                describe_outcome(effect) + failed,
             )
         )
     return rows
@@ -100,7 +115,8 @@ ARM_WIDTH = 44
 
 
 def format_table(verdict: Verdict) -> str:
-    """A fixed-width table, one row per arm, that reads at a glance.
+    """A fixed-width table, one row per arm, that reads at a glance, under a line that says
+    the metric's direction and what a gain is.
 
     Long arm names (stacked levers) are shortened here only; reports and MLflow keep them.
     """
@@ -119,7 +135,7 @@ def format_table(verdict: Verdict) -> str:
         ).rstrip()
 
     rule = "  ".join("─" * w for w in widths)
-    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+    return "\n".join([f"{verdict.convention}.", line(headers), rule, *(line(r) for r in rows)])
 
 
 def row_lines(verdict: Verdict, results: pd.DataFrame, max_classes: int | None = None) -> list[str]:
@@ -193,7 +209,7 @@ def format_verdict(verdict: Verdict) -> str:
     return "\n".join(f"• {sentence}" for sentence in verdict.sentences)
 
 
-EFFECT_HEADERS = ("effect", "family", "Δ", "95% CI", "p", "cost factor", "verdict")
+EFFECT_HEADERS = ("effect", "family", "gain", "95% CI", "detectable", "p", "cost factor", "verdict")
 
 
 def effect_rows(verdict: Verdict) -> list[tuple[str, ...]]:
@@ -204,11 +220,12 @@ def effect_rows(verdict: Verdict) -> list[tuple[str, ...]]:
         (
             e.name,
             e.family,
-            _signed(e.delta),
+            _signed(e.gain),
             "" if math.isnan(e.ci_low) else f"[{_signed(e.ci_low)}, {_signed(e.ci_high)}]",
+            "" if math.isnan(e.detectable) else f"{e.detectable:.3f}",
             "" if math.isnan(e.p_value) else f"{e.p_value:.3f}",
             ratio(e.cost_factor),
-            e.outcome,
+            describe_outcome(e),
         )
         for e in verdict.effects
     ]
@@ -220,7 +237,7 @@ SEARCH_HEADERS = (
     "trials to match grid",
     "folds matching grid",
     "optimism gap",
-    "Δ vs untuned",
+    "gain vs untuned",
     "cost vs untuned",
 )
 
@@ -239,7 +256,7 @@ def search_rows(verdict: Verdict) -> list[tuple[str, ...]]:
                 else ("" if math.isnan(needed) else f"{needed:g}"),
                 str(row["folds_matching_grid"]),
                 _signed(row["optimism_gap"]),
-                _signed(row["delta_vs_untuned"]),
+                _signed(row["gain_vs_untuned"]),
                 ratio(row["cost_vs_untuned"]),
             )
         )
@@ -257,6 +274,31 @@ def _effects_heading(verdict: Verdict) -> str:
     if verdict.design == "ladder":
         return "Ladder steps (each against the step below it)"
     return "Shapley shares of the best arm's gain, by family"
+
+
+_TABLE_NOTE = (
+    "Gain is the mean paired improvement over the baseline on the outer folds, positive when "
+    "the arm is better (for a loss or an error, baseline minus arm); the 95% interval and "
+    "p-value come from the Nadeau–Bengio corrected resampled t-test, and p-values are "
+    "Holm-adjusted across the arms (p adj). Detectable is the smallest true gain these folds "
+    "would find significant at 5% with 80% power, from the same corrected variance: a gain "
+    "within noise but smaller than that is not shown to be absent, only too small for the "
+    "design. Within noise means not significant at 5% after the Holm adjustment; within "
+    "noise (Holm) marks an arm whose own interval excludes zero but which does not stand out "
+    "once every arm's chance of a lucky draw is counted. Fit cost is CPU seconds of fitting "
+    "(every inner search fit included) relative to the baseline; gain/CPU-min is the gain "
+    "per extra CPU minute, for significant gains only (free when the arm costs less than the "
+    "baseline, or under a CPU second more)."
+)
+
+
+_SEARCH_NOTE = (
+    "Trials to match grid: configurations evaluated until the best inner-CV score reached "
+    "grid search's best on the same fold (median over folds). Optimism gap: the best "
+    "inner-CV score against the outer score of the chosen configuration, as a gain: positive "
+    "when inner CV promised better than the outer folds gave (optimistic), negative when it "
+    "promised worse. Gain vs untuned: the search's gain over the same pipeline untuned."
+)
 
 
 def render_markdown(
@@ -283,37 +325,26 @@ def render_markdown(
         "",
         "## Arms",
         "",
+        f"{verdict.convention}.",
+        "",
         _markdown_table(
             [verdict.metric.label if h == "score" else h for h in HEADERS],
             table_rows(verdict),
             _RIGHT,
         ),
         "",
-        "Δ is the mean paired difference from the baseline over the outer folds; the 95% "
-        "interval and p-value come from the Nadeau–Bengio corrected resampled t-test, and "
-        "p-values are Holm-adjusted across the arms (*p adj*). *Within noise* means not "
-        "significant at 5% after that adjustment; *within noise (Holm)* marks an arm whose own "
-        "interval excludes zero but which does not stand out once every arm's chance of a "
-        "lucky draw is counted. Fit cost is CPU seconds of fitting (every "
-        "inner search fit included) relative to the baseline; Δ/CPU-min is the gain per extra "
-        "CPU minute, for significant gains only (*free* when the arm costs less than the "
-        "baseline, or under a CPU second more).",
+        _TABLE_NOTE,
     ]
     lines += _rows_markdown(rows)
     searches = search_rows(verdict)
     if searches:
         lines += ["", "## Searches", ""]
         lines += [_markdown_table(SEARCH_HEADERS, searches, {1, 2, 3, 4, 5, 6})]
-        lines += [
-            "",
-            "Trials to match grid: configurations evaluated until the best inner-CV score "
-            "reached grid search's best on the same fold (median over folds). Optimism gap: "
-            "best inner-CV score minus the outer score of the chosen configuration.",
-        ]
+        lines += ["", _SEARCH_NOTE]
     effects = effect_rows(verdict)
     if effects:
         lines += ["", f"## {_effects_heading(verdict)}", ""]
-        lines += [_markdown_table(EFFECT_HEADERS, effects, {2, 4, 5})]
+        lines += [_markdown_table(EFFECT_HEADERS, effects, {2, 4, 5, 6})]
     if c.notes:
         lines += ["", "## Notes", "", *(f"- {n}" for n in c.notes)]
     if plots:
@@ -376,10 +407,7 @@ def render_html(
         searches = (
             "<h2>Searches</h2>"
             f"<table><thead><tr>{search_head}</tr></thead><tbody>{search_body}</tbody></table>"
-            '<p class="meta">Trials to match grid: configurations evaluated until the best '
-            "inner-CV score reached grid search's best on the same fold (median over folds). "
-            "Optimism gap: best inner-CV score minus the outer score of the chosen "
-            "configuration.</p>"
+            f'<p class="meta">{esc(_SEARCH_NOTE)}</p>'
         )
     effects = ""
     if effect_rows(verdict):
@@ -403,11 +431,9 @@ def render_html(
 <h2>Verdict</h2>
 <ul class="verdict">{"".join(f"<li>{esc(s)}</li>" for s in verdict.sentences)}</ul>
 <h2>Arms</h2>
+<p>{esc(verdict.convention)}.</p>
 <table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>
-<p class="meta">Δ is the mean paired difference from the baseline over the outer folds; the 95%
-interval and p-value come from the Nadeau–Bengio corrected resampled t-test, Holm-adjusted
-across the arms. Fit cost is CPU seconds of fitting, every inner search fit included, relative
-to the baseline.</p>
+<p class="meta">{esc(_TABLE_NOTE)}</p>
 {_rows_html(rows)}
 {searches}
 {effects}

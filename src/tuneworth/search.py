@@ -47,6 +47,7 @@ from sklearn.model_selection import GridSearchCV, HalvingRandomSearchCV, Randomi
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from tuneworth.metrics import orientation
 from tuneworth.space import Space, distributions, grid, suggest
 from tuneworth.studies import SharedStudy, configuration, open_storage
 
@@ -615,7 +616,7 @@ def search_outcome(search: Any, greater_is_better: bool) -> dict[str, Any]:
     """What a fitted search tells about itself, with scores in the metric's natural
     orientation (an RMSE is positive): ``n_fits`` (every inner fit plus the refit),
     ``best_params``, ``inner_best_score`` and the ``trials`` table."""
-    sign = 1.0 if greater_is_better else -1.0
+    sign = orientation(greater_is_better)
     trials = trial_table(search)
     trials["score"] = sign * trials["score"]
     return {
@@ -633,7 +634,7 @@ def _curves(trials: pd.DataFrame, greater_is_better: bool) -> pd.DataFrame:
     """Per fold, after each number of configurations evaluated (candidates drawn, duplicates
     included): the best comparable inner score so far, oriented so that greater is better
     (NaN until the first one)."""
-    sign = 1.0 if greater_is_better else -1.0
+    sign = orientation(greater_is_better)
     rows = trials.sort_values(["fold", "trial"], kind="stable")
     counts = rows["comparable"].astype(bool) & (rows["state"] == "complete")
     oriented = (sign * rows["score"]).where(counts)
@@ -655,7 +656,7 @@ def best_so_far(trials: pd.DataFrame, greater_is_better: bool = True) -> pd.Seri
     >>> best_so_far(trials).round(2).to_dict()
     {1: 0.65, 2: 0.75, 3: 0.8}
     """
-    sign = 1.0 if greater_is_better else -1.0
+    sign = orientation(greater_is_better)
     curves = _curves(trials, greater_is_better)
     wide = curves.pivot(index="configs", columns="fold", values="best").ffill()
     return (sign * wide.mean(axis=1)).dropna().rename("best_so_far")
@@ -673,7 +674,7 @@ def trials_to_match(
     >>> trials_to_match(trials, {0: 0.7, 1: 0.95}).to_dict()
     {0: 2.0, 1: inf}
     """
-    sign = 1.0 if greater_is_better else -1.0
+    sign = orientation(greater_is_better)
     curves = _curves(trials, greater_is_better)
     needed = {}
     for fold, target in targets.items():
@@ -718,7 +719,8 @@ def compare_strategies(
       not reached on most folds); ``folds_matching_grid`` counts the folds that reached it.
       Only scores on the full inner folds count, so successive halving, whose last rung
       alone is scored on them, after all its candidates, counts its whole budget or never
-    - ``delta_vs_untuned``: mean paired outer-score difference from the untuned arm
+    - ``gain_vs_untuned``: mean paired outer-score gain over the untuned arm (positive is
+      better, for lower-is-better metrics too)
     - ``cost_vs_untuned``: fit CPU seconds relative to the untuned arm
     """
     from tuneworth.levers import TuningLever
@@ -750,7 +752,7 @@ def compare_strategies(
     def scored(name: str) -> dict[int, FoldResult]:
         return {r.fold: r for r in results.get(name, ()) if not r.failed}
 
-    sign = 1.0 if greater_is_better else -1.0
+    sign = orientation(greater_is_better)
     rows = []
     for arm in arms:
         if not strategy(arm):
@@ -769,7 +771,7 @@ def compare_strategies(
             "optimism_gap": math.nan,
             "trials_to_match_grid": math.nan,
             "folds_matching_grid": 0,
-            "delta_vs_untuned": math.nan,
+            "gain_vs_untuned": math.nan,
             "cost_vs_untuned": math.nan,
         }
         if trials is not None:
@@ -793,8 +795,8 @@ def compare_strategies(
         twin = scored(row["untuned"])
         common = sorted(set(folds) & set(twin))
         if common:
-            row["delta_vs_untuned"] = float(
-                np.mean([folds[f].score - twin[f].score for f in common])
+            row["gain_vs_untuned"] = float(
+                np.mean([sign * (folds[f].score - twin[f].score) for f in common])
             )
             base = sum(twin[f].fit_cpu_seconds for f in common)
             cost = sum(folds[f].fit_cpu_seconds for f in common)
@@ -814,6 +816,6 @@ _COMPARISON_COLUMNS = (
     "optimism_gap",
     "trials_to_match_grid",
     "folds_matching_grid",
-    "delta_vs_untuned",
+    "gain_vs_untuned",
     "cost_vs_untuned",
 )

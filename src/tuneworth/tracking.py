@@ -549,7 +549,7 @@ class Tracker:
             "optimism_gap",
             "trials_to_match_grid",
             "folds_matching_grid",
-            "delta_vs_untuned",
+            "gain_vs_untuned",
             "cost_vs_untuned",
         )
         for row in comparison.to_dict("records"):
@@ -560,22 +560,32 @@ class Tracker:
 
     @_guarded
     def log_comparisons(self, run_ids: Mapping[str, str], summary: pd.DataFrame) -> None:
-        """Deltas vs the baseline, their intervals and cost ratios, on each arm run."""
+        """Gains over the baseline (positive is better, for losses too), their intervals,
+        the gain the folds could detect, and cost ratios, on each arm run."""
         keys = {
-            "delta": "delta",
-            "ci_low": "delta_ci_low",
-            "ci_high": "delta_ci_high",
+            "gain": "gain",
+            "ci_low": "gain_ci_low",
+            "ci_high": "gain_ci_high",
+            "detectable": "detectable_gain",
+            "repeats_needed": "repeats_needed",
             "p_value": "p_value",
             "p_holm": "p_holm",
             "cost_ratio": "cost_ratio",
+            "fold_cost": "fold_cost",
             "gain_per_cpu_minute": "gain_per_cpu_minute",
         }
         for row in summary.to_dict("records"):
             run_id = run_ids.get(row["arm"])
             if run_id:
+                # An infinite repeats_needed (no number of repeats would do) is left out.
+                metrics = {
+                    name: row[column]
+                    for column, name in keys.items()
+                    if not math.isinf(float(row[column]))
+                }
                 self._log(
                     run_id,
-                    metrics={name: row[column] for column, name in keys.items()},
+                    metrics=metrics,
                     tags={"tuneworth.outcome": row["outcome"]} if row["outcome"] else None,
                 )
 

@@ -21,7 +21,17 @@ import pandas as pd
 from tuneworth.design import BASELINE
 from tuneworth.levers import FAMILIES
 from tuneworth.metrics import Metric
-from tuneworth.stats import cheapest_equivalent, corrected_ttest, paired, shapley, summarise
+from tuneworth.stats import (
+    NOISE,
+    Comparison,
+    Recommendation,
+    cheapest_equivalent,
+    corrected_ttest,
+    folds_per_repeat,
+    paired,
+    shapley,
+    summarise,
+)
 
 ALPHA = 0.05
 
@@ -43,23 +53,33 @@ class ArmInfo:
 class Effect:
     """One lever's or family's gain, with its 95% interval, p-value and cost multiplier.
 
-    ``outcome`` is ``better``, ``worse`` or ``within noise``; ``cost_factor`` is how many
-    times the fit cost of the arm without this lever the arm with it spent.
+    ``gain`` is positive when the lever made things better, whichever way the metric
+    points. ``outcome`` is ``better``, ``worse`` or ``within noise``; ``cost_factor`` is how
+    many times the fit cost of the arm without this lever the arm with it spent;
+    ``detectable`` is the smallest gain the folds detect (80% power at 5%), and
+    ``folds_better`` of ``folds`` paired folds the lever won.
     """
 
     name: str
     family: str
-    delta: float
+    gain: float
     ci_low: float
     ci_high: float
     p_value: float
     cost_factor: float
     outcome: str
+    detectable: float = math.nan
+    folds_better: int = 0
+    folds: int = 0
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """Everything an experiment concluded; ``summary`` has one row per arm."""
+    """Everything an experiment concluded; ``summary`` has one row per arm.
+
+    ``cheapest`` is the cheapest arm as good as the best (``recommendation`` says by which
+    rule), "" when every arm failed a fold.
+    """
 
     metric: Metric
     design: str
@@ -69,6 +89,16 @@ class Verdict:
     effects: tuple[Effect, ...]
     sentences: tuple[str, ...] = ()
     tuning: pd.DataFrame = field(default_factory=pd.DataFrame)
+    recommendation: Recommendation | None = None
+    folds_per_repeat: int = 1
+
+    @property
+    def convention(self) -> str:
+        """The metric, its direction and what a gain is, said once above the table."""
+        return (
+            f"{self.metric.label} ({self.metric.direction}); gain = improvement over the "
+            "baseline, positive is better"
+        )
 
 
 def decide(
@@ -83,23 +113,34 @@ def decide(
     ``tuning`` is the search comparison of :func:`tuneworth.search.compare_strategies`
     (trials to match grid search, optimism gap), when the experiment has searches.
     """
-    summary = summarise(results, [a.name for a in arms], BASELINE, metric.greater_is_better)
+    summary = summarise(results, [a.name for a in arms], BASELINE, metric.sign)
     info = {a.name: a for a in arms}
     summary.insert(1, "family", [info[a].family for a in summary["arm"]])
     summary.insert(2, "lever", [info[a].lever for a in summary["arm"]])
     complete = summary[summary["n_failed_folds"] == 0]
     ranked = (complete if not complete.empty else summary).sort_values(
-        "score_mean", ascending=not metric.greater_is_better
+        "gain", ascending=False, kind="stable"
     )
     best = str(ranked["arm"].iloc[0])
-    cheapest = cheapest_equivalent(results, summary, metric.greater_is_better)
+    recommendation = cheapest_equivalent(results, summary, BASELINE, metric.sign)
+    cheapest = recommendation.arm if recommendation is not None else ""
     if design == "ladder":
         effects = _ladder_steps(results, summary, arms, metric)
     elif design == "factorial":
         effects = _shapley_shares(results, summary, arms, info[best], metric)
     else:
         effects = _arm_effects(summary)
-    verdict = Verdict(metric, design, summary, best, cheapest, effects, tuning=_or_empty(tuning))
+    verdict = Verdict(
+        metric,
+        design,
+        summary,
+        best,
+        cheapest,
+        effects,
+        tuning=_or_empty(tuning),
+        recommendation=recommendation,
+        folds_per_repeat=folds_per_repeat(results),
+    )
     return replace(verdict, sentences=tuple(_sentences(verdict)))
 
 
@@ -107,10 +148,25 @@ def _or_empty(frame: pd.DataFrame | None) -> pd.DataFrame:
     return frame if frame is not None else pd.DataFrame()
 
 
-def _outcome(c_low: float, c_high: float, delta: float, metric: Metric) -> str:
-    if math.isnan(c_low) or c_low <= 0 <= c_high:
-        return "within noise"
-    return "better" if (delta > 0) == metric.greater_is_better else "worse"
+def _effect(name: str, family: str, c: Comparison, cost_factor: float) -> Effect:
+    """A step or share from its paired comparison (gains: positive is better)."""
+    if math.isnan(c.ci_low) or c.ci_low <= 0 <= c.ci_high:
+        outcome = NOISE
+    else:
+        outcome = "better" if c.delta > 0 else "worse"
+    return Effect(
+        name,
+        family,
+        c.delta,
+        c.ci_low,
+        c.ci_high,
+        c.p_value,
+        cost_factor,
+        outcome,
+        c.detectable,
+        c.positive,
+        c.n_folds,
+    )
 
 
 def _arm_effects(summary: pd.DataFrame) -> tuple[Effect, ...]:
@@ -119,12 +175,15 @@ def _arm_effects(summary: pd.DataFrame) -> tuple[Effect, ...]:
         Effect(
             row["arm"],
             row["family"],
-            row["delta"],
+            row["gain"],
             row["ci_low"],
             row["ci_high"],
             row["p_holm"],
             row["cost_ratio"],
             row["outcome"],
+            row["detectable"],
+            row["folds_better"],
+            row["folds_paired"],
         )
         for row in summary.to_dict("records")
         if row["arm"] != BASELINE
@@ -138,14 +197,10 @@ def _ladder_steps(
     cost = summary.set_index("arm")["fit_cpu_seconds"]
     effects = []
     for below, arm in itertools.pairwise(arms):
-        c = paired(results, arm.name, below.name)
+        c = paired(results, arm.name, below.name, metric.sign)
         added = arm.lever.removeprefix(below.lever).removeprefix(" + ")
-        family = arm.families[-1]
         factor = float(cost[arm.name] / cost[below.name]) if cost[below.name] > 0 else math.nan
-        outcome = _outcome(c.ci_low, c.ci_high, c.delta, metric)
-        effects.append(
-            Effect(f"+ {added}", family, c.delta, c.ci_low, c.ci_high, c.p_value, factor, outcome)
-        )
+        effects.append(_effect(f"+ {added}", arm.families[-1], c, factor))
     return tuple(effects)
 
 
@@ -158,15 +213,20 @@ def _shapley_shares(
 ) -> tuple[Effect, ...]:
     """Shapley shares of the best arm's gain over the baseline, one per family it applies.
 
-    Shapley values are linear in the scores, so the shares are computed fold by fold and
-    each gets the same corrected paired interval as an arm.
+    Shapley values are linear in the scores, so the shares are computed fold by fold (on
+    the scores times the metric's sign, so a share is a gain) and each gets the same
+    corrected paired interval as an arm.
     """
     players = list(best.families)
     if not players:
         return ()
     scores = results.pivot(index="fold", columns="arm", values="score")
     by_families = {frozenset(a.families): a.name for a in arms}
-    values = {s: scores[name].to_numpy() for s, name in by_families.items() if s <= set(players)}
+    values = {
+        s: metric.sign * scores[name].to_numpy()
+        for s, name in by_families.items()
+        if s <= set(players)
+    }
     shares = shapley(values, players)
     sizes = results.groupby("fold")[["n_train", "n_test"]].first().mean()
     cost = summary.set_index("arm")["fit_cpu_seconds"]
@@ -175,10 +235,7 @@ def _shapley_shares(
         c = corrected_ttest(shares[family], sizes["n_train"], sizes["n_test"])
         without = by_families[frozenset(players) - {family}]
         factor = float(cost[best.name] / cost[without]) if cost[without] > 0 else math.nan
-        outcome = _outcome(c.ci_low, c.ci_high, c.delta, metric)
-        effects.append(
-            Effect(family, family, c.delta, c.ci_low, c.ci_high, c.p_value, factor, outcome)
-        )
+        effects.append(_effect(family, family, c, factor))
     return tuple(effects)
 
 
@@ -197,14 +254,38 @@ def _interval(low: float, high: float) -> str:
     return "" if math.isnan(low) else f" [{_num(low)}, {_num(high)}]"
 
 
+def describe_outcome(e: Effect) -> str:
+    """The outcome in words; within noise always says what the folds could have seen.
+
+    ``better``, ``worse``, ``within noise (could detect ≥ 0.045)``, or for a lever that won
+    (or lost) on every fold ``better on 5 of 5 folds, but the design cannot separate it
+    from noise (could detect ≥ 0.045)``.
+    """
+    if not e.outcome.startswith(NOISE):
+        return e.outcome
+    if math.isnan(e.detectable):
+        return e.outcome
+    if e.detectable == 0 and e.gain == 0:
+        return f"{e.outcome} (no difference on any fold)"
+    seen = f"could detect ≥ {e.detectable:.3f}"
+    holm = " after Holm" if e.outcome != NOISE else ""
+    if e.folds >= 2 and e.folds_better in (0, e.folds) and e.gain != 0:
+        side = "better" if e.gain > 0 else "worse"
+        return (
+            f"{side} on {e.folds} of {e.folds} folds, but the design cannot separate it from "
+            f"noise{holm} ({seen})"
+        )
+    return f"{NOISE}{holm} ({seen})"
+
+
 def _describe(e: Effect, unit: str) -> str:
-    """``grid search +0.017 ROC-AUC [+0.005, +0.028], better, at 114x the fit cost``."""
+    """``grid search gains +0.017 ROC-AUC [+0.005, +0.028], better, at 114x the fit cost``.
+
+    Gains are positive when better, for losses too (``+0.05 log loss`` is 0.05 less loss).
+    """
     cost = f", at {ratio(e.cost_factor)} the fit cost" if ratio(e.cost_factor) else ""
-    return f"{e.name} {_num(e.delta)} {unit}{_interval(e.ci_low, e.ci_high)}, {e.outcome}{cost}"
-
-
-def _gain(effect: Effect, metric: Metric) -> float:
-    return effect.delta if metric.greater_is_better else -effect.delta
+    interval = _interval(e.ci_low, e.ci_high)
+    return f"{e.name} gains {_num(e.gain)} {unit}{interval}, {describe_outcome(e)}{cost}"
 
 
 def _sentences(v: Verdict) -> list[str]:
@@ -216,7 +297,7 @@ def _sentences(v: Verdict) -> list[str]:
             ran = [e for e in mine if e.outcome != "failed"]
             if ran:
                 paid = [e for e in ran if e.outcome == "better"] or ran
-                top = max(paid, key=lambda e: _gain(e, v.metric))
+                top = max(paid, key=lambda e: e.gain)
                 best_of = f" (best of {len(mine)})" if len(mine) > 1 else ""
                 said.append(f"{family.capitalize()}{best_of}: {_describe(top, unit)}.")
             elif mine:
@@ -224,7 +305,7 @@ def _sentences(v: Verdict) -> list[str]:
     elif v.design == "ladder":
         said += [f"Ladder step {_describe(e, unit)}, given the steps before it." for e in v.effects]
     elif v.effects:
-        total = float(v.summary.set_index("arm")["delta"][v.best])
+        total = float(v.summary.set_index("arm")["gain"][v.best])
         parts = "; ".join(_describe(e, unit) for e in v.effects)
         said.append(
             f"The best arm, {v.best}, gained {_num(total)} {unit} over the baseline. "
@@ -232,6 +313,7 @@ def _sentences(v: Verdict) -> list[str]:
         )
     said.append(_tuning_sentence(v))
     said += _search_sentences(v)
+    said += _power_sentences(v)
     said.append(_cheapest_sentence(v))
     failed = v.summary[v.summary["n_failed_folds"] > 0]
     for row in failed.to_dict("records"):
@@ -260,36 +342,32 @@ def _tuning_sentence(v: Verdict) -> str:
         return "No tuning lever ran, so this experiment cannot say whether tuning pays."
     # The best search that beat the baseline beyond the noise, else the best search at all.
     paid = [e for e in tuning if e.outcome == "better"] or tuning
-    top = max(paid, key=lambda e: _gain(e, v.metric))
-    rival = max(others, key=lambda e: _gain(e, v.metric), default=None)
+    top = max(paid, key=lambda e: e.gain)
+    rival = max(others, key=lambda e: e.gain, default=None)
     if top.outcome != "better":
         instead = (
-            f" Instead, {rival.name} paid ({_num(rival.delta)} {unit}, at "
+            f" Instead, {rival.name} paid ({_num(rival.gain)} {unit}, at "
             f"{ratio(rival.cost_factor)} the fit cost): spend the effort there."
             if rival is not None
             else ""
         )
         why = "it made things worse" if top.outcome == "worse" else "its gain is inside the noise"
         return f"Tuning is not worth it here: {why} ({_describe(top, unit)}).{instead}"
-    if rival is not None and _gain(rival, v.metric) >= _gain(top, v.metric):
+    if rival is not None and rival.gain >= top.gain:
         cheaper = " and for less compute" if rival.cost_factor < top.cost_factor else ""
         return (
             f"Tuning pays ({_describe(top, unit)}), but {rival.name} paid more{cheaper} "
-            f"({_num(rival.delta)} {unit}, at {ratio(rival.cost_factor)} the fit cost): "
+            f"({_num(rival.gain)} {unit}, at {ratio(rival.cost_factor)} the fit cost): "
             "spend the effort there first."
         )
     unsure = [
-        e
-        for e in v.effects
-        if e.family != "tuning"
-        and e.outcome != "failed"
-        and _gain(e, v.metric) > _gain(top, v.metric)
+        e for e in v.effects if e.family != "tuning" and e.outcome != "failed" and e.gain > top.gain
     ]
     if unsure:
-        maybe = max(unsure, key=lambda e: _gain(e, v.metric))
+        maybe = max(unsure, key=lambda e: e.gain)
         return (
             f"Tuning pays here ({_describe(top, unit)}). The larger gain of {maybe.name} "
-            f"({_num(maybe.delta)} {unit}, at {ratio(maybe.cost_factor)} the fit cost) is not "
+            f"({_num(maybe.gain)} {unit}, at {ratio(maybe.cost_factor)} the fit cost) is not "
             "beyond the noise: more repeats of the outer folds would tell which is worth more."
         )
     return f"Tuning is worth it here: {_describe(top, unit)}, more than any other lever."
@@ -333,32 +411,122 @@ def _search_sentences(v: Verdict) -> list[str]:
         )
     gaps = table["optimism_gap"].dropna()
     if not gaps.empty:
-        gap = gaps.mean()
-        promise = (
-            f"inner CV promised {gap:.3f} {v.metric.label} more than the outer folds then gave"
-            if gap > 0
-            else f"inner CV promised {-gap:.3f} {v.metric.label} less than the outer folds gave"
-        )
-        said.append(
-            f"Optimism gap of the searches: {promise} (mean over searches); the numbers "
-            "above are nested, so no such optimism is in them."
-        )
+        said.append(_optimism_sentence(float(gaps.mean()), v.metric))
     return said
 
 
-def _cheapest_sentence(v: Verdict) -> str:
-    table = v.summary.set_index("arm")
-    if not v.cheapest:
-        return "Every arm failed on some fold, so none is named the cheapest equivalent."
-    score = table["score_mean"]
-    if v.cheapest == v.best:
+def _optimism_sentence(gap: float, metric: Metric) -> str:
+    """The optimism gap in words. ``gap`` is a gain (best inner score minus outer score,
+    times the metric's sign): positive when inner CV promised better than the outer folds
+    gave. Said in the metric's own terms, so a loss reads the right way round."""
+    unit = metric.label
+    if gap == 0:
         return (
-            f"The best arm, {v.best} ({score[v.best]:.3f} {v.metric.label}), is also the "
-            "cheapest of those within noise of it."
+            "Optimism gap of the searches: none; inner CV promised what the outer folds gave "
+            "(mean over searches)."
         )
-    compute = table["fit_cpu_seconds"] + table["predict_seconds"]
-    share = float(compute[v.cheapest] / max(float(compute[v.best]), np.finfo(float).tiny))
+    higher = metric.sign * gap > 0  # the inner score, in the metric's own units
+    promise = (
+        f"inner CV promised {abs(gap):.3f} {unit} {'more' if higher else 'less'} "
+        f"({'better' if gap > 0 else 'worse'}) than the outer folds then gave"
+    )
+    if gap > 0:
+        why = "the numbers above are nested, so no such optimism is in them."
+    else:
+        why = "inner CV was pessimistic here; the numbers above are nested, free of either bias."
+    return f"Optimism gap of the searches: {promise} (mean over searches); {why}"
+
+
+def _power_sentences(v: Verdict) -> list[str]:
+    """What the design could detect, said when it matters: the arms within noise whose
+    gain is smaller than the folds could detect, and the repeats that would settle them."""
+    summary = v.summary
+    compared = summary[(summary["arm"] != BASELINE) & summary["detectable"].notna()]
+    weak = compared[compared["underpowered"].astype(bool)]
+    if weak.empty:
+        return []
+    folds = int(compared["folds_paired"].max())
+    low, high = float(compared["detectable"].min()), float(compared["detectable"].max())
+    span = f"{low:.3f}" if f"{low:.3f}" == f"{high:.3f}" else f"{low:.3f} to {high:.3f}"
+    k = v.folds_per_repeat
+    said = (
+        f"Power: these {folds} outer folds detect a gain of at least {span} {v.metric.label}"
+        f"{', depending on the arm' if ' to ' in span else ''} (80% power at α = 0.05, "
+        "corrected t-test), so 'within noise' does not mean 'no "
+        f"effect' for {len(weak)} arm{'s' if len(weak) > 1 else ''}."
+    )
+    ordered = weak.sort_values("gain", key=abs, ascending=False).to_dict("records")
+    reachable = [r for r in ordered if math.isfinite(r["repeats_needed"])]
+    never = [r for r in ordered if not math.isfinite(r["repeats_needed"])]
+    if reachable:
+        said += " More repeats would detect the gains seen: " + "; ".join(
+            f"{r['arm']} ({_num(r['gain'])}) with {r['repeats_needed']:g} repeats of the "
+            f"{k}-fold split ({r['repeats_needed'] * k:g} folds)"
+            for r in reachable
+        )
+        said += "."
+    if never:
+        names = ", ".join(f"{r['arm']} ({_num(r['gain'])})" for r in never)
+        said += (
+            f" No number of repeats would detect gains as small as those of {names}: repeats "
+            "shrink 1/J, not the n_test/n_train term of the corrected variance, so only more "
+            "outer folds or more data could."
+        )
+    return [said]
+
+
+def _cheapest_sentence(v: Verdict) -> str:
+    """The recommendation of :func:`tuneworth.stats.cheapest_equivalent`, with its rule."""
+    table = v.summary.set_index("arm")
+    r = v.recommendation
+    if r is None:
+        return "Every arm failed on some fold, so none is recommended."
+    unit = v.metric.label
+    score = table["score_mean"]
+    if r.reference == BASELINE:
+        everywhere = v.summary[
+            v.summary["outcome"].str.startswith(NOISE)
+            & (v.summary["folds_paired"] >= 2)
+            & (v.summary["folds_better"] == v.summary["folds_paired"])
+        ]
+        if not everywhere.empty:
+            names = ", ".join(everywhere["arm"])
+            return (
+                f"Recommendation: keep the baseline ({score[BASELINE]:.3f} {unit}) until more "
+                f"folds settle it: no arm beat it beyond the noise, but {names} beat it on "
+                "every fold, which these folds cannot separate from noise (see Power)."
+            )
+        return (
+            f"Recommendation: keep the baseline ({score[BASELINE]:.3f} {unit}); no arm beat it "
+            "beyond the noise (an arm within noise may still be better by less than the "
+            "design can detect)."
+        )
+    also = ""
+    if v.best != r.reference:
+        also = f" ({v.best} scored higher, but not beyond the noise)"
+    gain = float(table["gain"][r.reference])
+    if r.arm == r.reference and len(table[table["outcome"] == "better"]) == 1:
+        return (
+            f"Recommendation: {r.reference} ({score[r.reference]:.3f} {unit}), the only arm "
+            f"that beat the baseline beyond the noise{also}."
+        )
+    if r.arm == r.reference:
+        others = [a for a in r.candidates if a != r.reference]
+        rest = (
+            f"it is also the cheapest of the arms that keep at least half its gain "
+            f"({_num(gain)}) with 95% confidence (with {', '.join(others)})"
+            if others
+            else f"no other arm keeps half its gain ({_num(gain)}) with 95% confidence"
+        )
+        return (
+            f"Recommendation: {r.reference} ({score[r.reference]:.3f} {unit}), the best arm "
+            f"that beat the baseline{also}; {rest}."
+        )
+    cost = table["fold_cost"]
+    share = float(cost[r.arm] / max(float(cost[r.reference]), np.finfo(float).tiny))
     return (
-        f"Cheapest arm within noise of the best ({v.best}, {score[v.best]:.3f}): "
-        f"{v.cheapest} ({score[v.cheapest]:.3f}), at {share:.2g}x the best arm's compute."
+        f"Recommendation: {r.arm} ({score[r.arm]:.3f} {unit}), the cheapest arm as good as "
+        f"the best that beat the baseline, {r.reference} ({score[r.reference]:.3f}){also}: it "
+        f"keeps at least half of its gain ({_num(gain)}) with 95% confidence, at "
+        f"{share:.2g}x its CPU time per fold."
     )
