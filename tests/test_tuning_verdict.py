@@ -104,7 +104,7 @@ def test_a_failed_search_does_not_speak_for_the_search_that_ran() -> None:
     )
     arms = info(("optuna TPE", "tuning"), ("random search", "tuning"))
     sentence = tuning_sentence(decide(frame, arms, AUC, "one_at_a_time"))
-    assert sentence.startswith("Tuning is worth it here: random search +0.05")
+    assert sentence.startswith("Tuning is worth it here: random search gains +0.05")
 
 
 # --- how the searches ran ---------------------------------------------------------------
