@@ -564,3 +564,11 @@ def test_incomplete_and_duplicate_filters_for_regression_do_not_take_whole_price
     assert kept.tolist() == [0, 2, 4, 5]
     kept = DuplicateFilter(per_class=False).fit(X, prices).sample_indices_
     assert kept.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_a_filter_that_would_remove_every_row_says_so_and_names_the_emptiest_columns() -> None:
+    X = pd.DataFrame({"pool": [np.nan] * 4, "alley": [np.nan, 1.0, np.nan, 2.0], "area": [1.0] * 4})
+    with pytest.raises(ValueError, match=r"removed every one of the 4 training rows \(each has"):
+        IncompleteRowFilter(per_class=False).fit_resample(X, np.arange(4) * 1000.0)
+    with pytest.raises(ValueError, match=r"the emptiest columns: 'pool' 100%, 'alley' 50%\)"):
+        IncompleteRowFilter(per_class=False).fit_resample(X, np.arange(4) * 1000.0)

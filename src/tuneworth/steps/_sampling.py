@@ -254,11 +254,20 @@ class Cleaner(TabularSampler):
                 of_class = y == label
                 if not keep[of_class].any():
                     keep[of_class] = True
+        if not keep.any():
+            raise ValueError(
+                f"{type(self).__name__} removed every one of the {len(keep)} training rows"
+                f"{self._why_all_removed(frame)}: nothing is left to train on"
+            )
         self.sample_indices_ = np.flatnonzero(keep)
         return frame.iloc[self.sample_indices_], y[self.sample_indices_]
 
     def _keep(self, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def _why_all_removed(self, frame: pd.DataFrame) -> str:
+        """A clause saying why the rule left no row, for the error; empty when unknown."""
+        return ""
 
     def _judges_classes(self) -> bool:
         """Whether the target holds classes that must each keep a row."""

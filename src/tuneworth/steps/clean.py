@@ -514,6 +514,11 @@ class IncompleteRowFilter(Cleaner):
         self.categorical_features = categorical_features
         self.per_class = per_class
 
+    def _why_all_removed(self, frame: pd.DataFrame) -> str:
+        share = frame.isna().mean().sort_values(ascending=False)
+        gaps = ", ".join(f"'{c}' {v:.0%}" for c, v in share.head(3).items() if v > 0)
+        return f" (each has a missing value; the emptiest columns: {gaps})" if gaps else ""
+
     def _keep(self, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
         return frame.notna().all(axis=1).to_numpy()
 
