@@ -307,3 +307,26 @@ def test_gain_per_cpu_minute_is_free_for_a_better_arm_that_costs_no_more() -> No
     # 10 folds x 12 CPU s more = 2 CPU minutes for +0.05: +0.025 per CPU minute.
     assert "+0.025" in per_minute["dearer"]
     assert "free" not in per_minute["noise"] and "+0." not in per_minute["noise"].split("]")[1]
+
+
+def test_cost_gain_labels_never_overlap_even_for_arms_of_equal_cost_and_gain() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from tuneworth.plots import cost_gain
+
+    rng = np.random.default_rng(3)
+    searches = {
+        f"search {i}": (BASE + 0.001 * i + rng.normal(0, 0.01, FOLDS), 90.0 + i) for i in range(6)
+    }
+    frame = results({"baseline": (BASE, 1.0), **searches})
+    arms = [ArmInfo("baseline", "baseline", ""), *(ArmInfo(a, "tuning", a) for a in searches)]
+    figure = cost_gain(decide(frame, arms, AUC, "one_at_a_time"))
+    figure.canvas.draw()
+    axes = figure.axes[0]
+    labels = axes.texts
+    # Where each label's centre landed, and the height of one label, in pixels.
+    centres = np.sort([axes.transData.transform(t.xyann)[1] for t in labels])
+    height = figure.text(0, 0, "search 0", fontsize=8).get_window_extent().height
+    assert len(labels) == 6
+    assert np.diff(centres).min() >= height

@@ -193,10 +193,16 @@ def tuning_curves(verdict: Verdict, trials: pd.DataFrame) -> Figure:
 
 
 def cost_gain(verdict: Verdict) -> Figure:
-    """Gain against fit cost (log scale): what each lever bought for its compute."""
-    rows = _compared(verdict)
-    figure, axes = _figure(height=4.5)
-    for i, row in enumerate(rows.sort_values("cost_ratio").to_dict("records")):
+    """Gain against fit cost (log scale): what each lever bought for its compute.
+
+    The labels stand in a column right of the dearest arm, in the order of their gains and
+    spaced so that none overlaps another, each joined to its point by a thin line: searches
+    of nearly equal cost and gain sit on top of one another, and labels beside the points
+    would print over each other.
+    """
+    rows = _compared(verdict).sort_values("cost_ratio")
+    figure, axes = _figure(height=max(4.5, 0.3 * len(rows)))
+    for row in rows.to_dict("records"):
         x, y = row["cost_ratio"], row["gain"]
         colour = _COLOURS.get(str(row["outcome"]), _ACCENT)
         if not math.isnan(row["ci_low"]):
@@ -211,27 +217,53 @@ def cost_gain(verdict: Verdict) -> Figure:
             )
         else:
             axes.plot(x, y, "o", color=colour)
-        axes.annotate(
-            _short(str(row["arm"]), 28),
-            (x, y),
-            xytext=(6, 8 if i % 2 else -12),  # alternate sides: the searches sit close
-            textcoords="offset points",
-            fontsize=8,
-            bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"},
-            zorder=1,  # under the markers and bars, over the grid
-        )
     axes.axhline(0, color="#333", linewidth=0.8)
-    if (rows["cost_ratio"] > 0).all() and len(rows):
+    logscale = bool(len(rows)) and bool((rows["cost_ratio"] > 0).all())
+    if logscale:
         from matplotlib.ticker import FuncFormatter
 
         axes.set_xscale("log")
-        # Room on the right for the labels of the dearest arms, usually the searches.
-        axes.set_xlim(rows["cost_ratio"].min() / 1.5, rows["cost_ratio"].max() * 4)
         axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
+    if len(rows):
+        _label_column(axes, rows, logscale)
     axes.set_xlabel("fit cost relative to the baseline (CPU seconds, log scale)")
     axes.set_ylabel(_gain_label(verdict))
     axes.set_title("Gain against cost", loc="left")
     return figure
+
+
+def _label_column(axes: Any, rows: pd.DataFrame, logscale: bool) -> None:
+    """Each arm's name in a column right of the points, ordered by gain, never overlapping."""
+    costs, gains = rows["cost_ratio"].to_numpy(float), rows["gain"].to_numpy(float)
+    figure = axes.get_figure()
+    height_pt = axes.get_position().height * figure.get_figheight() * 72
+    order = np.argsort(gains, kind="stable")
+    places = gains.copy()
+    for _ in range(4):  # widening the y-axis to fit the column shrinks the labels' spacing
+        low, high = axes.get_ylim()
+        gap = (high - low or 1.0) * 8 * 1.5 / height_pt  # an 8-point label, in data units
+        previous = -np.inf
+        for i in order:  # bottom to top, each at its gain or just above the label below
+            places[i] = previous = max(gains[i], previous + gap)
+        overflow = places.max() - (high - gap / 2)
+        if overflow > 0:  # ran off the top: slide down, as far as the bottom allows
+            places -= min(overflow, max(places.min() - (low + gap / 2), 0.0))
+        axes.set_ylim(min(low, places.min() - gap), max(high, places.max() + gap))
+    column = costs.max() * 1.8 if logscale else costs.max() + 0.15 * (np.ptp(costs) or 1.0)
+    for name, cost, gain, place in zip(rows["arm"], costs, gains, places, strict=True):
+        axes.annotate(
+            _short(str(name), 28),
+            xy=(cost, gain),
+            xytext=(column, place),
+            textcoords="data",
+            fontsize=8,
+            va="center",
+            arrowprops={"arrowstyle": "-", "color": "#999", "linewidth": 0.6},
+            zorder=1,  # under the markers and bars, over the grid
+        )
+    left = costs.min() / 1.5 if logscale else costs.min() - 0.1 * (np.ptp(costs) or 1.0)
+    right = column * 3.2 if logscale else column + 0.5 * (np.ptp(costs) or 1.0)
+    axes.set_xlim(left, right)
 
 
 def fold_deltas(verdict: Verdict, results: pd.DataFrame) -> Figure:
