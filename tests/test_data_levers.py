@@ -134,7 +134,7 @@ def test_levers_describe_themselves_for_the_table() -> None:
     assert [lever.describe() for lever in loaded.levers] == [
         "label-noise filter",
         "label-noise filter (knn, 0.2)",
-        "outlier filter (IQR x 3)",
+        "outlier filter (IQR x 3, at most 5%)",
         "outlier filter (isolation forest, 2%)",
         "noise injection (2 copies, 0.1 sd)",
         "SMOTE",

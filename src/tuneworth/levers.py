@@ -230,7 +230,7 @@ class OutlierRemoval(DataLever):
 
     def describe(self) -> str:
         if self.method == "iqr":
-            cap = {0.05: "", 1: ", uncapped"}.get(self.max_share, f", at most {self.max_share:.0%}")
+            cap = ", uncapped" if self.max_share == 1 else f", at most {self.max_share:.0%}"
             return f"outlier filter (IQR x {self.threshold:g}{cap})"
         return f"outlier filter (isolation forest, {self.contamination:.0%})"
 
