@@ -194,7 +194,7 @@ def missing_values(
         return Finding("missing values", "no missing cells", {"cells": 0.0, "rows": 0.0})
     per_column = gaps.mean().sort_values(ascending=False)
     per_column = per_column[per_column > 0]
-    worst = ", ".join(f"{c} {share:.0%}" for c, share in per_column.head(3).items())
+    worst = ", ".join(f"{c} {_percent(share)}" for c, share in per_column.head(3).items())
     numbers = {"cells": cells, "rows": rows, "columns": float(len(per_column))}
     name = _score_name(task)
     informative = False
@@ -207,16 +207,26 @@ def missing_values(
         informative = score >= (
             INFORMATIVE_MISSING_R2 if task == "regression" else INFORMATIVE_MISSING_AUC
         )
+        numbers["informative"] = float(informative)
         verdict = "predicts the target" if informative else "says little about the target"
         score_text = f"; missingness alone {verdict} ({name} {score:.2f})"
     summary = (
-        f"{cells:.1%} of cells, {rows:.0%} of rows in {len(per_column)} columns "
+        f"{cells:.1%} of cells, {_percent(rows)} of rows in {_count(len(per_column), 'column')} "
         f"({worst}){score_text}{_sampled(sample, len(y)) if score_text else ''}"
     )
     severity: Severity = "warning" if informative or rows > 0.5 else "info"
     return Finding(
         "missing values", summary, numbers, severity, "imputation", tuple(per_column.index)
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage, with a decimal below 1% so that a few rows are not 0%."""
+    return f"{share:.1%}" if share < 0.01 else f"{share:.0%}"
 
 
 def _indicator_score(indicators: np.ndarray, y: pd.Series, task: Task, seed: int) -> float:
@@ -537,3 +547,25 @@ def numbers_as_text(X: pd.DataFrame, schema: Schema) -> Finding:
     return Finding(
         "numbers as text", summary, {"columns": float(len(found))}, "warning", columns=tuple(found)
     )
+
+
+def format_findings(findings: list[Finding], width: int = 100) -> str:
+    """The findings as a table of check, severity, lever and finding, ``width`` wide.
+
+    The finding column wraps; lines of a wrapped finding are indented under it.
+    """
+    import textwrap
+
+    name_w = max(len("check"), *(len(f.name) for f in findings))
+    lever_w = max(len("lever"), *(len(f.lever or "-") for f in findings))
+    head = f"{'check':<{name_w}}  {'severity':<8}  {'lever':<{lever_w}}  "
+    text_w = max(20, width - len(head))
+    lines = [f"{head}finding", "-" * min(width, len(head) + text_w)]
+    for finding in findings:
+        wrapped = textwrap.wrap(finding.summary, text_w) or [""]
+        lever = finding.lever or "-"
+        lines.append(
+            f"{finding.name:<{name_w}}  {finding.severity:<8}  {lever:<{lever_w}}  {wrapped[0]}"
+        )
+        lines += [" " * len(head) + rest for rest in wrapped[1:]]
+    return "\n".join(lines)
