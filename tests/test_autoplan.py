@@ -30,6 +30,7 @@ def _messy(n: int = 400, seed: int = 0) -> pd.DataFrame:
     frame["churned"] = np.where(frame["a"] + frame["b"] > 1.2, "yes", "no")
     frame["b"] = frame["b"].mask((frame["churned"] == "yes") & (rng.random(n) < 0.6))
     frame["closing_code"] = frame["churned"].map({"yes": "C7", "no": "open"})
+    frame["ticket_id"] = np.arange(n)
     return pd.concat([frame, frame.iloc[:40]], ignore_index=True)
 
 
@@ -72,7 +73,7 @@ def test_every_data_lever_comes_from_a_finding(tmp_path: Path) -> None:
     _messy().to_csv(path, index=False)
     plan = _plan(path, "churned")
     assert plan.document["name"] == "churn"
-    assert plan.document["dataset"]["drop"] == ["closing_code"]
+    assert plan.document["dataset"]["drop"] == ["closing_code", "ticket_id"]
     assert _levers(plan)[:3] == ["imputation", "duplicate_filter", "random_oversampling"]
     reasons = {planned.reason.split(":")[0] for planned in plan.levers[:3]}
     assert reasons == {"missing values", "duplicates", "class balance"}
@@ -80,6 +81,7 @@ def test_every_data_lever_comes_from_a_finding(tmp_path: Path) -> None:
         "imputation": {"strategy": "median", "add_indicator": True}
     }
     assert any("closing_code" in note for note in plan.notes)
+    assert any("ID-like" in note and "ticket_id" in note for note in plan.notes)
 
 
 def test_models_and_searches_on_equal_budgets_whatever_the_data(tmp_path: Path) -> None:
@@ -132,7 +134,7 @@ def test_check_prints_roles_then_the_diagnosis_within_100_columns(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "churn.csv"
-    frame = _messy()
+    frame = _messy().drop(columns="ticket_id")
     frame["customer_id"] = np.arange(len(frame))
     frame.to_csv(path, index=False)
     assert main(["check", str(path), "--target", "churned"]) == 0

@@ -131,6 +131,16 @@ def test_constant_and_id_columns_are_reported() -> None:
     assert "ID-like customer_id" in found.summary
 
 
+def test_an_id_column_kept_because_of_one_repeated_row_is_flagged() -> None:
+    X, y = _clean()
+    X["order_no"] = np.arange(len(X))
+    X = pd.concat([X, X.iloc[:1]], ignore_index=True)
+    y = pd.concat([y, y.iloc[:1]], ignore_index=True)
+    found = _run(X, y)["constant / ID columns"]
+    assert found.numbers == {"excluded": 0.0, "kept": 1.0}
+    assert (found.columns, found.severity) == (("order_no",), "warning")
+
+
 def test_a_column_copying_the_target_is_a_leak() -> None:
     X, y = _clean()
     X["outcome_code"] = y.map({"yes": 7.0, "no": 3.0}) + np.random.default_rng(0).normal(

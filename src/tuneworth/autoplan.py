@@ -199,6 +199,13 @@ def plan_from_diagnosis(
             f"dropped as leaks (remove them from dataset.drop if they are known before the "
             f"outcome): {leaks.summary}"
         )
+    ids = found.get("constant / ID columns")
+    if ids is not None and ids.numbers.get("kept"):
+        kept = [c for c in ids.columns[: int(ids.numbers["kept"])] if c not in drop]
+        drop += kept
+        notes.append(
+            f"dropped as ID-like (a distinct value on nearly every row): {', '.join(kept)}"
+        )
     as_text = found.get("numbers as text")
     if as_text is not None and as_text.severity != "ok":
         notes.append(f"numbers as text: {as_text.summary}")

@@ -122,7 +122,7 @@ def diagnose(
     findings += [
         outlying_rows(X, schema),
         feature_scales(X, schema),
-        excluded_columns(schema),
+        id_and_constant_columns(X, schema),
         leaking_columns(X, y, task, sample, seed),
         column_roles(schema),
         numbers_as_text(X, schema),
@@ -351,7 +351,7 @@ def class_balance(y: pd.Series) -> Finding:
     counts = y.value_counts()
     ratio = float(counts.iloc[-1] / counts.iloc[0])
     numbers = {"ratio": ratio, "smallest": float(counts.iloc[-1]), "classes": float(len(counts))}
-    listed = " / ".join(str(int(n)) for n in counts.head(6))
+    listed = " / ".join(f"{int(n):,}" for n in counts.head(6))
     more = ", ..." if len(counts) > 6 else ""
     summary = f"{len(counts)} classes of {listed}{more} rows; smallest/largest {ratio:.2f}"
     if ratio >= IMBALANCE_RATIO:
@@ -422,24 +422,52 @@ def feature_scales(X: pd.DataFrame, schema: Schema) -> Finding:
 # --- columns -------------------------------------------------------------------------------
 
 
-def excluded_columns(schema: Schema) -> Finding:
-    """Columns left out of the features: constant, entirely missing or ID-like."""
+def id_and_constant_columns(X: pd.DataFrame, schema: Schema) -> Finding:
+    """Columns left out of the features (constant, entirely missing or ID-like), and
+    features that still look like IDs.
+
+    :func:`tuneworth.data.infer_schema` excludes a column with a distinct value on *every*
+    row; one repeated row (a duplicate) keeps it in. Here a feature is ID-like with a
+    distinct value on 90% of its rows or more and an ID's name, or whole numbers that count
+    up by one, or strings that are neither text nor dates: a model would memorise rows.
+    """
     excluded = schema.excluded
-    if not excluded:
-        return Finding("constant / ID columns", "none", {"columns": 0.0})
+    kept = [
+        str(c)
+        for c in X.columns
+        if c not in schema.text and c not in schema.dates and _id_like(str(c), X[c])
+    ]
+    numbers = {"excluded": float(len(excluded)), "kept": float(len(kept))}
+    if not excluded and not kept:
+        return Finding("constant / ID columns", "none", numbers)
     by_reason: dict[str, list[str]] = {}
     for column, reason in excluded.items():
         by_reason.setdefault(reason.split(" (")[0], []).append(column)
-    summary = "excluded: " + "; ".join(
-        f"{reason} {', '.join(columns)}" for reason, columns in by_reason.items()
-    )
+    parts = [f"excluded {reason} {', '.join(columns)}" for reason, columns in by_reason.items()]
+    if kept:
+        parts.append(f"ID-like but kept: {', '.join(kept)} (drop them)")
+    severity: Severity = "warning" if kept else "info"
     return Finding(
         "constant / ID columns",
-        summary,
-        {"columns": float(len(excluded))},
-        "info",
-        columns=tuple(excluded),
+        "; ".join(parts),
+        numbers,
+        severity,
+        columns=(*kept, *excluded),
     )
+
+
+def _id_like(name: str, values: pd.Series) -> bool:
+    from tuneworth.data import _ID_NAMES
+
+    present = values.dropna()
+    if len(present) < 20 or present.nunique() < 0.9 * len(values):
+        return False
+    lowered = name.lower()
+    if lowered in _ID_NAMES or lowered.endswith(("_id", " id")) or lowered.startswith("id_"):
+        return True
+    if pd.api.types.is_integer_dtype(present):
+        return bool(np.all(np.diff(np.sort(present.unique())) == 1))
+    return not pd.api.types.is_numeric_dtype(present)
 
 
 def leaking_columns(
@@ -472,9 +500,8 @@ def leaking_columns(
         summary = f"none; the strongest single column is {best} ({name} {best_score:.2f})"
         return Finding("leaking columns", summary + _sampled(sample, len(y)), numbers)
     listed = ", ".join(f"{c} ({name} {scores[c]:.2f})" for c in leaks[:3])
-    summary = (
-        f"{len(leaks)} column{'s' if len(leaks) > 1 else ''} alone predict the target: {listed}"
-    )
+    verb = "predicts" if len(leaks) == 1 else "predict"
+    summary = f"{_count(len(leaks), 'column')} alone {verb} the target: {listed}"
     return Finding("leaking columns", summary, numbers, "severe", columns=tuple(leaks))
 
 
@@ -541,7 +568,8 @@ def numbers_as_text(X: pd.DataFrame, schema: Schema) -> Finding:
         return Finding("numbers as text", "none", {"columns": 0.0})
     listed = ", ".join(found)
     summary = (
-        f"{len(found)} text column{'s' if len(found) > 1 else ''} hold numbers ({listed}): "
+        f"{_count(len(found), 'string column')} hold{'s' if len(found) == 1 else ''} numbers "
+        f"({listed}): "
         "write them as plain numbers, missing as empty cells"
     )
     return Finding(
