@@ -181,3 +181,13 @@ def test_run_a_data_file_without_a_spec(
     assert "small_churn: 120 rows" in captured.out
     for arm in ("random forest", "grid search", "random search", "optuna TPE"):
         assert arm in captured.out
+
+
+def test_a_date_column_needs_no_lever_and_the_plan_says_why(tmp_path: Path) -> None:
+    path = tmp_path / "visits.csv"
+    frame = _clean()
+    frame["day"] = pd.date_range("2026-01-01", periods=len(frame)).strftime("%Y-%m-%d")
+    frame.to_csv(path, index=False)
+    plan = _plan(path, "y")
+    assert "date_features" not in _levers(plan)
+    assert any(note.startswith("date_features:") and "day" in note for note in plan.left_out)

@@ -186,6 +186,12 @@ def plan_from_diagnosis(
             f"{len(dataset.schema.categorical)} categorical columns stands"
         )
 
+    if dataset.schema.dates:
+        left_out.append(
+            "date_features: the baseline already encodes "
+            f"{', '.join(dataset.schema.dates)} as calendar features and elapsed time"
+        )
+
     for model in MODELS:
         levers.append(PlannedLever({"model": {"name": model}}, "another model family"))
     for search in SEARCHES:
@@ -317,7 +323,7 @@ def spec_yaml(plan: AutoPlan, command: str) -> str:
         f"  target: {_inline(doc['dataset']['target'])}",
     ]
     if "drop" in doc["dataset"]:
-        lines.append(f"  drop: {_inline(doc['dataset']['drop'])}   # leaking columns")
+        lines.append(f"  drop: {_inline(doc['dataset']['drop'])}   # leaking or ID-like: see Notes")
     if "min_class_rows" in doc["dataset"]:
         lines.append(f"  min_class_rows: {doc['dataset']['min_class_rows']}")
     lines += [

@@ -445,7 +445,9 @@ def id_and_constant_columns(X: pd.DataFrame, schema: Schema) -> Finding:
         by_reason.setdefault(reason.split(" (")[0], []).append(column)
     parts = [f"excluded {reason} {', '.join(columns)}" for reason, columns in by_reason.items()]
     if kept:
-        parts.append(f"ID-like but kept: {', '.join(kept)} (drop them)")
+        parts.append(
+            f"ID-like but kept: {', '.join(kept)} (drop {'it' if len(kept) == 1 else 'them'})"
+        )
     severity: Severity = "warning" if kept else "info"
     return Finding(
         "constant / ID columns",
