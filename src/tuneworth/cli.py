@@ -302,17 +302,17 @@ def _auto_plan(source: str, target: str) -> tuple[Dataset, AutoPlan]:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from tuneworth.autoplan import describe_plan, spec_yaml
+    from tuneworth.autoplan import describe_plan, spec_name, spec_yaml
     from tuneworth.diagnose import format_findings
     from tuneworth.errors import TuneworthError
 
     _is_data(args.data, args.target)
-    dataset, auto = _auto_plan(args.data, args.target)
-    output = args.output or Path("pipelines") / f"{auto.document['name']}.yaml"
+    output = args.output or Path("pipelines") / f"{spec_name(args.data)}.yaml"
     if output.exists() and not args.force:
         raise TuneworthError(
             f"'{output}' exists: choose another path with -o, or overwrite it with --force"
         )
+    dataset, auto = _auto_plan(args.data, args.target)
     for note in dataset.notes:
         print(f"note: {note}")
     print(f"\n{format_findings(list(auto.findings))}\n")
