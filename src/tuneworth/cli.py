@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from tuneworth.autoplan import AutoPlan
+    from tuneworth.data import Dataset
     from tuneworth.evaluate import FoldResult
 
 EXIT_USAGE = 2
@@ -74,8 +76,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run an experiment spec and print the comparison")
-    run.add_argument("spec", help="experiment spec (YAML), e.g. pipelines/default.yaml")
+    run = commands.add_parser(
+        "run",
+        help="run an experiment spec, or a plan for a data file, and print the comparison",
+        description="Run a spec (YAML), or give a data file (CSV / Parquet) and --target: "
+        "the table is diagnosed and a plan of levers that fit it is built and run.",
+    )
+    run.add_argument(
+        "spec", help="experiment spec (YAML), or a data file (CSV / Parquet) with --target"
+    )
+    run.add_argument("--target", metavar="COLUMN", help="the column to predict (data file only)")
     run.add_argument(
         "--tracking-uri",
         help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlruns/mlflow.db)",
@@ -126,9 +136,30 @@ def _parser() -> argparse.ArgumentParser:
         resumes="its running trials go back in the queue, and other processes run them",
     )
 
-    check = commands.add_parser("check", help="validate a spec and its data without running")
-    check.add_argument("spec")
+    check = commands.add_parser(
+        "check",
+        help="validate a spec and its data, or diagnose a data file, without running",
+    )
+    check.add_argument("spec", help="experiment spec (YAML), or a data file with --target")
+    check.add_argument("--target", metavar="COLUMN", help="the column to predict (data file only)")
     check.set_defaults(command=_check)
+
+    init = commands.add_parser(
+        "init",
+        help="write a commented spec of the plan for a data file",
+        description="Diagnose a data file and write the plan 'tuneworth run DATA --target "
+        "COLUMN' would run, as a commented spec to edit and run.",
+    )
+    init.add_argument("data", help="a data file (CSV / Parquet)")
+    init.add_argument("--target", metavar="COLUMN", required=True, help="the column to predict")
+    init.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="where the spec goes (default: pipelines/<name>.yaml, name from the data file)",
+    )
+    init.add_argument("--force", action="store_true", help="overwrite an existing spec file")
+    init.set_defaults(command=_init)
 
     report = commands.add_parser(
         "report", help="rebuild the verdict and report of a finished study from MLflow"
@@ -155,12 +186,26 @@ def _run(args: argparse.Namespace) -> int:
     from tuneworth.report import format_row_changes, format_table, format_verdict
     from tuneworth.spec import load_spec
 
-    spec = load_spec(args.spec)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     start = time.perf_counter()
+    shown_notes: set[str] = set()
+    if _is_data(args.spec, args.target):
+        from tuneworth.autoplan import describe_plan
+        from tuneworth.diagnose import format_findings
+
+        dataset, auto = _auto_plan(args.spec, args.target)
+        for note in dataset.notes:
+            say(f"note: {note}")
+        shown_notes.update(dataset.notes)
+        say(f"\n{format_findings(list(auto.findings))}\n")
+        say(f"{describe_plan(auto)}\n")
+        spec = auto.spec()
+    else:
+        spec = load_spec(args.spec)
     plan = plan_experiment(spec)
     for note in plan.dataset.notes:
-        say(f"note: {note}")
+        if note not in shown_notes:
+            say(f"note: {note}")
     progress = _Progress(spec.cv.inner_folds) if sys.stderr.isatty() and not args.quiet else None
     try:
         result = run_experiment(
@@ -220,10 +265,71 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_data(path: str, target: str | None) -> bool:
+    """Whether the positional argument is a data file (given with ``--target``) rather
+    than a spec; a mismatch of the two is a usage error that says what to pass."""
+    from tuneworth.data import GENERATED_PREFIX, SKLEARN_PREFIX
+    from tuneworth.errors import TuneworthError
+
+    data = path.startswith((SKLEARN_PREFIX, GENERATED_PREFIX)) or Path(path).suffix.lower() in (
+        ".csv",
+        ".tsv",
+        ".txt",
+        ".parquet",
+        ".pq",
+    )
+    if data and target is None:
+        raise TuneworthError(
+            f"'{path}' is a data file: name the column to predict with --target COLUMN"
+        )
+    if not data and target is not None:
+        raise TuneworthError(
+            f"--target is for a data file (CSV or Parquet); the spec '{path}' names its own "
+            "target in dataset.target"
+        )
+    return data
+
+
+def _auto_plan(source: str, target: str) -> tuple[Dataset, AutoPlan]:
+    """Load a data file, diagnose it and plan the levers that fit it."""
+    from tuneworth.autoplan import plan_from_diagnosis
+    from tuneworth.data import load_dataset
+    from tuneworth.diagnose import diagnose
+
+    dataset = load_dataset(source, target)
+    findings = diagnose(dataset.X, dataset.y, dataset.task, dataset.schema)
+    return dataset, plan_from_diagnosis(dataset, target, findings)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from tuneworth.autoplan import describe_plan, spec_name, spec_yaml
+    from tuneworth.diagnose import format_findings
+    from tuneworth.errors import TuneworthError
+
+    _is_data(args.data, args.target)
+    output = args.output or Path("pipelines") / f"{spec_name(args.data)}.yaml"
+    if output.exists() and not args.force:
+        raise TuneworthError(
+            f"'{output}' exists: choose another path with -o, or overwrite it with --force"
+        )
+    dataset, auto = _auto_plan(args.data, args.target)
+    for note in dataset.notes:
+        print(f"note: {note}")
+    print(f"\n{format_findings(list(auto.findings))}\n")
+    print(f"{describe_plan(auto)}\n")
+    command = f"tuneworth init {args.data} --target {args.target}"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(spec_yaml(auto, command), encoding="utf-8")
+    print(f"wrote {output}; run it with: tuneworth run {output}")
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
     from tuneworth.experiment import plan_experiment
     from tuneworth.spec import load_spec
 
+    if _is_data(args.spec, args.target):
+        return _check_data(args.spec, args.target)
     plan = plan_experiment(load_spec(args.spec))
     for note in plan.dataset.notes:
         print(f"note: {note}")
@@ -235,6 +341,28 @@ def _check(args: argparse.Namespace) -> int:
         f"task {plan.dataset.task}, metric {plan.metric.name}, "
         f"{len(plan.arms)} arms x {len(plan.splits)} folds"
     )
+    return 0
+
+
+def _check_data(source: str, target: str) -> int:
+    """Print a data file's columns with their roles, then its diagnosis."""
+    import textwrap
+
+    from tuneworth.diagnose import format_findings
+
+    dataset, auto = _auto_plan(source, target)
+    for note in dataset.notes:
+        print(f"note: {note}")
+    schema = dataset.schema
+    print(f"\n{source}: {len(dataset.y)} rows, target '{target}' ({dataset.task})")
+    groups = dict(schema.roles_by_name())
+    if schema.excluded:
+        groups["excluded"] = tuple(schema.excluded)
+    for role, columns in groups.items():
+        line = f"{role} ({len(columns)}): {', '.join(columns)}"
+        print(textwrap.fill(line, 100, subsequent_indent="    "))
+    print(f"\n{format_findings(list(auto.findings))}")
+    print(f"\nrun the plan with: tuneworth run {source} --target {target}")
     return 0
 
 
