@@ -44,7 +44,7 @@ from tuneworth.evaluate import (
 )
 from tuneworth.levers import BuildContext
 from tuneworth.metrics import Metric, resolve_metric
-from tuneworth.report import Context, write_report
+from tuneworth.report import Context, verdict_markdown, write_report
 from tuneworth.search import compare_strategies
 from tuneworth.spec import Spec
 from tuneworth.verdict import ArmInfo, Verdict, decide
@@ -457,7 +457,7 @@ def run_experiment(
                         "tuneworth.family": arm.family,
                         "tuneworth.lever": arm.lever,
                     },
-                    params=arm.config(spec.baseline),
+                    params=arm.config(spec.baseline, spec.budget.trials),
                     results=by_arm[arm.name],
                     greater_is_better=plan.metric.greater_is_better,
                     trial_runs=spec.tracking.trial_runs,
@@ -503,6 +503,7 @@ def run_experiment(
                 study,
                 report,
                 (f"{verdict.convention}.", *verdict.sentences),
+                description=verdict_markdown(verdict),
             )
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
@@ -533,7 +534,7 @@ def _start(
     dataset = plan.dataset
     tags = _tags(spec, plan)
     notes = {"tuneworth.notes": "\n".join(dataset.notes)} if dataset.notes else {}
-    return tracker.start_study(
+    kept = tracker.start_study(
         spec.name,
         tags={**tags, **environment_tags(), "tuneworth.task": dataset.task, **notes},
         params={
@@ -552,7 +553,13 @@ def _start(
             "arms": len(plan.arms),
         },
         resume=not fresh,
+        description=spec.description,
     )
+    target = dataset.y.name if dataset.y.name is not None else spec.dataset.target
+    tracker.log_dataset(
+        dataset.X.assign(**{str(target): dataset.y}), dataset.source, str(target), spec.name
+    )
+    return kept
 
 
 def new_report_dir(root: Path, spec_name: str) -> Path:

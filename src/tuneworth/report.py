@@ -204,6 +204,58 @@ def _rows_html(lines: Sequence[str]) -> str:
     )
 
 
+def headline(verdict: Verdict) -> str:
+    """The answer in one sentence, from the recommendation and the searches' outcomes.
+
+    ``Use label noise filter: +0.178 log loss gain over the baseline at 7.0x the fit cost;
+    no search beats the noise.``
+    """
+    unit = verdict.metric.label
+    table = verdict.summary.set_index("arm")
+    r = verdict.recommendation
+    if r is None:
+        first = "No arm can be recommended: every arm failed on some fold"
+    elif r.arm == BASELINE:
+        first = "Keep the baseline: no arm beats it beyond the noise"
+    else:
+        gain, cost = float(table["gain"][r.arm]), float(table["cost_ratio"][r.arm])
+        at = f" at {ratio(cost)} the fit cost" if ratio(cost) else ""
+        first = f"Use {r.arm}: {_signed(gain)} {unit} gain over the baseline{at}"
+    searches = [e for e in verdict.effects if "tuning" in e.family.split("+")]
+    ran = [e for e in searches if e.outcome != "failed"]
+    paid = [e for e in ran if e.outcome == "better"]
+    if not searches or (r is not None and r.arm in {e.name for e in paid}):
+        rest = ""
+    elif not ran:
+        rest = "; every search failed"
+    elif paid:
+        top = max(paid, key=lambda e: e.gain)
+        rest = f"; tuning also pays ({top.name}: {_signed(top.gain)})"
+    else:
+        rest = "; no search beats the noise"
+    return f"{first}{rest}."
+
+
+def verdict_markdown(verdict: Verdict) -> str:
+    """The verdict as MLflow shows a run's description: the headline, the table, the
+    sentences."""
+    return "\n".join(
+        [
+            f"**{headline(verdict)}**",
+            "",
+            f"{verdict.convention}.",
+            "",
+            _markdown_table(_headers(verdict), table_rows(verdict), _RIGHT),
+            "",
+            *(f"- {sentence}" for sentence in verdict.sentences),
+        ]
+    )
+
+
+def _headers(verdict: Verdict) -> list[str]:
+    return [verdict.metric.label if h == "score" else h for h in HEADERS]
+
+
 def format_verdict(verdict: Verdict) -> str:
     """The verdict sentences as a short paragraph list for the terminal."""
     return "\n".join(f"• {sentence}" for sentence in verdict.sentences)
