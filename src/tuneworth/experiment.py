@@ -7,11 +7,13 @@ write to MLflow, so bad input leaves the store untouched.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import re
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from functools import partial
@@ -397,8 +399,9 @@ def run_experiment(
     study run's artifacts. With ``scheduler`` (a Dask scheduler address) the arm-fold tasks
     run on that cluster instead of local processes.
     """
-    from tuneworth.tracking import Tracker, resolve_tracking_uri
+    from tuneworth.tracking import Tracker, environment_tags, resolve_tracking_uri
 
+    started = time.time()
     uri = resolve_tracking_uri(tracking_uri)
     check_run_settings(
         spec, n_jobs=n_jobs, report_dir=report_dir, scheduler=scheduler, tracking_uri=uri
@@ -482,11 +485,16 @@ def run_experiment(
             inner_folds=spec.cv.inner_folds,
             notes=dataset.notes,
             study_run_id=tracker.study_run_id,
+            started=_utc(started),
+            wall_seconds=time.time() - started,
+            seed=spec.seed,
+            spec=yaml.safe_dump(spec.to_document(), sort_keys=False),
+            **_made_with(environment_tags()),
         )
         with tempfile.TemporaryDirectory() as tmp:
             study = Path(tmp, "tables")
             study.mkdir()
-            (study / "spec.yaml").write_text(yaml.safe_dump(spec.to_document(), sort_keys=False))
+            (study / "spec.yaml").write_text(context.spec)
             results.to_csv(study / "results.csv", index=False)
             verdict.summary.to_csv(study / "summary.csv", index=False)
             pd.DataFrame([a.__dict__ for a in infos]).to_csv(study / "arms.csv", index=False)
@@ -514,6 +522,19 @@ def run_experiment(
     finally:
         cluster.close()
     return ExperimentResult(plan, results, verdict, tracker.study_run_id, saved, tuple(kept))
+
+
+def _utc(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(seconds))
+
+
+def _made_with(tags: Mapping[str, str]) -> dict[str, Any]:
+    """Package versions and commit, for a :class:`Context`, from the study run's tags."""
+    prefix = "tuneworth.version."
+    return {
+        "versions": {k.removeprefix(prefix): v for k, v in tags.items() if k.startswith(prefix)},
+        "commit": tags.get("mlflow.source.git.commit", ""),
+    }
 
 
 def _tags(spec: Spec, plan: Plan) -> dict[str, str]:
@@ -611,6 +632,11 @@ def report_from_store(
         inner_folds=int(p["inner_folds"]),
         notes=tuple(notes.splitlines()),
         study_run_id=stored.run_id,
+        started=_utc(stored.start_ms / 1000) if stored.start_ms else "",
+        wall_seconds=(stored.end_ms - stored.start_ms) / 1000 if stored.end_ms else math.nan,
+        seed=int(p["seed"]) if "seed" in p else None,
+        spec=yaml.safe_dump(stored.spec, sort_keys=False),
+        **_made_with(stored.tags),
     )
     directory = new_report_dir(report_dir, context.spec_name)
     trials = stored.trials if not stored.trials.empty else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +50,49 @@ class Context:
     notes: tuple[str, ...] = ()
     study_run_id: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
+    # How the study was made, for the reader who has to reproduce it.
+    started: str = ""  # when the study began, "2026-11-29 22:04 UTC"
+    wall_seconds: float = math.nan
+    seed: int | None = None
+    versions: Mapping[str, str] = field(default_factory=dict)  # package -> version
+    commit: str = ""
+    spec: str = ""  # the spec as YAML
+
+
+def p_value(value: float) -> str:
+    """A p-value as people read it: three decimals, ``<0.001`` below that, "" for none."""
+    if math.isnan(value):
+        return ""
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def wall_time(seconds: float) -> str:
+    """``48 s``, ``12 min 5 s``, ``2 h 3 min``."""
+    if math.isnan(seconds):
+        return ""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"
+
+
+def _sentence(parts: Sequence[str]) -> str:
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
+def provenance(context: Context) -> list[str]:
+    """When, how long, with which seed and at which commit: the parts that are known."""
+    c = context
+    parts = [
+        f"run {c.started}" if c.started else "",
+        f"wall time {wall_time(c.wall_seconds)}" if wall_time(c.wall_seconds) else "",
+        f"seed {c.seed}" if c.seed is not None else "",
+        f"commit {c.commit[:12]}" if c.commit else "",
+    ]
+    return [part for part in parts if part]
 
 
 def _per_minute(outcome: str, gain: float, extra_cpu_seconds: float) -> str:
@@ -101,7 +144,7 @@ def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
                 "" if baseline else _signed(row["gain"]),
                 interval,
                 "" if baseline or math.isnan(row["detectable"]) else f"{row['detectable']:.3f}",
-                "" if math.isnan(row["p_holm"]) else f"{row['p_holm']:.3f}",
+                p_value(row["p_holm"]),
                 ratio(row["cost_ratio"]),
                 _per_minute(row["outcome"], per_minute, row["fit_cpu_seconds"] - base_cost),
                 str(row["n_fits"]),
@@ -275,7 +318,7 @@ def effect_rows(verdict: Verdict) -> list[tuple[str, ...]]:
             _signed(e.gain),
             "" if math.isnan(e.ci_low) else f"[{_signed(e.ci_low)}, {_signed(e.ci_high)}]",
             "" if math.isnan(e.detectable) else f"{e.detectable:.3f}",
-            "" if math.isnan(e.p_value) else f"{e.p_value:.3f}",
+            p_value(e.p_value),
             ratio(e.cost_factor),
             describe_outcome(e),
         )
@@ -315,7 +358,9 @@ def search_rows(verdict: Verdict) -> list[tuple[str, ...]]:
     return rows
 
 
-def _markdown_table(headers: Sequence[str], rows: list[tuple[str, ...]], right: set[int]) -> str:
+def _markdown_table(
+    headers: Sequence[str], rows: list[tuple[str, ...]], right: Collection[int]
+) -> str:
     align = ["---:" if i in right else ":---" for i in range(len(headers))]
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(align) + "|"]
     lines += ["| " + " | ".join(cells) + " |" for cells in rows]
@@ -353,23 +398,46 @@ _SEARCH_NOTE = (
 )
 
 
+_SEARCH_RIGHT = frozenset({1, 2, 3, 4, 5, 6})
+_EFFECT_RIGHT = frozenset({2, 4, 5, 6})
+
+
+def _details_markdown(context: Context) -> list[str]:
+    """Package versions and the spec, collapsed (GitHub and most viewers fold it)."""
+    c = context
+    if not (c.versions or c.spec):
+        return []
+    lines = ["", "<details><summary>Package versions and the spec</summary>", ""]
+    lines += [f"- {package} {version}" for package, version in c.versions.items()]
+    if c.commit:
+        lines += [f"- git commit {c.commit}"]
+    if c.spec:
+        lines += ["", "```yaml", c.spec.rstrip(), "```"]
+    return [*lines, "", "</details>"]
+
+
 def render_markdown(
     verdict: Verdict,
     context: Context,
     plots: Mapping[str, str],
     rows: Sequence[str] = (),
 ) -> str:
-    """report.md: the verdict first, then the table, then the plots (files beside it).
+    """report.md: the headline first, then the verdict, the table and the plots (files
+    beside it).
 
     ``rows`` are the lines of :func:`row_lines`."""
     c = context
+    made = provenance(c)
     lines = [
         f"# tuneworth report: {c.spec_name}",
+        "",
+        f"**{headline(verdict)}**",
         "",
         *([c.description.strip(), ""] if c.description.strip() else []),
         f"{c.dataset}: {c.rows} rows, {c.features} features, {c.task}; "
         f"{len(verdict.summary)} arms ({verdict.design}) on {c.folds * c.repeats} shared outer "
         f"folds ({c.folds}-fold x {c.repeats}), searches on {c.inner_folds} inner folds.",
+        *(["", f"{_sentence(made)}."] if made else []),
         "",
         "## Verdict",
         "",
@@ -379,11 +447,7 @@ def render_markdown(
         "",
         f"{verdict.convention}.",
         "",
-        _markdown_table(
-            [verdict.metric.label if h == "score" else h for h in HEADERS],
-            table_rows(verdict),
-            _RIGHT,
-        ),
+        _markdown_table(_headers(verdict), table_rows(verdict), _RIGHT),
         "",
         _TABLE_NOTE,
     ]
@@ -391,12 +455,12 @@ def render_markdown(
     searches = search_rows(verdict)
     if searches:
         lines += ["", "## Searches", ""]
-        lines += [_markdown_table(SEARCH_HEADERS, searches, {1, 2, 3, 4, 5, 6})]
+        lines += [_markdown_table(SEARCH_HEADERS, searches, _SEARCH_RIGHT)]
         lines += ["", _SEARCH_NOTE]
     effects = effect_rows(verdict)
     if effects:
         lines += ["", f"## {_effects_heading(verdict)}", ""]
-        lines += [_markdown_table(EFFECT_HEADERS, effects, {2, 4, 5, 6})]
+        lines += [_markdown_table(EFFECT_HEADERS, effects, _EFFECT_RIGHT)]
     if c.notes:
         lines += ["", "## Notes", "", *(f"- {n}" for n in c.notes)]
     if plots:
@@ -405,22 +469,80 @@ def render_markdown(
             lines += [f"### {title}", "", f"![{title}]({path})", ""]
     if c.study_run_id:
         lines += ["", f"MLflow study run: `{c.study_run_id}`."]
+    lines += _details_markdown(c)
     return "\n".join(lines).rstrip() + "\n"
 
 
+# The tables scroll sideways in their own box on a narrow window, so the page never does;
+# the verdict and arm columns wrap (with a floor), the numbers never do.
 _CSS = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;margin:2em auto;
 padding:0 1em;color:#1d2430}
 h1{font-size:1.6em;margin-bottom:.2em} h2{margin-top:1.6em;border-bottom:1px solid #dde3ea}
+p.headline{font-size:1.25em;font-weight:600;margin:.4em 0 .8em;padding:.5em .8em;
+background:#eef4ff;border-left:4px solid #3b6fd8}
 .meta{color:#5a6472} ul.verdict li{margin:.35em 0}
+.scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums;width:100%}
-th,td{padding:4px 8px;border-bottom:1px solid #e8ecf1;white-space:nowrap}
-th{background:#f4f6f9;text-align:left} td.num{text-align:right}
-tr.better td:last-child{color:#137333;font-weight:600}
-tr.worse td:last-child{color:#b3261e;font-weight:600}
-tr.noise td:last-child{color:#6b7280}
+th,td{padding:4px 8px;border-bottom:1px solid #e8ecf1;vertical-align:top;text-align:left;
+white-space:nowrap}
+th{background:#f4f6f9} .num{text-align:right}
+td.text{white-space:normal;min-width:9em} td.verdict{white-space:normal;min-width:18em}
+tr.better td.verdict{color:#137333;font-weight:600}
+tr.worse td.verdict{color:#b3261e;font-weight:600}
+tr.noise td.verdict{color:#6b7280}
 figure{margin:1.5em 0} figure img{max-width:100%} figcaption{color:#5a6472;font-size:13px}
+details{margin-top:2em} summary{cursor:pointer;color:#5a6472}
+pre{background:#f4f6f9;padding:.8em;overflow-x:auto;font-size:13px}
 """
+
+
+def _html_table(
+    headers: Sequence[str],
+    rows: Sequence[tuple[str, ...]],
+    right: Collection[int],
+    row_classes: Sequence[str] = (),
+    wrap: Collection[int] = (),
+) -> str:
+    """A table in its own horizontal scroll box: numbers right-aligned under right-aligned
+    headers; the columns in ``wrap`` wrap, the last one as the verdict."""
+    esc = html.escape
+    last = len(headers) - 1
+
+    def cls(i: int) -> str:
+        if i in right:
+            return ' class="num"'
+        if i in wrap:
+            return ' class="verdict"' if i == last else ' class="text"'
+        return ""
+
+    numeric = ' class="num"'
+    head = "".join(
+        f"<th{numeric if i in right else ''}>{esc(h)}</th>" for i, h in enumerate(headers)
+    )
+    body = []
+    for n, cells in enumerate(rows):
+        css = f' class="{row_classes[n]}"' if row_classes else ""
+        tds = "".join(f"<td{cls(i)}>{esc(v)}</td>" for i, v in enumerate(cells))
+        body.append(f"<tr{css}>{tds}</tr>")
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _details_html(context: Context) -> str:
+    c = context
+    if not (c.versions or c.spec):
+        return ""
+    esc = html.escape
+    items = "".join(f"<li>{esc(k)} {esc(v)}</li>" for k, v in c.versions.items())
+    if c.commit:
+        items += f"<li>git commit {esc(c.commit)}</li>"
+    spec = f"<pre>{esc(c.spec.rstrip())}</pre>" if c.spec else ""
+    return (
+        f"<details><summary>Package versions and the spec</summary><ul>{items}</ul>{spec}</details>"
+    )
 
 
 def render_html(
@@ -432,17 +554,11 @@ def render_html(
     """report.html: one self-contained file, the plots embedded as PNG data."""
     c = context
     esc = html.escape
-    headers = list(HEADERS)
-    headers[2] = verdict.metric.label
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = []
-    for cells, outcome in zip(table_rows(verdict), verdict.summary["outcome"], strict=True):
-        css = "noise" if outcome.startswith("within noise") else outcome
-        tds = "".join(
-            f'<td class="num">{esc(v)}</td>' if i in _RIGHT else f"<td>{esc(v)}</td>"
-            for i, v in enumerate(cells)
-        )
-        body.append(f'<tr class="{css}">{tds}</tr>')
+    outcomes = [
+        "noise" if outcome.startswith("within noise") else outcome
+        for outcome in verdict.summary["outcome"]
+    ]
+    arms = _html_table(_headers(verdict), table_rows(verdict), _RIGHT, outcomes, {0, 10})
     figures = "".join(
         f'<figure><img alt="{esc(title)}" src="data:image/png;base64,'
         f'{base64.b64encode(png).decode()}"><figcaption>{esc(title)}</figcaption></figure>'
@@ -451,40 +567,35 @@ def render_html(
     notes = "".join(f"<li>{esc(n)}</li>" for n in c.notes)
     searches = ""
     if search_rows(verdict):
-        search_body = "".join(
-            "<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>"
-            for row in search_rows(verdict)
-        )
-        search_head = "".join(f"<th>{esc(h)}</th>" for h in SEARCH_HEADERS)
         searches = (
             "<h2>Searches</h2>"
-            f"<table><thead><tr>{search_head}</tr></thead><tbody>{search_body}</tbody></table>"
-            f'<p class="meta">{esc(_SEARCH_NOTE)}</p>'
+            + _html_table(SEARCH_HEADERS, search_rows(verdict), _SEARCH_RIGHT, wrap={0})
+            + f'<p class="meta">{esc(_SEARCH_NOTE)}</p>'
         )
     effects = ""
     if effect_rows(verdict):
-        effect_body = "".join(
-            "<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>"
-            for row in effect_rows(verdict)
+        effects = f"<h2>{esc(_effects_heading(verdict))}</h2>" + _html_table(
+            EFFECT_HEADERS, effect_rows(verdict), _EFFECT_RIGHT, wrap={0, 7}
         )
-        head_cells = "".join(f"<th>{esc(h)}</th>" for h in EFFECT_HEADERS)
-        effects = (
-            f"<h2>{esc(_effects_heading(verdict))}</h2>"
-            f"<table><thead><tr>{head_cells}</tr></thead><tbody>{effect_body}</tbody></table>"
-        )
+    made = provenance(c)
+    made_line = f'<p class="meta">{esc(_sentence(made))}.</p>' if made else ""
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>tuneworth report: {esc(c.spec_name)}</title>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>tuneworth report: {esc(c.spec_name)}</title>
 <style>{_CSS}</style></head><body>
 <h1>tuneworth report: {esc(c.spec_name)}</h1>
+<p class="headline">{esc(headline(verdict))}</p>
 <p class="meta">{esc(c.description.strip())}</p>
 <p class="meta">{esc(c.dataset)}: {c.rows} rows, {c.features} features, {esc(c.task)};
 {len(verdict.summary)} arms ({esc(verdict.design)}) on {c.folds * c.repeats} shared outer folds
 ({c.folds}-fold x {c.repeats}), searches on {c.inner_folds} inner folds.</p>
+{made_line}
 <h2>Verdict</h2>
 <ul class="verdict">{"".join(f"<li>{esc(s)}</li>" for s in verdict.sentences)}</ul>
 <h2>Arms</h2>
 <p>{esc(verdict.convention)}.</p>
-<table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>
+{arms}
 <p class="meta">{esc(_TABLE_NOTE)}</p>
 {_rows_html(rows)}
 {searches}
@@ -492,6 +603,7 @@ def render_html(
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 <h2>Plots</h2>{figures}
 {f'<p class="meta">MLflow study run: {esc(c.study_run_id)}</p>' if c.study_run_id else ""}
+{_details_html(c)}
 </body></html>
 """
 

@@ -854,6 +854,8 @@ class StoredStudy:
     trials: pd.DataFrame
     tuning: pd.DataFrame
     spec: dict[str, Any]
+    start_ms: int = 0  # the study run's start and end, milliseconds since the epoch
+    end_ms: int | None = None
 
 
 def load_study(uri: str, experiment: str, run_id: str | None = None) -> StoredStudy:
@@ -924,4 +926,6 @@ def _load_study(client: Any, uri: str, experiment: str, run_id: str | None) -> S
         tables["trials"],
         tables["tuning"],
         spec,
+        int(run.info.start_time or 0),
+        run.info.end_time,
     )
