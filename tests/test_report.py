@@ -9,14 +9,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tuneworth.metrics import METRICS
 from tuneworth.report import (
     Context,
+    format_table,
+    format_verdict,
     headline,
     p_value,
     render_html,
     render_markdown,
+    terminal_width,
     verdict_markdown,
     wall_time,
     write_report,
@@ -168,3 +172,53 @@ def test_the_mlflow_description_is_the_headline_then_the_table(tmp_path: Path) -
     assert lines[5].startswith("|:---|:---|---:|---:|")
     written = write_report(verdict, CONTEXT, frame, None, tmp_path)
     assert {p.name for p in written} >= {"report.md", "report.html"}
+
+
+def many_arms_verdict() -> Verdict:
+    """Nine arms as in the default spec, one with a stacked-lever name."""
+    names = {
+        "label noise filter": ("data", -0.178, 7.0),
+        "random oversampling": ("data", 0.0, 1.2),
+        "quantile scaling": ("preprocess", 0.0, 1.1),
+        "random forest": ("model", 0.01, 12.0),
+        "grid search": ("tuning", 0.005, 40.0),
+        "random search": ("tuning", 0.004, 40.0),
+        "optuna TPE + mutual-information top 10 features + calendar dates": ("tuning", 0.0, 45.0),
+        "successive halving": ("tuning", 0.002, 20.0),
+    }
+    arms = [ArmInfo("baseline", "baseline", "baseline")]
+    arms += [ArmInfo(name, family, name) for name, (family, _, _) in names.items()]
+    scores = {"baseline": (BASE, 1.0)}
+    for name, (_, shift, cost) in names.items():
+        scores[name] = (BASE + shift + RNG.normal(0, 0.03, FOLDS), cost)
+    return decide(fold_table(scores), arms, LOG_LOSS, "one_at_a_time")
+
+
+def test_the_terminal_table_fits_100_columns_and_drops_a_column_when_narrower() -> None:
+    verdict = many_arms_verdict()
+    wide = format_table(verdict, 100).splitlines()
+    assert max(len(line) for line in wide) <= 100
+    assert "gain/CPU-min" in wide[1] and "95% CI" in wide[1]
+    assert any(line.startswith("optuna TPE + mutual-informat…  ") for line in wide)
+    narrow = format_table(verdict, 80).splitlines()
+    assert max(len(line) for line in narrow) <= 80
+    header = next(line for line in narrow if line.startswith("arm "))
+    assert "gain/CPU-min" not in header and "p adj" in header
+    assert len([line for line in narrow if line.startswith("successive halving")]) == 1
+
+
+def test_verdict_bullets_wrap_at_the_width_with_a_hanging_indent() -> None:
+    verdict = many_arms_verdict()
+    lines = format_verdict(verdict, 60).splitlines()
+    assert max(len(line) for line in lines) <= 60
+    assert all(line.startswith(("• ", "  ")) for line in lines)
+    assert sum(line.startswith("• ") for line in lines) == len(verdict.sentences)
+    joined = " ".join(line[2:] for line in lines)
+    assert " ".join(verdict.sentences) == joined
+
+
+def test_the_terminal_width_is_the_terminal_s_up_to_100(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "72")
+    assert terminal_width() == 72
+    monkeypatch.setenv("COLUMNS", "240")
+    assert terminal_width() == 100

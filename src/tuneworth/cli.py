@@ -8,6 +8,7 @@ import errno
 import os
 import signal
 import sys
+import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -152,7 +153,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from tuneworth.experiment import plan_experiment, run_experiment
-    from tuneworth.report import format_row_changes, format_table, format_verdict
+    from tuneworth.report import (
+        format_row_changes,
+        format_table,
+        format_verdict,
+        headline,
+        terminal_width,
+    )
     from tuneworth.spec import load_spec
 
     spec = load_spec(args.spec)
@@ -183,12 +190,14 @@ def _run(args: argparse.Namespace) -> int:
         f"{plan.dataset.task}; {len(plan.arms)} arms x {len(plan.splits)} outer folds "
         f"({spec.cv.folds}-fold x {spec.cv.repeats})\n"
     )
-    print(format_table(result.verdict))
+    width = terminal_width()
+    print(textwrap.fill(headline(result.verdict), width), end="\n\n")
+    print(format_table(result.verdict, width))
     rows = format_row_changes(result.verdict, result.results)
     if rows:
         print(f"\n{rows}")
     print()
-    print(format_verdict(result.verdict))
+    print(format_verdict(result.verdict, width))
     where = f"; report in {result.report_dir}/report.html" if result.report_dir else ""
     say(
         f"\nfinished in {time.perf_counter() - start:.1f} s; MLflow study run "
@@ -240,7 +249,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from tuneworth.experiment import report_from_store
-    from tuneworth.report import format_table, format_verdict
+    from tuneworth.report import format_table, format_verdict, headline, terminal_width
 
     name = args.study
     if name.endswith((".yaml", ".yml")):
@@ -250,9 +259,11 @@ def _report(args: argparse.Namespace) -> int:
     verdict, directory = report_from_store(
         name, tracking_uri=args.tracking_uri, run_id=args.run_id, report_dir=args.report_dir
     )
-    print(format_table(verdict))
+    width = terminal_width()
+    print(textwrap.fill(headline(verdict), width), end="\n\n")
+    print(format_table(verdict, width))
     print()
-    print(format_verdict(verdict))
+    print(format_verdict(verdict, width))
     print(f"\nreport in {directory}/report.html", file=sys.stderr)
     return 0
 

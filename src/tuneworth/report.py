@@ -9,13 +9,16 @@ from __future__ import annotations
 import base64
 import html
 import math
+import textwrap
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from tuneworth.design import BASELINE
+from tuneworth.stats import NOISE
 from tuneworth.verdict import Effect, Verdict, describe_outcome, ratio
 
 HEADERS = (
@@ -155,30 +158,132 @@ def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
 
 
 ARM_WIDTH = 44
+TERMINAL_WIDTH = 100  # the widest the terminal output gets, however wide the terminal
+COMPACT_HEADERS = ("arm", "score", "gain ± 95% CI", "detect", "p adj", "cost", "gain/CPU-min")
+_COMPACT_RIGHT = {1, 2, 3, 4, 5, 6}
+# Columns a narrow terminal drops, first to last: gain/CPU-min (the report keeps it).
+_OPTIONAL = (6,)
+_LEGEND = (
+    "noise: within noise, not significant at 5% after Holm's adjustment across the arms; "
+    "detect: the smallest gain these folds detect (80% power); cost: fit CPU time against the "
+    "baseline's."
+)
 
 
-def format_table(verdict: Verdict) -> str:
-    """A fixed-width table, one row per arm, that reads at a glance, under a line that says
-    the metric's direction and what a gain is.
+def terminal_width() -> int:
+    """The terminal's width (``COLUMNS`` first), at most :data:`TERMINAL_WIDTH`."""
+    import shutil
+
+    return min(shutil.get_terminal_size((TERMINAL_WIDTH, 24)).columns, TERMINAL_WIDTH)
+
+
+def _gain_interval(gain: float, low: float, high: float) -> str:
+    """``+0.177 ± 0.002``: the corrected t interval is symmetric about the gain; an interval
+    that is not (another test's) keeps its bounds."""
+    if math.isnan(gain):
+        return ""
+    if math.isnan(low):
+        return _signed(gain)
+    half = (high - low) / 2
+    if abs(gain - (low + half)) > 5e-4:
+        return f"{_signed(gain)} [{_signed(low)}, {_signed(high)}]"
+    return f"{_signed(gain)} ± {half:.3f}"
+
+
+def short_outcome(row: Mapping[Any, Any]) -> str:
+    """The outcome in a few words for the terminal table, its detectable gain in a column
+    of its own: ``better``, ``noise``, ``noise after Holm, better on 5/5 folds``."""
+    outcome = str(row["outcome"])
+    if outcome.startswith(NOISE):
+        text = "noise" if outcome == NOISE else "noise after Holm"
+        gain, folds, won = row["gain"], int(row["folds_paired"]), int(row["folds_better"])
+        if row["detectable"] == 0 and gain == 0:
+            text += ", no difference"
+        elif folds >= 2 and won in (0, folds) and gain != 0:
+            text += f", {'better' if gain > 0 else 'worse'} on {folds}/{folds} folds"
+    else:
+        text = outcome
+    failed = row["n_failed_folds"]
+    if failed and outcome != "failed":
+        text += f", {failed} folds failed"
+    return text
+
+
+def compact_rows(verdict: Verdict) -> list[tuple[str, ...]]:
+    """The summary for the terminal, one tuple per arm in COMPACT_HEADERS order, then the
+    verdict: the report's table without family, spread and fits."""
+    base_cost = float(verdict.summary.set_index("arm")["fit_cpu_seconds"][BASELINE])
+    rows: list[tuple[str, ...]] = []
+    for row in verdict.summary.to_dict("records"):
+        baseline = row["arm"] == BASELINE
+        rows.append(
+            (
+                str(row["arm"]),
+                "failed" if math.isnan(row["score_mean"]) else f"{row['score_mean']:.3f}",
+                "" if baseline else _gain_interval(row["gain"], row["ci_low"], row["ci_high"]),
+                "" if baseline or math.isnan(row["detectable"]) else f"{row['detectable']:.3f}",
+                p_value(row["p_holm"]),
+                ratio(row["cost_ratio"]),
+                _per_minute(
+                    row["outcome"], row["gain_per_cpu_minute"], row["fit_cpu_seconds"] - base_cost
+                ),
+                "" if baseline else short_outcome(row),
+            )
+        )
+    return rows
+
+
+def format_table(verdict: Verdict, width: int = TERMINAL_WIDTH) -> str:
+    """A table of at most ``width`` columns, one row per arm, that reads at a glance, under
+    a line that says the metric's direction and what a gain is and over a legend.
 
     Long arm names (stacked levers) are shortened here only; reports and MLflow keep them.
+    A verdict too long for what is left wraps onto lines of its own under its column.
     """
-    headers = list(HEADERS)
-    headers[2] = verdict.metric.label
-    rows = [
-        (r[0] if len(r[0]) <= ARM_WIDTH else r[0][: ARM_WIDTH - 1] + "…", *r[1:])
-        for r in table_rows(verdict)
-    ]
+    headers = [*COMPACT_HEADERS, "verdict"]
+    headers[1] = verdict.metric.label
+    rows = compact_rows(verdict)
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    right = set(_COMPACT_RIGHT)
+    verdict_room = min(widths[-1], 26)
+    natural = min(widths[0], 20)
+    for optional in _OPTIONAL:
+        # The arm column gets what the numbers and a verdict of up to 26 characters leave;
+        # when that cuts the arm names short, a column the report keeps goes.
+        if width - 2 * (len(headers) - 1) - sum(widths[1:-1]) - verdict_room >= natural:
+            break
+        keep = [i for i in range(len(headers)) if i != optional]
+        headers = [headers[i] for i in keep]
+        rows = [tuple(r[i] for i in keep) for r in rows]
+        widths = [widths[i] for i in keep]
+        right = {keep.index(i) for i in right if i in keep}
+    gaps = 2 * (len(headers) - 1)
+    room = width - gaps - sum(widths[1:-1]) - verdict_room
+    widths[0] = min(widths[0], ARM_WIDTH, max(12, room))
+    widths[-1] = min(widths[-1], max(12, width - gaps - sum(widths[:-1])))
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
-            c.rjust(w) if i in _RIGHT else c.ljust(w)
+            c.rjust(w) if i in right else c.ljust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
-    rule = "  ".join("─" * w for w in widths)
-    return "\n".join([f"{verdict.convention}.", line(headers), rule, *(line(r) for r in rows)])
+    out = [*_wrap(f"{verdict.convention}.", width), line(headers)]
+    out.append("  ".join("─" * w for w in widths))
+    indent = " " * (sum(widths[:-1]) + gaps)
+    for cells in rows:
+        arm = cells[0] if len(cells[0]) <= widths[0] else cells[0][: widths[0] - 1] + "…"
+        said = textwrap.wrap(cells[-1], widths[-1]) or [""]
+        out.append(line((arm, *cells[1:-1], said[0])))
+        out += [indent + more for more in said[1:]]
+    out += _wrap(_LEGEND, width)
+    return "\n".join(out)
+
+
+def _wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
+    return textwrap.wrap(
+        text, width, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False
+    )
 
 
 def row_lines(verdict: Verdict, results: pd.DataFrame, max_classes: int | None = None) -> list[str]:
@@ -299,9 +404,12 @@ def _headers(verdict: Verdict) -> list[str]:
     return [verdict.metric.label if h == "score" else h for h in HEADERS]
 
 
-def format_verdict(verdict: Verdict) -> str:
-    """The verdict sentences as a short paragraph list for the terminal."""
-    return "\n".join(f"• {sentence}" for sentence in verdict.sentences)
+def format_verdict(verdict: Verdict, width: int = TERMINAL_WIDTH) -> str:
+    """The verdict sentences as bullets for the terminal, wrapped at ``width`` with a
+    hanging indent."""
+    return "\n".join(
+        "\n".join(_wrap(sentence, width, "• ", "  ")) for sentence in verdict.sentences
+    )
 
 
 EFFECT_HEADERS = ("effect", "family", "gain", "95% CI", "detectable", "p", "cost factor", "verdict")
