@@ -47,7 +47,7 @@ from tuneworth.evaluate import (
 from tuneworth.levers import BuildContext
 from tuneworth.metrics import Metric, resolve_metric
 from tuneworth.report import Context, verdict_markdown, write_report
-from tuneworth.search import compare_strategies
+from tuneworth.search import compare_strategies, name_studies
 from tuneworth.spec import Spec
 from tuneworth.verdict import ArmInfo, Verdict, decide
 
@@ -123,7 +123,11 @@ def plan_experiment(spec: Spec) -> Plan:
     if adjusted:
         dataset = replace(dataset, notes=dataset.notes + tuple(adjusted))
     arms = [arm.relabelled(labels) for arm in build_arms(spec)]
-    pipelines = {arm.name: build_pipeline(arm, spec.baseline, ctx) for arm in arms}
+    # Optuna studies are named <experiment>/<arm>/r<repeat>-f<fold>, here and in a worker.
+    pipelines = {
+        arm.name: name_studies(build_pipeline(arm, spec.baseline, ctx), f"{spec.name}/{arm.name}")
+        for arm in arms
+    }
     return Plan(spec, dataset, metric, arms, pipelines, splits, inject)
 
 

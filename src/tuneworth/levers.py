@@ -689,7 +689,7 @@ class OptunaTPE(TuningLever):
         return {
             "sampler": self.sampler,
             "storage": self.storage,
-            "study_name": f"{ctx.experiment}.{self.describe()}",
+            "study_name": f"{ctx.experiment}/{self.describe()}",
             "heartbeat": self.heartbeat,
         }
 
