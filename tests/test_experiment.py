@@ -315,6 +315,10 @@ def test_a_data_arm_says_what_it_did_to_the_rows_in_results_report_and_mlflow(
     assert (results.drop(index="random oversampling")["rows_added"] == 0).all()
     lines = format_row_changes(tiny_run.verdict, tiny_run.results).splitlines()
     assert lines[1].startswith("  random oversampling: added 25.5% to the training rows (25.3")
+    narrow = format_row_changes(tiny_run.verdict, tiny_run.results, 50).splitlines()
+    assert max(len(line) for line in narrow) <= 50
+    oversampling = narrow.index(next(x for x in narrow if x.startswith("  random oversampling")))
+    assert narrow[oversampling + 1].startswith("    ")  # the hanging indent of a wrapped line
     assert "## Training rows changed by the data levers" in (
         (tiny_run.report_dir / "report.md").read_text()
     )

@@ -13,7 +13,7 @@ import re
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from functools import partial
@@ -56,7 +56,13 @@ if TYPE_CHECKING:
 
 
 class Progress(Protocol):
-    """Told of every finished arm-fold, and of every inner-CV score a search computes."""
+    """Told of the arm-folds to run, in the order they start, then of every finished
+    arm-fold and, if ``inner``, of every inner-CV score a search computes (counting them
+    takes a manager process beside the run)."""
+
+    inner: bool
+
+    def begin(self, pending: Sequence[str], total: int) -> None: ...
 
     def fold_done(self, done: int, total: int, result: FoldResult) -> None: ...
 
@@ -431,11 +437,20 @@ def run_experiment(
     skip = frozenset((name, split.index) for name in kept for split in plan.splits)
     total = len(plan.arms) * len(plan.splits)
     done = len(skip)
+    if progress is not None:
+        # evaluate starts the arm-folds in this order: arm by arm, fold by fold.
+        pending = [
+            arm.name
+            for arm in plan.arms
+            for split in plan.splits
+            if (arm.name, split.index) not in skip
+        ]
+        progress.begin(pending, total)
     try:
         with ExitStack() as stack:
             ticks = None
             tuned = any(a.families[-1:] == ("tuning",) for a in plan.arms)
-            if scheduler is None and progress is not None and tuned:
+            if scheduler is None and progress is not None and progress.inner and tuned:
                 # A manager queue reaches local workers only; on a cluster, folds alone count.
                 ticks = stack.enter_context(inner_progress(progress.inner_scored))
             for result in evaluate(

@@ -294,8 +294,9 @@ def row_lines(verdict: Verdict, results: pd.DataFrame, max_classes: int | None =
     return describe_all(row_changes(results, verdict.summary), max_classes)
 
 
-def format_row_changes(verdict: Verdict, results: pd.DataFrame) -> str:
-    """The rows each data lever removed or added, for the terminal, under the table."""
+def format_row_changes(verdict: Verdict, results: pd.DataFrame, width: int = TERMINAL_WIDTH) -> str:
+    """The rows each data lever removed or added, for the terminal, under the table,
+    wrapped at ``width`` with a hanging indent."""
     from tuneworth.rows import TERMINAL_CLASSES
 
     lines = row_lines(verdict, results, TERMINAL_CLASSES)
@@ -303,11 +304,10 @@ def format_row_changes(verdict: Verdict, results: pd.DataFrame) -> str:
         return ""
     said = [line for line in lines if not line.startswith("warning: ")]
     warned = [line for line in lines if line.startswith("warning: ")]
-    return "\n".join(
-        ["training rows changed by the data levers (mean over outer folds):"]
-        + [f"  {line}" for line in said]
-        + warned
-    )
+    out = _wrap("training rows changed by the data levers (mean over outer folds):", width)
+    out += [wrapped for line in said for wrapped in _wrap(line, width, "  ", "    ")]
+    out += [wrapped for line in warned for wrapped in _wrap(line, width, "", "  ")]
+    return "\n".join(out)
 
 
 _ROWS_NOTE = (
