@@ -199,11 +199,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"\n{rows}")
     print()
     print(format_verdict(result.verdict, width))
-    where = f"; report in {result.report_dir}/report.html" if result.report_dir else ""
     say(
         f"\nfinished in {time.perf_counter() - start:.1f} s; MLflow study run "
-        f"{result.study_run_id} (make ui to browse){where}"
+        f"{result.study_run_id} (make ui to browse)"
     )
+    if result.report_dir:
+        say(f"report in {result.report_dir}/report.html")
     return 0
 
 
@@ -332,7 +333,7 @@ class _Progress:
                 file=sys.stderr,
                 dynamic_ncols=True,
                 leave=False,
-                bar_format="{n_fmt}/{total_fmt} arm-folds |{bar}| {elapsed} {postfix}",
+                bar_format="{n_fmt}/{total_fmt} arm-folds |{bar}| {elapsed}{postfix}",
             )
             self._show(force=True)
 
