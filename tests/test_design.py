@@ -50,3 +50,29 @@ def test_factorial_runs_every_subset_of_families_once() -> None:
     assert (
         full.name == "random oversampling + standard scaling + random forest + optuna TPE, 2 trials"
     )
+
+
+def test_arm_config_leaves_out_settings_that_do_not_act() -> None:
+    loaded = parse_spec(
+        {
+            "name": "config",
+            "dataset": {"source": "sklearn:breast_cancer"},
+            "levers": [
+                {"feature_selection": {"method": "variance", "threshold": 0.1}},
+                "grid_search",
+                {"random_search": {"trials": 7}},
+            ],
+            "budget": {"trials": 12},
+        }
+    )
+    baseline, variance, grid, random = (a.config(loaded.baseline, 12) for a in build_arms(loaded))
+    for config in (baseline, variance, grid, random):
+        assert None not in config.values()
+        assert "" not in config.values()
+    assert "preprocess.k" not in baseline and "preprocess.variance_threshold" not in baseline
+    assert variance["preprocess.variance_threshold"] == 0.1
+    assert "preprocess.k" not in variance
+    assert variance["lever0.feature_selection.threshold"] == 0.1
+    assert "lever0.feature_selection.k" not in variance
+    assert grid["lever0.grid_search.trials"] == 12  # the budget it ran with
+    assert random["lever0.random_search.trials"] == 7  # its own

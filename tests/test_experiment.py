@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 TINY = {
     "name": "tiny",
+    "description": "A tiny study of the breast-cancer data.",
     "dataset": {"source": "sklearn:breast_cancer"},
     "cv": {"folds": 3, "repeats": 1, "inner_folds": 2},
     "baseline": {"model": "linear"},
@@ -122,7 +124,78 @@ def test_arm_runs_hold_scores_gains_and_cost(tiny_run: Any, tracking_uri: str) -
     search = arms.loc["random search, 2 trials"]
     assert search["metrics.n_fits"] == 3 * (2 * 2 + 1)
     assert len(client.get_metric_history(search["run_id"], "best_so_far")) == 2
-    assert {a.path for a in client.list_artifacts(search["run_id"])} == {"folds.csv", "trials.csv"}
+    assert {a.path for a in client.list_artifacts(search["run_id"])} == {
+        "folds.csv",
+        "trials.csv",
+        "chosen.csv",
+    }
+
+
+def test_experiment_opens_on_its_runs_with_the_spec_description(
+    tiny_run: Any, tracking_uri: str
+) -> None:
+    experiment = MlflowClient(tracking_uri).get_experiment_by_name("tiny")
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    assert experiment.tags["mlflow.note.content"] == "A tiny study of the breast-cancer data."
+
+
+def test_study_run_description_is_the_verdict_headline_then_table(
+    tiny_run: Any, tracking_uri: str
+) -> None:
+    from tuneworth.report import headline
+
+    note = (
+        MlflowClient(tracking_uri).get_run(tiny_run.study_run_id).data.tags["mlflow.note.content"]
+    )
+    lines = note.splitlines()
+    assert lines[0] == f"**{headline(tiny_run.verdict)}**"
+    table = [line for line in lines if line.startswith("| ")]
+    assert table[0].startswith("| arm | family | ROC-AUC | gain |")
+    assert len(table) == 1 + 5  # header and one row per arm
+    assert f"- {tiny_run.verdict.sentences[0]}" in lines
+
+
+def test_every_run_logs_the_data_as_its_training_dataset(tiny_run: Any, tracking_uri: str) -> None:
+    client = MlflowClient(tracking_uri)
+    runs = client.search_runs([client.get_experiment_by_name("tiny").experiment_id])
+    assert len(runs) == 6
+    for run in runs:
+        (found,) = run.inputs.dataset_inputs
+        assert found.dataset.name == "tiny"
+        assert {t.key: t.value for t in found.tags} == {"mlflow.data.context": "training"}
+        assert '"tuneworth.source": "sklearn:breast_cancer"' in found.dataset.source
+        profile = json.loads(found.dataset.profile)
+        assert profile["num_rows"] == len(tiny_run.plan.dataset.y)
+        assert "target" in found.dataset.schema
+
+
+def test_run_params_are_only_the_settings_that_act(tiny_run: Any, tracking_uri: str) -> None:
+    client = MlflowClient(tracking_uri)
+    runs = client.search_runs([client.get_experiment_by_name("tiny").experiment_id])
+    for run in runs:
+        assert "None" not in run.data.params.values()
+        assert "" not in run.data.params.values()
+        assert "preprocess.k" not in run.data.params  # no feature selection in this spec
+    search = next(r for r in runs if r.data.tags.get("tuneworth.arm") == "random search, 2 trials")
+    assert search.data.params["lever0.random_search.trials"] == "2"
+
+
+def test_a_search_logs_the_configuration_each_fold_chose(tiny_run: Any, tracking_uri: str) -> None:
+    client = MlflowClient(tracking_uri)
+    runs = client.search_runs(
+        [client.get_experiment_by_name("tiny").experiment_id],
+        "tags.`tuneworth.arm` = 'random search, 2 trials'",
+    )
+    chosen = pd.read_csv(client.download_artifacts(runs[0].info.run_id, "chosen.csv"))
+    assert chosen["fold"].tolist() == [0, 1, 2]
+    trials = pd.read_csv(client.download_artifacts(runs[0].info.run_id, "trials.csv"))
+    params = [c.removeprefix("param.") for c in trials.columns if c.startswith("param.")]
+    assert set(params) <= set(chosen.columns)
+    assert {"inner_score", "outer_score"} <= set(chosen.columns)
+    for row in chosen.to_dict("records"):
+        fold = trials[trials["fold"] == row["fold"]]
+        best = fold.loc[fold["score"].idxmax()]
+        assert row["inner_score"] == pytest.approx(best["score"])
 
 
 def test_study_run_keeps_the_spec_and_results(tiny_run: Any, tracking_uri: str) -> None:
@@ -242,6 +315,10 @@ def test_a_data_arm_says_what_it_did_to_the_rows_in_results_report_and_mlflow(
     assert (results.drop(index="random oversampling")["rows_added"] == 0).all()
     lines = format_row_changes(tiny_run.verdict, tiny_run.results).splitlines()
     assert lines[1].startswith("  random oversampling: added 25.5% to the training rows (25.3")
+    narrow = format_row_changes(tiny_run.verdict, tiny_run.results, 50).splitlines()
+    assert max(len(line) for line in narrow) <= 50
+    oversampling = narrow.index(next(x for x in narrow if x.startswith("  random oversampling")))
+    assert narrow[oversampling + 1].startswith("    ")  # the hanging indent of a wrapped line
     assert "## Training rows changed by the data levers" in (
         (tiny_run.report_dir / "report.md").read_text()
     )
@@ -260,3 +337,21 @@ def test_a_data_arm_says_what_it_did_to_the_rows_in_results_report_and_mlflow(
             "tags.`tuneworth.arm` = 'baseline'",
         )[0].data.metrics
     )
+
+
+def test_an_existing_experiment_gets_the_kind_and_the_new_description(tracking_uri: str) -> None:
+    from tuneworth.tracking import Tracker
+
+    client = MlflowClient(tracking_uri)
+    client.create_experiment("made_before")  # as an older tuneworth (or MLflow) made it
+    tracker = Tracker(tracking_uri)
+    tags = {"tuneworth.spec_hash": "h", "tuneworth.data_fingerprint": "f"}
+    tracker.start_study("made_before", tags, {"trials": None, "folds": 5}, description="First.")
+    tracker.abort("FINISHED")
+    tracker.start_study("made_before", tags, {}, resume=False, description="Second.")
+    tracker.abort("FINISHED")
+    experiment = client.get_experiment_by_name("made_before")
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    assert experiment.tags["mlflow.note.content"] == "Second."
+    first = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time"])[0]
+    assert first.data.params == {"folds": "5"}

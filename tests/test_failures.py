@@ -261,6 +261,11 @@ def test_a_store_failing_in_the_middle_ends_every_run_it_created(
     spec = parse_spec(SPEC)
 
     class BreakTheStore:
+        inner = True
+
+        def begin(self, pending: Any, total: int) -> None:
+            pass
+
         def fold_done(self, done: int, total: int, result: Any) -> None:
             if done == 1:
                 shutil.rmtree(artifacts)

@@ -201,6 +201,11 @@ class _FailsOnFold:
     def __init__(self, after: int) -> None:
         self.after = after
 
+    inner = True
+
+    def begin(self, pending: Any, total: int) -> None:
+        pass
+
     def fold_done(self, done: int, total: int, result: Any) -> None:
         if done == self.after:
             raise KeyboardInterrupt

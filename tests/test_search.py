@@ -347,7 +347,7 @@ def test_optuna_resumes_a_study_from_its_storage(
     first = search(3)
     resumed = search(5)
     assert resumed.study_name_ == first.study_name_
-    assert resumed.study_name_.startswith("resume.")
+    assert resumed.study_name_ == "resume"
     assert resumed.trials_["param.C"].head(3).tolist() == first.trials_["param.C"].tolist()
     assert len(resumed.trials_) == 5
     study = optuna.load_study(study_name=first.study_name_, storage=open_storage(url))
@@ -545,5 +545,48 @@ def test_optuna_storage_is_checked_before_any_work(tmp_path: Path) -> None:
     plan = plan_experiment(parse_spec(good))
     search = plan.pipelines["optuna TPE"]
     assert search.storage.endswith("o.db")
-    assert search.study_name == "searches.optuna TPE"
+    assert search.study_name == "searches/optuna TPE"
     assert (tmp_path / "o.db").exists()
+
+
+def test_optuna_studies_are_named_by_experiment_arm_repeat_and_fold(tmp_path: Path) -> None:
+    import optuna
+
+    from tuneworth.evaluate import evaluate
+
+    url = f"sqlite:///{tmp_path}/optuna.db"
+    document = {
+        **STREAMS,
+        "name": "named",
+        "metric": "log_loss",
+        "cv": {"folds": 2, "repeats": 2, "inner_folds": 2},
+        "levers": [{"optuna": {"trials": 2, "storage": url}}],
+    }
+    plan = plan_experiment(parse_spec(document))
+    list(evaluate(plan.pipelines, plan.dataset.X, plan.dataset.y, plan.splits, plan.metric))
+    storage = open_storage(url)
+    names = sorted(optuna.get_all_study_names(storage))
+    assert names == [f"named/optuna TPE, 2 trials/r{s.repeat}-f{s.index}" for s in plan.splits]
+    study = optuna.load_study(study_name="named/optuna TPE, 2 trials/r1-f3", storage=storage)
+    attrs = study.user_attrs
+    assert (attrs["metric"], attrs["direction"]) == ("log loss", "lower is better")
+    assert (attrs["fold"], attrs["repeat"]) == (3, 1)
+    assert study.metric_names == ["-log loss (negated: higher is better)"]
+    assert len(study.trials) == 2
+
+
+def test_a_study_name_that_holds_another_search_is_left_alone(
+    tmp_path: Path, iris: tuple[np.ndarray, np.ndarray]
+) -> None:
+    url = f"sqlite:///{tmp_path}/optuna.db"
+    space = {"C": FloatRange(1e-3, 1e2, log=True)}
+
+    def search(seed: int) -> OptunaSearchCV:
+        return OptunaSearchCV(
+            LogisticRegression(max_iter=1000), space, 2, "accuracy", 3, seed, url, "e/arm/r0-f0"
+        ).fit(*iris)
+
+    first, again, other = search(0), search(0), search(1)
+    assert first.study_name_ == again.study_name_ == "e/arm/r0-f0"
+    assert other.study_name_.startswith("e/arm/r0-f0~")
+    assert other.trials_["param.C"].tolist() != first.trials_["param.C"].tolist()

@@ -96,7 +96,7 @@ def _worker(spec: Path) -> subprocess.Popen[bytes]:
 
 
 def _names(storage: Any, prefix: str = "killed") -> list[str]:
-    return [n for n in optuna.get_all_study_names(storage) if n.startswith(f"{prefix}.")]
+    return [n for n in optuna.get_all_study_names(storage) if n.startswith(f"{prefix}/")]
 
 
 def _trials(storage: Any, prefix: str) -> dict[str, list[Any]]:

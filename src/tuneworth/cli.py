@@ -8,10 +8,12 @@ import errno
 import os
 import signal
 import sys
+import textwrap
 import time
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tuneworth.autoplan import AutoPlan
@@ -183,7 +185,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from tuneworth.experiment import plan_experiment, run_experiment
-    from tuneworth.report import format_row_changes, format_table, format_verdict
+    from tuneworth.report import (
+        format_row_changes,
+        format_table,
+        format_verdict,
+        headline,
+        terminal_width,
+    )
     from tuneworth.spec import load_spec
 
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
@@ -206,7 +214,7 @@ def _run(args: argparse.Namespace) -> int:
     for note in plan.dataset.notes:
         if note not in shown_notes:
             say(f"note: {note}")
-    progress = _Progress(spec.cv.inner_folds) if sys.stderr.isatty() and not args.quiet else None
+    progress = None if args.quiet else _Progress(spec.cv.inner_folds, tty=sys.stderr.isatty())
     try:
         result = run_experiment(
             spec,
@@ -228,17 +236,20 @@ def _run(args: argparse.Namespace) -> int:
         f"{plan.dataset.task}; {len(plan.arms)} arms x {len(plan.splits)} outer folds "
         f"({spec.cv.folds}-fold x {spec.cv.repeats})\n"
     )
-    print(format_table(result.verdict))
-    rows = format_row_changes(result.verdict, result.results)
+    width = terminal_width()
+    print(textwrap.fill(headline(result.verdict), width), end="\n\n")
+    print(format_table(result.verdict, width))
+    rows = format_row_changes(result.verdict, result.results, width)
     if rows:
         print(f"\n{rows}")
     print()
-    print(format_verdict(result.verdict))
-    where = f"; report in {result.report_dir}/report.html" if result.report_dir else ""
+    print(format_verdict(result.verdict, width))
     say(
         f"\nfinished in {time.perf_counter() - start:.1f} s; MLflow study run "
-        f"{result.study_run_id} (make ui to browse){where}"
+        f"{result.study_run_id} (make ui to browse)"
     )
+    if result.report_dir:
+        say(f"report in {result.report_dir}/report.html")
     return 0
 
 
@@ -346,7 +357,6 @@ def _check(args: argparse.Namespace) -> int:
 
 def _check_data(source: str, target: str) -> int:
     """Print a data file's columns with their roles, then its diagnosis."""
-    import textwrap
 
     from tuneworth.diagnose import format_findings
 
@@ -368,7 +378,7 @@ def _check_data(source: str, target: str) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from tuneworth.experiment import report_from_store
-    from tuneworth.report import format_table, format_verdict
+    from tuneworth.report import format_table, format_verdict, headline, terminal_width
 
     name = args.study
     if name.endswith((".yaml", ".yml")):
@@ -378,9 +388,11 @@ def _report(args: argparse.Namespace) -> int:
     verdict, directory = report_from_store(
         name, tracking_uri=args.tracking_uri, run_id=args.run_id, report_dir=args.report_dir
     )
-    print(format_table(verdict))
+    width = terminal_width()
+    print(textwrap.fill(headline(verdict), width), end="\n\n")
+    print(format_table(verdict, width))
     print()
-    print(format_verdict(verdict))
+    print(format_verdict(verdict, width))
     print(f"\nreport in {directory}/report.html", file=sys.stderr)
     return 0
 
@@ -413,40 +425,107 @@ def _ui(args: argparse.Namespace) -> int:
 
 
 class _Progress:
-    """One self-rewriting line on a terminal: arm-folds done, search trials, time left."""
+    """Progress of a run on stderr: a tqdm bar that redraws in place on a terminal, else a
+    line every ``every`` seconds; both name the arm running now and the time left.
 
-    def __init__(self, inner_folds: int) -> None:
+    The time left is each arm's own: its remaining folds times the mean wall time of its
+    finished folds (an arm not started yet: the mean of the arms that have), not one pace
+    for every arm.
+    """
+
+    def __init__(self, inner_folds: int, *, tty: bool, every: float = 30.0) -> None:
         self.inner_folds = inner_folds
+        self.tty, self.every = tty, every
+        # Search trials are counted on a terminal only: the count takes a manager process.
+        self.inner = tty
         self.start = time.perf_counter()
-        self.done, self.total, self.scored, self.last = 0, 0, 0, ""
-        self.shown = 0.0
+        self.done, self.total, self.scored = 0, 0, 0
+        self.shown = self.start
+        self.left: Counter[str] = Counter()
+        self.order: list[str] = []
+        self.seconds: dict[str, list[float]] = defaultdict(list)
+        self.bar: Any = None
+
+    def begin(self, pending: Sequence[str], total: int) -> None:
+        from tqdm import tqdm
+
+        self.order = list(dict.fromkeys(pending))
+        self.left = Counter(pending)
+        self.total, self.done = total, total - len(pending)
+        if self.tty:
+            self.bar = tqdm(
+                total=total,
+                initial=self.done,
+                unit="arm-fold",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                leave=False,
+                bar_format="{n_fmt}/{total_fmt} arm-folds |{bar}| {elapsed}{postfix}",
+            )
+            self._show(force=True)
 
     def fold_done(self, done: int, total: int, result: FoldResult) -> None:
-        self.done, self.total, self.last = done, total, result.arm
-        self._show(force=True)
+        self.done, self.total = done, total
+        self.left[result.arm] -= 1
+        self.seconds[result.arm].append(result.fit_seconds + result.predict_seconds)
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+        self._show(force=self.tty)
 
     def inner_scored(self) -> None:
         self.scored += 1
         self._show()
 
+    def running(self) -> str:
+        """The first arm with folds left: with one worker, the one running now."""
+        return next((arm for arm in self.order if self.left[arm] > 0), "")
+
+    def seconds_left(self) -> float | None:
+        known = [sum(s) / len(s) for s in self.seconds.values()]
+        if not known:
+            return None
+        fallback = sum(known) / len(known)
+        return sum(
+            left
+            * (sum(self.seconds[arm]) / len(self.seconds[arm]) if arm in self.seconds else fallback)
+            for arm, left in self.left.items()
+            if left > 0
+        )
+
+    def _status(self) -> str:
+        from tuneworth.report import wall_time
+
+        trials = self.scored // self.inner_folds  # each trial scores once per inner fold
+        left = self.seconds_left()
+        parts = [
+            f"~{wall_time(left)} left" if left is not None else "",
+            f"{trials} search trials" if trials else "",
+            f"now: {self.running()}" if self.running() else "",
+        ]
+        return "  ".join(part for part in parts if part)
+
     def _show(self, force: bool = False) -> None:
         now = time.perf_counter()
-        if not force and now - self.shown < 0.2:  # a search scores hundreds of times a second
+        # A search scores hundreds of times a second; without a terminal, a line at times.
+        if not force and now - self.shown < (0.2 if self.tty else self.every):
             return
         self.shown = now
-        elapsed = now - self.start
-        left = f"~{elapsed / self.done * (self.total - self.done):.0f}s left" if self.done else ""
-        # Every trial scores once per inner fold (the refit is not scored).
-        trials = self.scored // self.inner_folds
-        searched = f"  {trials} search trials" if trials else ""
-        line = (
-            f"  {self.done}/{self.total or '?'} arm-folds{searched}  {elapsed:.0f}s elapsed  "
-            f"{left}  {self.last}"
-        )
-        print(f"\r{line[:110]:<110}", end="", file=sys.stderr, flush=True)
+        if self.bar is not None:
+            self.bar.set_postfix_str(self._status(), refresh=True)
+        elif not self.tty:
+            from tuneworth.report import wall_time
+
+            elapsed = wall_time(now - self.start)
+            print(
+                f"progress: {self.done}/{self.total} arm-folds, {elapsed} elapsed, "
+                f"{self._status()}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def close(self) -> None:
-        print("\r" + " " * 110 + "\r", end="", file=sys.stderr, flush=True)
+        if self.bar is not None:
+            self.bar.close()
 
 
 if __name__ == "__main__":

@@ -66,8 +66,12 @@ class Arm:
         models = [lever.model for lever in self.levers if isinstance(lever, ModelLever)]
         return models[-1] if models else baseline.model
 
-    def config(self, baseline: BaselineSpec) -> dict[str, Any]:
-        """The arm's configuration as flat key/value pairs (MLflow params, reports)."""
+    def config(self, baseline: BaselineSpec, trials: int | None = None) -> dict[str, Any]:
+        """The arm's configuration as flat key/value pairs (MLflow params, reports).
+
+        Only settings that act: no unset value, no selection parameter without that
+        selection, and a search's trials as it ran (its own, else ``trials``, the budget).
+        """
         settings = baseline.preprocess
         for lever in self.levers:
             if isinstance(lever, PreprocessLever):
@@ -79,15 +83,21 @@ class Arm:
         settings = resolve_encoding(settings, self.model_name(baseline))
         preprocess = settings.model_dump()
         preprocess["roles"] = ",".join(f"{c}:{r}" for c, r in settings.roles.items())
+        unused = {"none": ("k", "variance_threshold"), "mutual_info": ("variance_threshold",)}
+        for key in unused.get(settings.select, ("k",)):
+            del preprocess[key]
         config.update({f"preprocess.{k}": v for k, v in preprocess.items()})
         config["samplers"] = ",".join(lv.name for lv in self.levers if isinstance(lv, DataLever))
         for lever in self.levers:
             if isinstance(lever, TuningLever):
                 config["search"] = lever.name
         for index, lever in enumerate(self.levers):
-            for key, value in lever.model_dump(by_alias=True).items():
+            lever_settings = lever.settings()
+            if isinstance(lever, TuningLever) and trials is not None:
+                lever_settings["trials"] = lever.trials or trials
+            for key, value in lever_settings.items():
                 config[f"lever{index}.{lever.name}.{key}"] = value
-        return config
+        return {key: value for key, value in config.items() if value is not None and value != ""}
 
 
 def build_arms(spec: Spec) -> list[Arm]:

@@ -141,7 +141,8 @@ def fit_and_score(
     X_train, y_train = training_fold(X, y, split, inject)
     X_test, y_test = X.iloc[split.test], y.iloc[split.test]
     _warm_up(arm, pipeline, X_train, y_train)
-    estimator = for_outer_fold(pipeline, split.index)  # a search draws the fold's candidates
+    # A search draws the fold's candidates; an Optuna one opens the fold's study.
+    estimator = for_outer_fold(pipeline, split.index, split.repeat)
     if ticks is not None and "scoring" in estimator.get_params(deep=False):
         from sklearn.metrics import check_scoring
 

@@ -7,11 +7,13 @@ write to MLflow, so bad input leaves the store untouched.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import re
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from functools import partial
@@ -44,8 +46,8 @@ from tuneworth.evaluate import (
 )
 from tuneworth.levers import BuildContext
 from tuneworth.metrics import Metric, resolve_metric
-from tuneworth.report import Context, write_report
-from tuneworth.search import compare_strategies
+from tuneworth.report import Context, verdict_markdown, write_report
+from tuneworth.search import compare_strategies, name_studies
 from tuneworth.spec import Spec
 from tuneworth.verdict import ArmInfo, Verdict, decide
 
@@ -54,7 +56,13 @@ if TYPE_CHECKING:
 
 
 class Progress(Protocol):
-    """Told of every finished arm-fold, and of every inner-CV score a search computes."""
+    """Told of the arm-folds to run, in the order they start, then of every finished
+    arm-fold and, if ``inner``, of every inner-CV score a search computes (counting them
+    takes a manager process beside the run)."""
+
+    inner: bool
+
+    def begin(self, pending: Sequence[str], total: int) -> None: ...
 
     def fold_done(self, done: int, total: int, result: FoldResult) -> None: ...
 
@@ -121,7 +129,11 @@ def plan_experiment(spec: Spec) -> Plan:
     if adjusted:
         dataset = replace(dataset, notes=dataset.notes + tuple(adjusted))
     arms = [arm.relabelled(labels) for arm in build_arms(spec)]
-    pipelines = {arm.name: build_pipeline(arm, spec.baseline, ctx) for arm in arms}
+    # Optuna studies are named <experiment>/<arm>/r<repeat>-f<fold>, here and in a worker.
+    pipelines = {
+        arm.name: name_studies(build_pipeline(arm, spec.baseline, ctx), f"{spec.name}/{arm.name}")
+        for arm in arms
+    }
     return Plan(spec, dataset, metric, arms, pipelines, splits, inject)
 
 
@@ -397,8 +409,9 @@ def run_experiment(
     study run's artifacts. With ``scheduler`` (a Dask scheduler address) the arm-fold tasks
     run on that cluster instead of local processes.
     """
-    from tuneworth.tracking import Tracker, resolve_tracking_uri
+    from tuneworth.tracking import Tracker, environment_tags, resolve_tracking_uri
 
+    started = time.time()
     uri = resolve_tracking_uri(tracking_uri)
     check_run_settings(
         spec, n_jobs=n_jobs, report_dir=report_dir, scheduler=scheduler, tracking_uri=uri
@@ -424,11 +437,20 @@ def run_experiment(
     skip = frozenset((name, split.index) for name in kept for split in plan.splits)
     total = len(plan.arms) * len(plan.splits)
     done = len(skip)
+    if progress is not None:
+        # evaluate starts the arm-folds in this order: arm by arm, fold by fold.
+        pending = [
+            arm.name
+            for arm in plan.arms
+            for split in plan.splits
+            if (arm.name, split.index) not in skip
+        ]
+        progress.begin(pending, total)
     try:
         with ExitStack() as stack:
             ticks = None
             tuned = any(a.families[-1:] == ("tuning",) for a in plan.arms)
-            if scheduler is None and progress is not None and tuned:
+            if scheduler is None and progress is not None and progress.inner and tuned:
                 # A manager queue reaches local workers only; on a cluster, folds alone count.
                 ticks = stack.enter_context(inner_progress(progress.inner_scored))
             for result in evaluate(
@@ -457,7 +479,7 @@ def run_experiment(
                         "tuneworth.family": arm.family,
                         "tuneworth.lever": arm.lever,
                     },
-                    params=arm.config(spec.baseline),
+                    params=arm.config(spec.baseline, spec.budget.trials),
                     results=by_arm[arm.name],
                     greater_is_better=plan.metric.greater_is_better,
                     trial_runs=spec.tracking.trial_runs,
@@ -482,11 +504,16 @@ def run_experiment(
             inner_folds=spec.cv.inner_folds,
             notes=dataset.notes,
             study_run_id=tracker.study_run_id,
+            started=_utc(started),
+            wall_seconds=time.time() - started,
+            seed=spec.seed,
+            spec=yaml.safe_dump(spec.to_document(), sort_keys=False),
+            **_made_with(environment_tags()),
         )
         with tempfile.TemporaryDirectory() as tmp:
             study = Path(tmp, "tables")
             study.mkdir()
-            (study / "spec.yaml").write_text(yaml.safe_dump(spec.to_document(), sort_keys=False))
+            (study / "spec.yaml").write_text(context.spec)
             results.to_csv(study / "results.csv", index=False)
             verdict.summary.to_csv(study / "summary.csv", index=False)
             pd.DataFrame([a.__dict__ for a in infos]).to_csv(study / "arms.csv", index=False)
@@ -503,6 +530,7 @@ def run_experiment(
                 study,
                 report,
                 (f"{verdict.convention}.", *verdict.sentences),
+                description=verdict_markdown(verdict),
             )
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
@@ -513,6 +541,19 @@ def run_experiment(
     finally:
         cluster.close()
     return ExperimentResult(plan, results, verdict, tracker.study_run_id, saved, tuple(kept))
+
+
+def _utc(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(seconds))
+
+
+def _made_with(tags: Mapping[str, str]) -> dict[str, Any]:
+    """Package versions and commit, for a :class:`Context`, from the study run's tags."""
+    prefix = "tuneworth.version."
+    return {
+        "versions": {k.removeprefix(prefix): v for k, v in tags.items() if k.startswith(prefix)},
+        "commit": tags.get("mlflow.source.git.commit", ""),
+    }
 
 
 def _tags(spec: Spec, plan: Plan) -> dict[str, str]:
@@ -533,7 +574,7 @@ def _start(
     dataset = plan.dataset
     tags = _tags(spec, plan)
     notes = {"tuneworth.notes": "\n".join(dataset.notes)} if dataset.notes else {}
-    return tracker.start_study(
+    kept = tracker.start_study(
         spec.name,
         tags={**tags, **environment_tags(), "tuneworth.task": dataset.task, **notes},
         params={
@@ -552,7 +593,13 @@ def _start(
             "arms": len(plan.arms),
         },
         resume=not fresh,
+        description=spec.description,
     )
+    target = dataset.y.name if dataset.y.name is not None else spec.dataset.target
+    tracker.log_dataset(
+        dataset.X.assign(**{str(target): dataset.y}), dataset.source, str(target), spec.name
+    )
+    return kept
 
 
 def new_report_dir(root: Path, spec_name: str) -> Path:
@@ -604,6 +651,11 @@ def report_from_store(
         inner_folds=int(p["inner_folds"]),
         notes=tuple(notes.splitlines()),
         study_run_id=stored.run_id,
+        started=_utc(stored.start_ms / 1000) if stored.start_ms else "",
+        wall_seconds=(stored.end_ms - stored.start_ms) / 1000 if stored.end_ms else math.nan,
+        seed=int(p["seed"]) if "seed" in p else None,
+        spec=yaml.safe_dump(stored.spec, sort_keys=False),
+        **_made_with(stored.tags),
     )
     directory = new_report_dir(report_dir, context.spec_name)
     trials = stored.trials if not stored.trials.empty else None

@@ -103,6 +103,10 @@ class Lever(Strict):
         """A short human name for tables and run names."""
         return self.name.replace("_", " ")
 
+    def settings(self) -> dict[str, Any]:
+        """The settings that act in this lever (MLflow parameters): none left unset."""
+        return self.model_dump(by_alias=True, exclude_none=True)
+
 
 # --- data: samplers that change training rows only -------------------------------------
 # Every sampler is the first step of its arm's pipeline and works on the raw table, so
@@ -473,6 +477,10 @@ class FeatureSelection(PreprocessLever):
             return f"mutual-information top {self.k} features"
         return f"variance threshold {self.threshold:g}"
 
+    def settings(self) -> dict[str, Any]:
+        unused = "threshold" if self.method == "mutual_info" else "k"
+        return {key: value for key, value in super().settings().items() if key != unused}
+
     def configure(self, settings: Preprocessing) -> Preprocessing:
         return settings.model_copy(
             update={"select": self.method, "k": self.k, "variance_threshold": self.threshold}
@@ -681,7 +689,7 @@ class OptunaTPE(TuningLever):
         return {
             "sampler": self.sampler,
             "storage": self.storage,
-            "study_name": f"{ctx.experiment}.{self.describe()}",
+            "study_name": f"{ctx.experiment}/{self.describe()}",
             "heartbeat": self.heartbeat,
         }
 

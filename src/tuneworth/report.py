@@ -9,13 +9,16 @@ from __future__ import annotations
 import base64
 import html
 import math
-from collections.abc import Mapping, Sequence
+import textwrap
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from tuneworth.design import BASELINE
+from tuneworth.stats import NOISE
 from tuneworth.verdict import Effect, Verdict, describe_outcome, ratio
 
 HEADERS = (
@@ -50,6 +53,49 @@ class Context:
     notes: tuple[str, ...] = ()
     study_run_id: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
+    # How the study was made, for the reader who has to reproduce it.
+    started: str = ""  # when the study began, "2026-11-29 22:04 UTC"
+    wall_seconds: float = math.nan
+    seed: int | None = None
+    versions: Mapping[str, str] = field(default_factory=dict)  # package -> version
+    commit: str = ""
+    spec: str = ""  # the spec as YAML
+
+
+def p_value(value: float) -> str:
+    """A p-value as people read it: three decimals, ``<0.001`` below that, "" for none."""
+    if math.isnan(value):
+        return ""
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def wall_time(seconds: float) -> str:
+    """``48 s``, ``12 min 5 s``, ``2 h 3 min``."""
+    if math.isnan(seconds):
+        return ""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"
+
+
+def _sentence(parts: Sequence[str]) -> str:
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
+def provenance(context: Context) -> list[str]:
+    """When, how long, with which seed and at which commit: the parts that are known."""
+    c = context
+    parts = [
+        f"run {c.started}" if c.started else "",
+        f"wall time {wall_time(c.wall_seconds)}" if wall_time(c.wall_seconds) else "",
+        f"seed {c.seed}" if c.seed is not None else "",
+        f"commit {c.commit[:12]}" if c.commit else "",
+    ]
+    return [part for part in parts if part]
 
 
 def _per_minute(outcome: str, gain: float, extra_cpu_seconds: float) -> str:
@@ -101,7 +147,7 @@ def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
                 "" if baseline else _signed(row["gain"]),
                 interval,
                 "" if baseline or math.isnan(row["detectable"]) else f"{row['detectable']:.3f}",
-                "" if math.isnan(row["p_holm"]) else f"{row['p_holm']:.3f}",
+                p_value(row["p_holm"]),
                 ratio(row["cost_ratio"]),
                 _per_minute(row["outcome"], per_minute, row["fit_cpu_seconds"] - base_cost),
                 str(row["n_fits"]),
@@ -112,30 +158,132 @@ def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
 
 
 ARM_WIDTH = 44
+TERMINAL_WIDTH = 100  # the widest the terminal output gets, however wide the terminal
+COMPACT_HEADERS = ("arm", "score", "gain ± 95% CI", "detect", "p adj", "cost", "gain/CPU-min")
+_COMPACT_RIGHT = {1, 2, 3, 4, 5, 6}
+# Columns a narrow terminal drops, first to last: gain/CPU-min (the report keeps it).
+_OPTIONAL = (6,)
+_LEGEND = (
+    "noise: within noise, not significant at 5% after Holm's adjustment across the arms; "
+    "detect: the smallest gain these folds detect (80% power); cost: fit CPU time against the "
+    "baseline's."
+)
 
 
-def format_table(verdict: Verdict) -> str:
-    """A fixed-width table, one row per arm, that reads at a glance, under a line that says
-    the metric's direction and what a gain is.
+def terminal_width() -> int:
+    """The terminal's width (``COLUMNS`` first), at most :data:`TERMINAL_WIDTH`."""
+    import shutil
+
+    return min(shutil.get_terminal_size((TERMINAL_WIDTH, 24)).columns, TERMINAL_WIDTH)
+
+
+def _gain_interval(gain: float, low: float, high: float) -> str:
+    """``+0.177 ± 0.002``: the corrected t interval is symmetric about the gain; an interval
+    that is not (another test's) keeps its bounds."""
+    if math.isnan(gain):
+        return ""
+    if math.isnan(low):
+        return _signed(gain)
+    half = (high - low) / 2
+    if abs(gain - (low + half)) > 5e-4:
+        return f"{_signed(gain)} [{_signed(low)}, {_signed(high)}]"
+    return f"{_signed(gain)} ± {half:.3f}"
+
+
+def short_outcome(row: Mapping[Any, Any]) -> str:
+    """The outcome in a few words for the terminal table, its detectable gain in a column
+    of its own: ``better``, ``noise``, ``noise after Holm, better on 5/5 folds``."""
+    outcome = str(row["outcome"])
+    if outcome.startswith(NOISE):
+        text = "noise" if outcome == NOISE else "noise after Holm"
+        gain, folds, won = row["gain"], int(row["folds_paired"]), int(row["folds_better"])
+        if row["detectable"] == 0 and gain == 0:
+            text += ", no difference"
+        elif folds >= 2 and won in (0, folds) and gain != 0:
+            text += f", {'better' if gain > 0 else 'worse'} on {folds}/{folds} folds"
+    else:
+        text = outcome
+    failed = row["n_failed_folds"]
+    if failed and outcome != "failed":
+        text += f", {failed} folds failed"
+    return text
+
+
+def compact_rows(verdict: Verdict) -> list[tuple[str, ...]]:
+    """The summary for the terminal, one tuple per arm in COMPACT_HEADERS order, then the
+    verdict: the report's table without family, spread and fits."""
+    base_cost = float(verdict.summary.set_index("arm")["fit_cpu_seconds"][BASELINE])
+    rows: list[tuple[str, ...]] = []
+    for row in verdict.summary.to_dict("records"):
+        baseline = row["arm"] == BASELINE
+        rows.append(
+            (
+                str(row["arm"]),
+                "failed" if math.isnan(row["score_mean"]) else f"{row['score_mean']:.3f}",
+                "" if baseline else _gain_interval(row["gain"], row["ci_low"], row["ci_high"]),
+                "" if baseline or math.isnan(row["detectable"]) else f"{row['detectable']:.3f}",
+                p_value(row["p_holm"]),
+                ratio(row["cost_ratio"]),
+                _per_minute(
+                    row["outcome"], row["gain_per_cpu_minute"], row["fit_cpu_seconds"] - base_cost
+                ),
+                "" if baseline else short_outcome(row),
+            )
+        )
+    return rows
+
+
+def format_table(verdict: Verdict, width: int = TERMINAL_WIDTH) -> str:
+    """A table of at most ``width`` columns, one row per arm, that reads at a glance, under
+    a line that says the metric's direction and what a gain is and over a legend.
 
     Long arm names (stacked levers) are shortened here only; reports and MLflow keep them.
+    A verdict too long for what is left wraps onto lines of its own under its column.
     """
-    headers = list(HEADERS)
-    headers[2] = verdict.metric.label
-    rows = [
-        (r[0] if len(r[0]) <= ARM_WIDTH else r[0][: ARM_WIDTH - 1] + "…", *r[1:])
-        for r in table_rows(verdict)
-    ]
+    headers = [*COMPACT_HEADERS, "verdict"]
+    headers[1] = verdict.metric.label
+    rows = compact_rows(verdict)
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    right = set(_COMPACT_RIGHT)
+    verdict_room = min(widths[-1], 26)
+    natural = min(widths[0], 20)
+    for optional in _OPTIONAL:
+        # The arm column gets what the numbers and a verdict of up to 26 characters leave;
+        # when that cuts the arm names short, a column the report keeps goes.
+        if width - 2 * (len(headers) - 1) - sum(widths[1:-1]) - verdict_room >= natural:
+            break
+        keep = [i for i in range(len(headers)) if i != optional]
+        headers = [headers[i] for i in keep]
+        rows = [tuple(r[i] for i in keep) for r in rows]
+        widths = [widths[i] for i in keep]
+        right = {keep.index(i) for i in right if i in keep}
+    gaps = 2 * (len(headers) - 1)
+    room = width - gaps - sum(widths[1:-1]) - verdict_room
+    widths[0] = min(widths[0], ARM_WIDTH, max(12, room))
+    widths[-1] = min(widths[-1], max(12, width - gaps - sum(widths[:-1])))
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
-            c.rjust(w) if i in _RIGHT else c.ljust(w)
+            c.rjust(w) if i in right else c.ljust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
-    rule = "  ".join("─" * w for w in widths)
-    return "\n".join([f"{verdict.convention}.", line(headers), rule, *(line(r) for r in rows)])
+    out = [*_wrap(f"{verdict.convention}.", width), line(headers)]
+    out.append("  ".join("─" * w for w in widths))
+    indent = " " * (sum(widths[:-1]) + gaps)
+    for cells in rows:
+        arm = cells[0] if len(cells[0]) <= widths[0] else cells[0][: widths[0] - 1] + "…"
+        said = textwrap.wrap(cells[-1], widths[-1]) or [""]
+        out.append(line((arm, *cells[1:-1], said[0])))
+        out += [indent + more for more in said[1:]]
+    out += _wrap(_LEGEND, width)
+    return "\n".join(out)
+
+
+def _wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
+    return textwrap.wrap(
+        text, width, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False
+    )
 
 
 def row_lines(verdict: Verdict, results: pd.DataFrame, max_classes: int | None = None) -> list[str]:
@@ -146,8 +294,9 @@ def row_lines(verdict: Verdict, results: pd.DataFrame, max_classes: int | None =
     return describe_all(row_changes(results, verdict.summary), max_classes)
 
 
-def format_row_changes(verdict: Verdict, results: pd.DataFrame) -> str:
-    """The rows each data lever removed or added, for the terminal, under the table."""
+def format_row_changes(verdict: Verdict, results: pd.DataFrame, width: int = TERMINAL_WIDTH) -> str:
+    """The rows each data lever removed or added, for the terminal, under the table,
+    wrapped at ``width`` with a hanging indent."""
     from tuneworth.rows import TERMINAL_CLASSES
 
     lines = row_lines(verdict, results, TERMINAL_CLASSES)
@@ -155,11 +304,10 @@ def format_row_changes(verdict: Verdict, results: pd.DataFrame) -> str:
         return ""
     said = [line for line in lines if not line.startswith("warning: ")]
     warned = [line for line in lines if line.startswith("warning: ")]
-    return "\n".join(
-        ["training rows changed by the data levers (mean over outer folds):"]
-        + [f"  {line}" for line in said]
-        + warned
-    )
+    out = _wrap("training rows changed by the data levers (mean over outer folds):", width)
+    out += [wrapped for line in said for wrapped in _wrap(line, width, "  ", "    ")]
+    out += [wrapped for line in warned for wrapped in _wrap(line, width, "", "  ")]
+    return "\n".join(out)
 
 
 _ROWS_NOTE = (
@@ -204,9 +352,64 @@ def _rows_html(lines: Sequence[str]) -> str:
     )
 
 
-def format_verdict(verdict: Verdict) -> str:
-    """The verdict sentences as a short paragraph list for the terminal."""
-    return "\n".join(f"• {sentence}" for sentence in verdict.sentences)
+def headline(verdict: Verdict) -> str:
+    """The answer in one sentence, from the recommendation and the searches' outcomes.
+
+    ``Use label noise filter: +0.178 log loss gain over the baseline at 7.0x the fit cost;
+    no search beats the noise.``
+    """
+    unit = verdict.metric.label
+    table = verdict.summary.set_index("arm")
+    r = verdict.recommendation
+    if r is None:
+        first = "No arm can be recommended: every arm failed on some fold"
+    elif r.arm == BASELINE:
+        first = "Keep the baseline: no arm beats it beyond the noise"
+    else:
+        gain, cost = float(table["gain"][r.arm]), float(table["cost_ratio"][r.arm])
+        at = f" at {ratio(cost)} the fit cost" if ratio(cost) else ""
+        first = f"Use {r.arm}: {_signed(gain)} {unit} gain over the baseline{at}"
+    searches = [e for e in verdict.effects if "tuning" in e.family.split("+")]
+    ran = [e for e in searches if e.outcome != "failed"]
+    paid = [e for e in ran if e.outcome == "better"]
+    if not searches or (r is not None and r.arm in {e.name for e in paid}):
+        rest = ""
+    elif not ran:
+        rest = "; every search failed"
+    elif paid:
+        top = max(paid, key=lambda e: e.gain)
+        rest = f"; tuning also pays ({top.name}: {_signed(top.gain)})"
+    else:
+        rest = "; no search beats the noise"
+    return f"{first}{rest}."
+
+
+def verdict_markdown(verdict: Verdict) -> str:
+    """The verdict as MLflow shows a run's description: the headline, the table, the
+    sentences."""
+    return "\n".join(
+        [
+            f"**{headline(verdict)}**",
+            "",
+            f"{verdict.convention}.",
+            "",
+            _markdown_table(_headers(verdict), table_rows(verdict), _RIGHT),
+            "",
+            *(f"- {sentence}" for sentence in verdict.sentences),
+        ]
+    )
+
+
+def _headers(verdict: Verdict) -> list[str]:
+    return [verdict.metric.label if h == "score" else h for h in HEADERS]
+
+
+def format_verdict(verdict: Verdict, width: int = TERMINAL_WIDTH) -> str:
+    """The verdict sentences as bullets for the terminal, wrapped at ``width`` with a
+    hanging indent."""
+    return "\n".join(
+        "\n".join(_wrap(sentence, width, "• ", "  ")) for sentence in verdict.sentences
+    )
 
 
 EFFECT_HEADERS = ("effect", "family", "gain", "95% CI", "detectable", "p", "cost factor", "verdict")
@@ -223,7 +426,7 @@ def effect_rows(verdict: Verdict) -> list[tuple[str, ...]]:
             _signed(e.gain),
             "" if math.isnan(e.ci_low) else f"[{_signed(e.ci_low)}, {_signed(e.ci_high)}]",
             "" if math.isnan(e.detectable) else f"{e.detectable:.3f}",
-            "" if math.isnan(e.p_value) else f"{e.p_value:.3f}",
+            p_value(e.p_value),
             ratio(e.cost_factor),
             describe_outcome(e),
         )
@@ -263,7 +466,9 @@ def search_rows(verdict: Verdict) -> list[tuple[str, ...]]:
     return rows
 
 
-def _markdown_table(headers: Sequence[str], rows: list[tuple[str, ...]], right: set[int]) -> str:
+def _markdown_table(
+    headers: Sequence[str], rows: list[tuple[str, ...]], right: Collection[int]
+) -> str:
     align = ["---:" if i in right else ":---" for i in range(len(headers))]
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(align) + "|"]
     lines += ["| " + " | ".join(cells) + " |" for cells in rows]
@@ -301,23 +506,46 @@ _SEARCH_NOTE = (
 )
 
 
+_SEARCH_RIGHT = frozenset({1, 2, 3, 4, 5, 6})
+_EFFECT_RIGHT = frozenset({2, 4, 5, 6})
+
+
+def _details_markdown(context: Context) -> list[str]:
+    """Package versions and the spec, collapsed (GitHub and most viewers fold it)."""
+    c = context
+    if not (c.versions or c.spec):
+        return []
+    lines = ["", "<details><summary>Package versions and the spec</summary>", ""]
+    lines += [f"- {package} {version}" for package, version in c.versions.items()]
+    if c.commit:
+        lines += [f"- git commit {c.commit}"]
+    if c.spec:
+        lines += ["", "```yaml", c.spec.rstrip(), "```"]
+    return [*lines, "", "</details>"]
+
+
 def render_markdown(
     verdict: Verdict,
     context: Context,
     plots: Mapping[str, str],
     rows: Sequence[str] = (),
 ) -> str:
-    """report.md: the verdict first, then the table, then the plots (files beside it).
+    """report.md: the headline first, then the verdict, the table and the plots (files
+    beside it).
 
     ``rows`` are the lines of :func:`row_lines`."""
     c = context
+    made = provenance(c)
     lines = [
         f"# tuneworth report: {c.spec_name}",
+        "",
+        f"**{headline(verdict)}**",
         "",
         *([c.description.strip(), ""] if c.description.strip() else []),
         f"{c.dataset}: {c.rows} rows, {c.features} features, {c.task}; "
         f"{len(verdict.summary)} arms ({verdict.design}) on {c.folds * c.repeats} shared outer "
         f"folds ({c.folds}-fold x {c.repeats}), searches on {c.inner_folds} inner folds.",
+        *(["", f"{_sentence(made)}."] if made else []),
         "",
         "## Verdict",
         "",
@@ -327,11 +555,7 @@ def render_markdown(
         "",
         f"{verdict.convention}.",
         "",
-        _markdown_table(
-            [verdict.metric.label if h == "score" else h for h in HEADERS],
-            table_rows(verdict),
-            _RIGHT,
-        ),
+        _markdown_table(_headers(verdict), table_rows(verdict), _RIGHT),
         "",
         _TABLE_NOTE,
     ]
@@ -339,12 +563,12 @@ def render_markdown(
     searches = search_rows(verdict)
     if searches:
         lines += ["", "## Searches", ""]
-        lines += [_markdown_table(SEARCH_HEADERS, searches, {1, 2, 3, 4, 5, 6})]
+        lines += [_markdown_table(SEARCH_HEADERS, searches, _SEARCH_RIGHT)]
         lines += ["", _SEARCH_NOTE]
     effects = effect_rows(verdict)
     if effects:
         lines += ["", f"## {_effects_heading(verdict)}", ""]
-        lines += [_markdown_table(EFFECT_HEADERS, effects, {2, 4, 5, 6})]
+        lines += [_markdown_table(EFFECT_HEADERS, effects, _EFFECT_RIGHT)]
     if c.notes:
         lines += ["", "## Notes", "", *(f"- {n}" for n in c.notes)]
     if plots:
@@ -353,22 +577,80 @@ def render_markdown(
             lines += [f"### {title}", "", f"![{title}]({path})", ""]
     if c.study_run_id:
         lines += ["", f"MLflow study run: `{c.study_run_id}`."]
+    lines += _details_markdown(c)
     return "\n".join(lines).rstrip() + "\n"
 
 
+# The tables scroll sideways in their own box on a narrow window, so the page never does;
+# the verdict and arm columns wrap (with a floor), the numbers never do.
 _CSS = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1100px;margin:2em auto;
 padding:0 1em;color:#1d2430}
 h1{font-size:1.6em;margin-bottom:.2em} h2{margin-top:1.6em;border-bottom:1px solid #dde3ea}
+p.headline{font-size:1.25em;font-weight:600;margin:.4em 0 .8em;padding:.5em .8em;
+background:#eef4ff;border-left:4px solid #3b6fd8}
 .meta{color:#5a6472} ul.verdict li{margin:.35em 0}
+.scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums;width:100%}
-th,td{padding:4px 8px;border-bottom:1px solid #e8ecf1;white-space:nowrap}
-th{background:#f4f6f9;text-align:left} td.num{text-align:right}
-tr.better td:last-child{color:#137333;font-weight:600}
-tr.worse td:last-child{color:#b3261e;font-weight:600}
-tr.noise td:last-child{color:#6b7280}
+th,td{padding:4px 8px;border-bottom:1px solid #e8ecf1;vertical-align:top;text-align:left;
+white-space:nowrap}
+th{background:#f4f6f9} .num{text-align:right}
+td.text{white-space:normal;min-width:9em} td.verdict{white-space:normal;min-width:18em}
+tr.better td.verdict{color:#137333;font-weight:600}
+tr.worse td.verdict{color:#b3261e;font-weight:600}
+tr.noise td.verdict{color:#6b7280}
 figure{margin:1.5em 0} figure img{max-width:100%} figcaption{color:#5a6472;font-size:13px}
+details{margin-top:2em} summary{cursor:pointer;color:#5a6472}
+pre{background:#f4f6f9;padding:.8em;overflow-x:auto;font-size:13px}
 """
+
+
+def _html_table(
+    headers: Sequence[str],
+    rows: Sequence[tuple[str, ...]],
+    right: Collection[int],
+    row_classes: Sequence[str] = (),
+    wrap: Collection[int] = (),
+) -> str:
+    """A table in its own horizontal scroll box: numbers right-aligned under right-aligned
+    headers; the columns in ``wrap`` wrap, the last one as the verdict."""
+    esc = html.escape
+    last = len(headers) - 1
+
+    def cls(i: int) -> str:
+        if i in right:
+            return ' class="num"'
+        if i in wrap:
+            return ' class="verdict"' if i == last else ' class="text"'
+        return ""
+
+    numeric = ' class="num"'
+    head = "".join(
+        f"<th{numeric if i in right else ''}>{esc(h)}</th>" for i, h in enumerate(headers)
+    )
+    body = []
+    for n, cells in enumerate(rows):
+        css = f' class="{row_classes[n]}"' if row_classes else ""
+        tds = "".join(f"<td{cls(i)}>{esc(v)}</td>" for i, v in enumerate(cells))
+        body.append(f"<tr{css}>{tds}</tr>")
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _details_html(context: Context) -> str:
+    c = context
+    if not (c.versions or c.spec):
+        return ""
+    esc = html.escape
+    items = "".join(f"<li>{esc(k)} {esc(v)}</li>" for k, v in c.versions.items())
+    if c.commit:
+        items += f"<li>git commit {esc(c.commit)}</li>"
+    spec = f"<pre>{esc(c.spec.rstrip())}</pre>" if c.spec else ""
+    return (
+        f"<details><summary>Package versions and the spec</summary><ul>{items}</ul>{spec}</details>"
+    )
 
 
 def render_html(
@@ -380,17 +662,11 @@ def render_html(
     """report.html: one self-contained file, the plots embedded as PNG data."""
     c = context
     esc = html.escape
-    headers = list(HEADERS)
-    headers[2] = verdict.metric.label
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = []
-    for cells, outcome in zip(table_rows(verdict), verdict.summary["outcome"], strict=True):
-        css = "noise" if outcome.startswith("within noise") else outcome
-        tds = "".join(
-            f'<td class="num">{esc(v)}</td>' if i in _RIGHT else f"<td>{esc(v)}</td>"
-            for i, v in enumerate(cells)
-        )
-        body.append(f'<tr class="{css}">{tds}</tr>')
+    outcomes = [
+        "noise" if outcome.startswith("within noise") else outcome
+        for outcome in verdict.summary["outcome"]
+    ]
+    arms = _html_table(_headers(verdict), table_rows(verdict), _RIGHT, outcomes, {0, 10})
     figures = "".join(
         f'<figure><img alt="{esc(title)}" src="data:image/png;base64,'
         f'{base64.b64encode(png).decode()}"><figcaption>{esc(title)}</figcaption></figure>'
@@ -399,40 +675,35 @@ def render_html(
     notes = "".join(f"<li>{esc(n)}</li>" for n in c.notes)
     searches = ""
     if search_rows(verdict):
-        search_body = "".join(
-            "<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>"
-            for row in search_rows(verdict)
-        )
-        search_head = "".join(f"<th>{esc(h)}</th>" for h in SEARCH_HEADERS)
         searches = (
             "<h2>Searches</h2>"
-            f"<table><thead><tr>{search_head}</tr></thead><tbody>{search_body}</tbody></table>"
-            f'<p class="meta">{esc(_SEARCH_NOTE)}</p>'
+            + _html_table(SEARCH_HEADERS, search_rows(verdict), _SEARCH_RIGHT, wrap={0})
+            + f'<p class="meta">{esc(_SEARCH_NOTE)}</p>'
         )
     effects = ""
     if effect_rows(verdict):
-        effect_body = "".join(
-            "<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>"
-            for row in effect_rows(verdict)
+        effects = f"<h2>{esc(_effects_heading(verdict))}</h2>" + _html_table(
+            EFFECT_HEADERS, effect_rows(verdict), _EFFECT_RIGHT, wrap={0, 7}
         )
-        head_cells = "".join(f"<th>{esc(h)}</th>" for h in EFFECT_HEADERS)
-        effects = (
-            f"<h2>{esc(_effects_heading(verdict))}</h2>"
-            f"<table><thead><tr>{head_cells}</tr></thead><tbody>{effect_body}</tbody></table>"
-        )
+    made = provenance(c)
+    made_line = f'<p class="meta">{esc(_sentence(made))}.</p>' if made else ""
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>tuneworth report: {esc(c.spec_name)}</title>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>tuneworth report: {esc(c.spec_name)}</title>
 <style>{_CSS}</style></head><body>
 <h1>tuneworth report: {esc(c.spec_name)}</h1>
+<p class="headline">{esc(headline(verdict))}</p>
 <p class="meta">{esc(c.description.strip())}</p>
 <p class="meta">{esc(c.dataset)}: {c.rows} rows, {c.features} features, {esc(c.task)};
 {len(verdict.summary)} arms ({esc(verdict.design)}) on {c.folds * c.repeats} shared outer folds
 ({c.folds}-fold x {c.repeats}), searches on {c.inner_folds} inner folds.</p>
+{made_line}
 <h2>Verdict</h2>
 <ul class="verdict">{"".join(f"<li>{esc(s)}</li>" for s in verdict.sentences)}</ul>
 <h2>Arms</h2>
 <p>{esc(verdict.convention)}.</p>
-<table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>
+{arms}
 <p class="meta">{esc(_TABLE_NOTE)}</p>
 {_rows_html(rows)}
 {searches}
@@ -440,6 +711,7 @@ def render_html(
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 <h2>Plots</h2>{figures}
 {f'<p class="meta">MLflow study run: {esc(c.study_run_id)}</p>' if c.study_run_id else ""}
+{_details_html(c)}
 </body></html>
 """
 

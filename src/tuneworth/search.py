@@ -128,6 +128,10 @@ def missing_dependency(sampler: str) -> str | None:
     )
 
 
+# The user attribute that says which search a study's trials belong to.
+_KEY = "tuneworth.key"
+
+
 def make_search(
     strategy: str,
     pipeline: Any,
@@ -190,22 +194,44 @@ def make_search(
             study_name=study_name,
             heartbeat=heartbeat,
             sampler=sampler,
+            study_attrs={
+                "metric": ctx.metric.label,
+                "direction": ctx.metric.direction,
+                # Optuna maximises the scorer: a loss is negated, and its name says so.
+                "objective": ctx.metric.label
+                if ctx.metric.greater_is_better
+                else f"-{ctx.metric.label} (negated: higher is better)",
+            },
         )
     raise ValueError(f"unknown search strategy {strategy!r}; choose one of {STRATEGIES}")
 
 
-def for_outer_fold(estimator: Any, fold: int) -> Any:
-    """A clone of ``estimator`` to fit on outer fold ``fold``.
+def for_outer_fold(estimator: Any, fold: int, repeat: int = 0) -> Any:
+    """A clone of ``estimator`` to fit on outer fold ``fold`` (of repeat ``repeat``).
 
     A search that draws at random gets the child stream ``fold`` of its seed, so that the
     outer folds do not all receive the same candidates, and a rerun, a resumed run or a
-    ``tuneworth worker`` joining the fold's study draws exactly the same ones. Grid search
-    and plain pipelines are only cloned.
+    ``tuneworth worker`` joining the fold's study draws exactly the same ones. An Optuna
+    search's study is named ``<its study name>/r<repeat>-f<fold>`` and records the fold.
+    Grid search and plain pipelines are only cloned.
     """
     estimator = clone(estimator)
     seeded = (_RandomizedSearchCV, _HalvingRandomSearchCV, OptunaSearchCV)
     if isinstance(estimator, seeded) and isinstance(estimator.random_state, int | np.integer):
         estimator.set_params(random_state=stream_seed(int(estimator.random_state), fold))
+    if isinstance(estimator, OptunaSearchCV):
+        estimator.set_params(
+            study_name=f"{estimator.study_name}/r{repeat}-f{fold}",
+            study_attrs={**(estimator.study_attrs or {}), "fold": fold, "repeat": repeat},
+        )
+    return estimator
+
+
+def name_studies(estimator: Any, name: str) -> Any:
+    """``estimator`` with its Optuna studies named after ``name`` (``<experiment>/<arm>``),
+    which :func:`for_outer_fold` extends with the fold; other estimators are unchanged."""
+    if isinstance(estimator, OptunaSearchCV):
+        estimator.set_params(study_name=name)
     return estimator
 
 
@@ -342,14 +368,16 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
     whose fit fails is recorded as failed and the study goes on. The best configuration is
     refitted on all the data given to ``fit``.
 
-    With a ``storage``, the study is named after ``study_name`` and a hash of everything
-    that determines its trials (estimator, space, scoring, splitter, seed, sampler and
-    data), so
-    running the same search again resumes it, and ``tuneworth worker`` processes on other
-    machines can add trials to it (:meth:`open_study`). However many processes add trials,
-    the study ends with exactly ``n_trials`` evaluated configurations, by the rule of
-    :mod:`tuneworth.studies`; ``fit`` waits for the ones others are running, then reads the
-    trials and the best configuration from the study.
+    The study is named ``study_name`` and carries ``study_attrs`` as user attributes (the
+    metric, its direction, the outer fold), and the objective's name, for optuna-dashboard.
+    In a ``storage``, it also records a hash of everything that determines its trials
+    (estimator, space, scoring, splitter, seed, sampler and data), so running the same
+    search again resumes it, and ``tuneworth worker`` processes on other machines can add
+    trials to it (:meth:`open_study`); a study of that name that holds another search's
+    trials is left alone, and this one is named ``<study_name>~<hash>``. However many
+    processes add trials, the study ends with exactly ``n_trials`` evaluated
+    configurations, by the rule of :mod:`tuneworth.studies`; ``fit`` waits for the ones
+    others are running, then reads the trials and the best configuration from the study.
 
     Parameters
     ----------
@@ -368,7 +396,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
     storage : str or None
         None for memory, or a URL for :func:`tuneworth.studies.open_storage`.
     study_name : str
-        Prefix of the study's name in ``storage``.
+        The study's name (``<experiment>/<arm>/r<repeat>-f<fold>`` in an experiment).
     heartbeat : int or None
         Seconds between the heartbeats of running trials in a database storage: a trial
         whose process died is failed after three missed heartbeats and run again. None
@@ -379,6 +407,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
     n_startup_trials : int or None
         Random trials before TPE's or GP's model proposes; None sizes them to the budget
         (:func:`startup_trials`). Ignored by the random sampler.
+    study_attrs : mapping of str to JSON value, or None
+        User attributes of the study; ``objective`` is also the name of its objective.
 
     Attributes
     ----------
@@ -421,6 +451,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         heartbeat: int | None = 10,
         sampler: str = "tpe",
         n_startup_trials: int | None = None,
+        study_attrs: Mapping[str, Any] | None = None,
     ) -> None:
         self.estimator = estimator
         self.space = space
@@ -433,6 +464,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         self.heartbeat = heartbeat
         self.sampler = sampler
         self.n_startup_trials = n_startup_trials
+        self.study_attrs = study_attrs
 
     def fit(self, X: Any, y: Any = None) -> OptunaSearchCV:
         shared = self.open_study(X, y)
@@ -490,12 +522,12 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
             trial.set_user_attr("fit_seconds", float(np.sum(result["fit_time"])))
             return float(np.mean(result["test_score"]))
 
-        name = self.study_name
+        name, key = self.study_name, None
         if self.storage is not None:
             # A wrapped scorer (progress ticks) names the same study as the scorer it wraps. The
-            # budget is not in the name, so a larger one extends the study instead of restarting.
+            # budget is not in the key, so a larger one extends the study instead of restarting.
             scoring = getattr(self.scoring, "__wrapped__", self.scoring)
-            key = (
+            searched = (
                 clone(self.estimator),
                 dict(self.space),
                 scoring,
@@ -503,14 +535,32 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
                 self.random_state,
                 self.sampler,
             )
-            name = f"{name}.{joblib.hash((key, X, y))[:12]}"
-        study = optuna.create_study(
-            storage=open_storage(self.storage, self.heartbeat),
-            study_name=name,
-            load_if_exists=True,
-            direction="maximize",
-            sampler=self._make_sampler(None if worker else self.random_state),
-        )
+            key = joblib.hash((searched, X, y))[:12]
+        storage = open_storage(self.storage, self.heartbeat)
+        sampler = self._make_sampler(None if worker else self.random_state)
+
+        def create(study_name: str) -> Any:
+            return optuna.create_study(
+                storage=storage,
+                study_name=study_name,
+                load_if_exists=True,
+                direction="maximize",
+                sampler=sampler,
+            )
+
+        study = create(name)
+        if key is not None and study.user_attrs.get(_KEY, key) != key:
+            study = create(f"{name}~{key}")  # the name holds another search's trials
+        attrs = {**(self.study_attrs or {}), **({_KEY: key} if key else {})}
+        for attr, value in attrs.items():
+            if study.user_attrs.get(attr) != value:
+                study.set_user_attr(attr, value)
+        objective_name = str(attrs.get("objective", "score"))
+        if study.metric_names != [objective_name]:
+            with warnings.catch_warnings():
+                # Experimental since Optuna 3.2, and what optuna-dashboard labels its plots by.
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                study.set_metric_names([objective_name])
         return SharedStudy(study, objective, self.n_trials)
 
     def _startup(self) -> int:

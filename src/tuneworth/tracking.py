@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -57,6 +58,12 @@ _RUN_HTTP = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
 }
 _PROBE_BYTES = 64 * 1024
+# Without this experiment tag MLflow's UI opens a new experiment in its GenAI view (traces).
+_EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+# The markdown MLflow's UI shows as an experiment's or a run's description.
+_NOTE = "mlflow.note.content"
+# MLflow stores tag values of up to 8000 characters.
+_TAG_LIMIT = 8000
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -319,6 +326,7 @@ class Tracker:
         self.client = MlflowClient(tracking_uri=uri)
         self.experiment_id = ""
         self.study_run_id = ""
+        self._dataset: Any = None  # the DatasetInput logged on every run, once built
 
     def _errors(self, doing: str) -> contextlib.AbstractContextManager[None]:
         return store_errors(self.uri, doing)
@@ -330,15 +338,20 @@ class Tracker:
         tags: Mapping[str, str],
         params: Mapping[str, Any],
         resume: bool = True,
+        description: str = "",
     ) -> dict[str, tuple[str, list[FoldResult]]]:
         """Open a study run for the spec, resuming the last one if it did not finish.
+
+        The experiment is tagged so MLflow's UI opens it on its runs, with ``description``
+        (the spec's) as its description, whether it is new or not. Parameters that are
+        ``None`` are not logged.
 
         The spec's latest study with the same spec hash and data fingerprint is resumed when
         it was interrupted (KILLED), failed, or orphaned by a killed process (RUNNING, but its
         process on this host is gone; it is marked FAILED first). Returns the arms that study
         had finished, as ``name -> (arm run ID, fold results)``, so they are not recomputed.
         """
-        self._use_experiment(experiment)
+        self._use_experiment(experiment, description)
         same = (
             "tags.`tuneworth.kind` = 'study'"
             f" and tags.`tuneworth.spec_hash` = '{tags['tuneworth.spec_hash']}'"
@@ -379,24 +392,48 @@ class Tracker:
         )
         self.study_run_id = run.info.run_id
         try:
-            self._log(self.study_run_id, params=params)
+            self._log(self.study_run_id, params=_set(params))
         except BaseException as exc:
             self._end_quietly(self.study_run_id, exc)
             raise
         return {}
 
-    def _use_experiment(self, experiment: str) -> None:
+    def _use_experiment(self, experiment: str, description: str = "") -> None:
         found = self.client.get_experiment_by_name(experiment)
+        tags = {**_EXPERIMENT_KIND, **({_NOTE: description.strip()} if description.strip() else {})}
         if found is None:
             root = artifact_root(self.uri)
             location = f"{root}/{experiment}" if root else None
             self.experiment_id = self.client.create_experiment(
-                experiment, artifact_location=location
+                experiment, artifact_location=location, tags=tags
             )
-        else:
-            self.experiment_id = found.experiment_id
-            if found.lifecycle_stage == "deleted":
-                self.client.restore_experiment(self.experiment_id)
+            return
+        self.experiment_id = found.experiment_id
+        if found.lifecycle_stage == "deleted":
+            self.client.restore_experiment(self.experiment_id)
+        # Experiments made before these tags existed, or a spec whose description changed.
+        for key, value in tags.items():
+            if found.tags.get(key) != value:
+                self.client.set_experiment_tag(self.experiment_id, key, value)
+
+    @_guarded
+    def log_dataset(self, data: pd.DataFrame, source: str, target: str, name: str) -> None:
+        """Log ``data`` (features and target) as the MLflow dataset input of the study run,
+        and of every arm run logged after this; MLflow's runs table shows it.
+
+        A file's source is its path; a built-in or generated table is named in the
+        source's tags. Data MLflow cannot describe (a column type it has no schema for) is
+        left out with a tag saying why, not a failed study.
+        """
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self._dataset = _dataset_input(data, source, target, name)
+        except (MlflowException, TypeError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0][:500] if str(exc).strip() else type(exc)
+            self._log(self.study_run_id, tags={"tuneworth.dataset_not_logged": str(first)})
+            return
+        self.client.log_inputs(self.study_run_id, datasets=[self._dataset])
 
     def _finished_arms(self) -> dict[str, tuple[str, list[FoldResult]]]:
         """The finished arm runs of the current study, with their fold results."""
@@ -449,6 +486,8 @@ class Tracker:
         )
         run_id = run.info.run_id
         try:
+            if self._dataset is not None:
+                self.client.log_inputs(run_id, datasets=[self._dataset])
             self._write_arm(run_id, arm, results, params, tags, greater_is_better, trial_runs)
         except BaseException as exc:
             self._end_quietly(run_id, exc)
@@ -490,7 +529,7 @@ class Tracker:
             series += [("inner_best_score", r.fold, r.inner_best_score) for r in results]
             curve = best_so_far(trials, greater_is_better)
             series += [("best_so_far", int(step), float(curve[step])) for step in curve.index]
-        self._log(run_id, metrics=metrics, series=series, params=params)
+        self._log(run_id, metrics=metrics, series=series, params=_set(params))
         if trial_runs and trials is not None:
             self._log_trial_runs(run_id, trials, tags)
         errors = sorted({r.error for r in results if r.error})
@@ -505,6 +544,9 @@ class Tracker:
             frame.to_csv(Path(tmp, "folds.csv"), index=False)
             if trials is not None:
                 trials.to_csv(Path(tmp, "trials.csv"), index=False)
+            chosen = chosen_configurations(results)
+            if not chosen.empty:
+                chosen.to_csv(Path(tmp, "chosen.csv"), index=False)
             self.client.log_artifacts(run_id, tmp)
         self.client.set_terminated(run_id, status="FAILED" if ok.empty else "FINISHED")
 
@@ -596,9 +638,15 @@ class Tracker:
         artifacts: Path,
         report: Path,
         verdict: Sequence[str] = (),
+        description: str = "",
     ) -> None:
-        """Close the study run with its metrics, verdict, tables and report."""
+        """Close the study run with its metrics, verdict, tables and report.
+
+        ``description`` (markdown) becomes the run's description in MLflow's UI.
+        """
         tags = {"tuneworth.verdict": "\n".join(verdict)[:5000]} if verdict else {}
+        if description:
+            tags[_NOTE] = _clip(description, _TAG_LIMIT)
         self._log(self.study_run_id, metrics=metrics, tags=tags)
         self.client.log_artifacts(self.study_run_id, str(artifacts))
         self.client.log_artifacts(self.study_run_id, str(report), artifact_path="report")
@@ -687,6 +735,55 @@ class Tracker:
             batch += 1
 
 
+def _set(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters that say something: a ``None`` or an empty string is left out."""
+    return {key: value for key, value in params.items() if not _missing(value) and value != ""}
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut at the last line that fits in ``limit`` characters, saying so."""
+    if len(text) <= limit:
+        return text
+    more = "\n\n(cut here: the full verdict is in the report artifact)"
+    return text[: text.rfind("\n", 0, limit - len(more))] + more
+
+
+def chosen_configurations(results: Sequence[FoldResult]) -> pd.DataFrame:
+    """The configuration each outer fold's search chose, one row per fold with its inner
+    score and outer score, for a tuning arm's ``chosen.csv`` (empty for other arms)."""
+    rows = [
+        {
+            "fold": r.fold,
+            "repeat": r.repeat,
+            **dict(r.best_params),
+            "inner_score": r.inner_best_score,
+            "outer_score": r.score,
+        }
+        for r in sorted(results, key=lambda r: r.fold)
+        if r.best_params
+    ]
+    return pd.DataFrame(rows)
+
+
+def _dataset_input(data: pd.DataFrame, source: str, target: str, name: str) -> Any:
+    """An MLflow ``DatasetInput`` for ``data``, in the training context."""
+    from mlflow.data.code_dataset_source import CodeDatasetSource
+    from mlflow.data.pandas_dataset import from_pandas
+    from mlflow.entities import DatasetInput, InputTag
+
+    path = Path(source)
+    raw: Any = (
+        str(path.resolve()) if path.is_file() else CodeDatasetSource({"tuneworth.source": source})
+    )
+    with warnings.catch_warnings():
+        # MLflow hints at integer columns and at two equal resolvers of a local path.
+        warnings.simplefilter("ignore", UserWarning)
+        dataset = from_pandas(data, source=raw, targets=target, name=name)
+    # What mlflow.log_input does for the active run, for a run of this client.
+    entity = dataset._to_mlflow_entity()
+    return DatasetInput(entity, [InputTag("mlflow.data.context", "training")])
+
+
 def _locked(exc: BaseException) -> bool:
     """Whether ``exc`` says an SQLite store is locked (raw, or as a :class:`StoreError`)."""
     text = str(exc).lower()
@@ -757,6 +854,8 @@ class StoredStudy:
     trials: pd.DataFrame
     tuning: pd.DataFrame
     spec: dict[str, Any]
+    start_ms: int = 0  # the study run's start and end, milliseconds since the epoch
+    end_ms: int | None = None
 
 
 def load_study(uri: str, experiment: str, run_id: str | None = None) -> StoredStudy:
@@ -827,4 +926,6 @@ def _load_study(client: Any, uri: str, experiment: str, run_id: str | None) -> S
         tables["trials"],
         tables["tuning"],
         spec,
+        int(run.info.start_time or 0),
+        run.info.end_time,
     )

@@ -66,7 +66,8 @@ def shared_studies(plan: Plan, storage: str | None = None) -> list[Share]:
             )
         for split in plan.splits:
             X_train, y_train = training_fold(plan.dataset.X, plan.dataset.y, split, plan.inject)
-            fold_search = for_outer_fold(search, split.index)  # the run's study of this fold
+            # The run's study of this fold, by the same name.
+            fold_search = for_outer_fold(search, split.index, split.repeat)
             shared = fold_search.open_study(X_train, y_train, worker=True)
             shares.append(Share(name, split.index, search.storage, shared))
     return shares

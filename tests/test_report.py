@@ -1,0 +1,224 @@
+"""The report's layout: the answer first, p-values and numbers as people read them, and
+what a reader needs to reproduce the study."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tuneworth.metrics import METRICS
+from tuneworth.report import (
+    Context,
+    format_table,
+    format_verdict,
+    headline,
+    p_value,
+    render_html,
+    render_markdown,
+    terminal_width,
+    verdict_markdown,
+    wall_time,
+    write_report,
+)
+from tuneworth.verdict import ArmInfo, Verdict, decide
+
+LOG_LOSS = METRICS["log_loss"]
+FOLDS = 10
+RNG = np.random.default_rng(11)
+BASE = 0.40 + RNG.normal(0, 0.02, FOLDS)
+ARMS = [
+    ArmInfo("baseline", "baseline", "baseline"),
+    ArmInfo("label noise filter", "data", "label noise filter"),
+    ArmInfo("grid search", "tuning", "grid search"),
+    ArmInfo("random forest", "model", "random forest"),
+]
+CONTEXT = Context(
+    "default",
+    "Breast cancer with flipped labels.",
+    "sklearn:breast_cancer",
+    "binary",
+    569,
+    30,
+    5,
+    2,
+    3,
+    started="2026-11-29 22:04 UTC",
+    wall_seconds=725.4,
+    seed=0,
+    versions={"scikit-learn": "1.9.0", "mlflow": "3.17.2"},
+    commit="eaae26d0123456789abcdef0123456789abcdef0",
+    spec="name: default\nseed: 0\n",
+)
+
+
+def fold_table(scores: dict[str, tuple[np.ndarray, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "arm": arm,
+                "fold": fold,
+                "repeat": fold // 5,
+                "score": float(values[fold]),
+                "fit_seconds": cost,
+                "fit_cpu_seconds": cost,
+                "predict_seconds": 0.001,
+                "n_fits": 1,
+                "n_train": 455,
+                "n_test": 114,
+                "inner_best_score": math.nan,
+                "error": "",
+            }
+            for arm, (values, cost) in scores.items()
+            for fold in range(FOLDS)
+        ]
+    )
+
+
+def label_noise_verdict() -> tuple[Verdict, pd.DataFrame]:
+    """The filter lowers the log loss by 0.178 on every fold at 7x the cost; the search and
+    the forest stay within noise."""
+    frame = fold_table(
+        {
+            "baseline": (BASE, 1.0),
+            "label noise filter": (BASE - 0.178 + RNG.normal(0, 0.002, FOLDS), 7.0),
+            "grid search": (BASE + RNG.normal(0, 0.03, FOLDS), 40.0),
+            "random forest": (BASE + RNG.normal(0, 0.03, FOLDS), 12.0),
+        }
+    )
+    return decide(frame, ARMS, LOG_LOSS, "one_at_a_time"), frame
+
+
+def test_the_headline_names_the_action_its_gain_its_cost_and_the_searches() -> None:
+    verdict, _ = label_noise_verdict()
+    gain = verdict.summary.set_index("arm")["gain"]["label noise filter"]
+    assert headline(verdict) == (
+        f"Use label noise filter: {gain:+.3f} log loss gain over the baseline at 7.0x the fit "
+        "cost; no search beats the noise."
+    )
+
+
+def test_the_headline_keeps_the_baseline_when_nothing_beats_the_noise() -> None:
+    frame = fold_table({arm.name: (BASE + RNG.normal(0, 0.03, FOLDS), 1.0) for arm in ARMS})
+    verdict = decide(frame, ARMS, LOG_LOSS, "one_at_a_time")
+    assert headline(verdict) == (
+        "Keep the baseline: no arm beats it beyond the noise; no search beats the noise."
+    )
+
+
+def test_p_values_below_a_thousandth_are_said_as_such() -> None:
+    assert p_value(0.0000012) == "<0.001"
+    assert p_value(0.001) == "0.001"
+    assert p_value(0.04321) == "0.043"
+    assert p_value(math.nan) == ""
+    verdict, _ = label_noise_verdict()
+    page = render_html(verdict, CONTEXT, {})
+    assert "&lt;0.001" in page and ">0.000<" not in page
+
+
+def test_the_html_report_leads_with_the_headline_and_right_aligns_numbers() -> None:
+    verdict, _ = label_noise_verdict()
+    page = render_html(verdict, CONTEXT, {})
+    body = page[page.index("<body>") :]
+    first = re.search(r"<p class=\"headline\">(.*?)</p>", body)
+    assert first is not None and first.group(1) == headline(verdict)
+    assert body.index('class="headline"') < body.index("<h2>Verdict</h2>")
+    head = re.search(r"<thead><tr>(.*?)</tr></thead>", body)
+    assert head is not None
+    cells = re.findall(r"<th( class=\"num\")?>([^<]*)</th>", head.group(1))
+    numeric = {name for css, name in cells if css}
+    assert numeric == {
+        "log loss",
+        "gain",
+        "detectable",
+        "p adj",
+        "fit cost",
+        "gain/CPU-min",
+        "fits",
+    }
+    # The arms table scrolls in its own box; its verdict cells wrap instead of being cut.
+    assert '<div class="scroll"><table>' in body
+    assert body.count('<td class="verdict">') == len(verdict.summary)
+    assert ".scroll{overflow-x:auto" in page
+
+
+def test_the_report_says_when_how_long_with_what_and_embeds_the_spec() -> None:
+    verdict, _ = label_noise_verdict()
+    expected = "Run 2026-11-29 22:04 UTC; wall time 12 min 5 s; seed 0; commit eaae26d01234."
+    page = render_html(verdict, CONTEXT, {})
+    assert expected in page
+    assert "<details><summary>Package versions and the spec</summary>" in page
+    assert "<li>scikit-learn 1.9.0</li>" in page and "<pre>name: default\nseed: 0</pre>" in page
+    markdown = render_markdown(verdict, CONTEXT, {})
+    lines = markdown.splitlines()
+    assert lines[2] == f"**{headline(verdict)}**"
+    assert expected in lines
+    assert "```yaml" in lines and "- mlflow 3.17.2" in lines
+
+
+def test_wall_time_reads_in_the_largest_units() -> None:
+    assert [wall_time(s) for s in (4.4, 725.4, 7384.0)] == ["4 s", "12 min 5 s", "2 h 3 min"]
+
+
+def test_the_mlflow_description_is_the_headline_then_the_table(tmp_path: Path) -> None:
+    verdict, frame = label_noise_verdict()
+    lines = verdict_markdown(verdict).splitlines()
+    assert lines[0] == f"**{headline(verdict)}**"
+    assert lines[4].startswith("| arm | family | log loss | gain |")
+    assert lines[5].startswith("|:---|:---|---:|---:|")
+    written = write_report(verdict, CONTEXT, frame, None, tmp_path)
+    assert {p.name for p in written} >= {"report.md", "report.html"}
+
+
+def many_arms_verdict() -> Verdict:
+    """Nine arms as in the default spec, one with a stacked-lever name."""
+    names = {
+        "label noise filter": ("data", -0.178, 7.0),
+        "random oversampling": ("data", 0.0, 1.2),
+        "quantile scaling": ("preprocess", 0.0, 1.1),
+        "random forest": ("model", 0.01, 12.0),
+        "grid search": ("tuning", 0.005, 40.0),
+        "random search": ("tuning", 0.004, 40.0),
+        "optuna TPE + mutual-information top 10 features + calendar dates": ("tuning", 0.0, 45.0),
+        "successive halving": ("tuning", 0.002, 20.0),
+    }
+    arms = [ArmInfo("baseline", "baseline", "baseline")]
+    arms += [ArmInfo(name, family, name) for name, (family, _, _) in names.items()]
+    scores = {"baseline": (BASE, 1.0)}
+    for name, (_, shift, cost) in names.items():
+        scores[name] = (BASE + shift + RNG.normal(0, 0.03, FOLDS), cost)
+    return decide(fold_table(scores), arms, LOG_LOSS, "one_at_a_time")
+
+
+def test_the_terminal_table_fits_100_columns_and_drops_a_column_when_narrower() -> None:
+    verdict = many_arms_verdict()
+    wide = format_table(verdict, 100).splitlines()
+    assert max(len(line) for line in wide) <= 100
+    assert "gain/CPU-min" in wide[1] and "95% CI" in wide[1]
+    assert any(line.startswith("optuna TPE + mutual-informat…  ") for line in wide)
+    narrow = format_table(verdict, 80).splitlines()
+    assert max(len(line) for line in narrow) <= 80
+    header = next(line for line in narrow if line.startswith("arm "))
+    assert "gain/CPU-min" not in header and "p adj" in header
+    assert len([line for line in narrow if line.startswith("successive halving")]) == 1
+
+
+def test_verdict_bullets_wrap_at_the_width_with_a_hanging_indent() -> None:
+    verdict = many_arms_verdict()
+    lines = format_verdict(verdict, 60).splitlines()
+    assert max(len(line) for line in lines) <= 60
+    assert all(line.startswith(("• ", "  ")) for line in lines)
+    assert sum(line.startswith("• ") for line in lines) == len(verdict.sentences)
+    joined = " ".join(line[2:] for line in lines)
+    assert " ".join(verdict.sentences) == joined
+
+
+def test_the_terminal_width_is_the_terminal_s_up_to_100(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "72")
+    assert terminal_width() == 72
+    monkeypatch.setenv("COLUMNS", "240")
+    assert terminal_width() == 100
