@@ -13,6 +13,7 @@ import pytest
 from tuneworth.cli import main
 from tuneworth.data import load_dataset, read_numbers
 from tuneworth.diagnose import diagnose
+from tuneworth.errors import TuneworthError
 
 N = 60
 
@@ -209,3 +210,15 @@ def test_check_prints_each_decision_once(
     out = capsys.readouterr().out
     assert out.count("note: column 'amount' read as numbers: '1,234' style") == 1
     assert "numeric (2): amount, x" in out
+
+
+def test_an_unknown_target_on_the_command_line_names_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, {"amount": ["1"] * N})
+    assert main(["check", str(path), "--target", "churn"]) == 2
+    err = capsys.readouterr().err
+    assert "set --target to one of its 3 columns" in err
+    assert "dataset.target" not in err
+    with pytest.raises(TuneworthError, match=r"set dataset\.target to one of its 3 columns"):
+        load_dataset(str(path), "churn")

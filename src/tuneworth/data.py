@@ -586,6 +586,7 @@ def load_dataset(
     drop: tuple[str, ...] = (),
     min_class_rows: int | None = None,
     roles: Mapping[str, Role] | None = None,
+    target_setting: str = "dataset.target",
 ) -> Dataset:
     """Load ``source`` and split it into features and ``target``.
 
@@ -594,7 +595,8 @@ def load_dataset(
     column's role is inferred unless ``roles`` gives it (see :func:`infer_schema`). With
     ``min_class_rows``, the rows of classes with fewer rows are dropped (with a note).
     String columns of numbers written as text are read as numbers (see
-    :func:`parse_numbers`), the target excepted.
+    :func:`parse_numbers`), the target excepted. ``target_setting`` is where the user
+    named the target (``"--target"`` on the command line), for the hint of an unknown one.
     """
     frame, decimal = _read(source)
     columns = [str(c) for c in frame.columns]
@@ -603,7 +605,7 @@ def load_dataset(
     if target not in frame.columns:
         raise TuneworthError(
             f"target column '{target}' not in '{source}'{closest(target, columns)}; "
-            f"set dataset.target to one of its {len(columns)} columns{delimiter_hint(frame)}"
+            f"set {target_setting} to one of its {len(columns)} columns{delimiter_hint(frame)}"
         )
     unknown = [c for c in drop if c not in frame.columns]
     if unknown:
