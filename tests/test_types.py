@@ -96,6 +96,13 @@ def test_whole_numbers_with_no_gap_are_integers(tmp_path: Path) -> None:
     assert dataset.X["units"].tolist()[:2] == [1000, 2500]
 
 
+def test_whole_numbers_beyond_exact_floats_stay_floats(tmp_path: Path) -> None:
+    cells = ["1,234,567,890,123,456,789", "2,000"] * (N // 2)
+    dataset = load_dataset(str(_write(tmp_path, {"big": cells})), "y")
+    assert dataset.X["big"].dtype == "float64"
+    assert dataset.X["big"].iloc[0] == pytest.approx(1.2345678901234568e18)
+
+
 def test_zip_codes_with_leading_zeros_stay_text(tmp_path: Path) -> None:
     cells = (["01234", "02139", "10001", "?"] * N)[:N]
     dataset = load_dataset(str(_write(tmp_path, {"zip": cells})), "y")

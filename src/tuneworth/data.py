@@ -233,9 +233,7 @@ def _keep_codes(frame: pd.DataFrame, path: Path, options: dict[str, Any]) -> pd.
         return frame
     raw = pd.read_csv(path, usecols=integers, dtype=str, **options)
     codes = {
-        c: raw[c].astype("str")
-        for c in integers
-        if raw[c].str.strip().str.fullmatch(r"[-+]?0\d+").any()
+        c: raw[c].astype("str") for c in integers if raw[c].str.strip().str.fullmatch(r"0\d+").any()
     }
     return frame.assign(**codes) if codes else frame
 
@@ -528,7 +526,8 @@ def parse_numbers(
             kept[str(column)] = str(codes[codes.str.fullmatch(r"0\d+")].iloc[0])
             continue
         numbers = reading.numbers
-        if numbers.notna().all() and bool(np.all(np.mod(numbers.to_numpy(), 1) == 0)):
+        whole = numbers.notna().all() and bool(np.all(np.mod(numbers.to_numpy(), 1) == 0))
+        if whole and numbers.abs().max() < 2**53:  # exactly representable either way
             numbers = numbers.astype("int64")
         columns[str(column)] = numbers
         parsed[str(column)] = reading.describe()
