@@ -213,7 +213,7 @@ def plan_from_diagnosis(
             f"dropped as ID-like (a distinct value on nearly every row): {', '.join(kept)}"
         )
     as_text = found.get("numbers as text")
-    if as_text is not None and as_text.severity != "ok":
+    if as_text is not None and as_text.severity == "warning":  # not those read as numbers
         notes.append(f"numbers as text: {as_text.summary}")
 
     dataset_doc: dict[str, Any] = {"source": dataset.source, "target": target}

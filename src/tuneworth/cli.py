@@ -307,7 +307,7 @@ def _auto_plan(source: str, target: str) -> tuple[Dataset, AutoPlan]:
     from tuneworth.data import load_dataset
     from tuneworth.diagnose import diagnose
 
-    dataset = load_dataset(source, target)
+    dataset = load_dataset(source, target, target_setting="--target")
     findings = diagnose(dataset.X, dataset.y, dataset.task, dataset.schema)
     return dataset, plan_from_diagnosis(dataset, target, findings)
 

@@ -7,6 +7,7 @@ for the user (an excluded ID column, dropped rows) come back as strings in ``Dat
 from __future__ import annotations
 
 import csv
+import dataclasses
 import errno
 import hashlib
 import re
@@ -41,6 +42,15 @@ TEXT_MIN_DISTINCT = 40
 TEXT_MIN_WORDS = 3.0
 # A string column is a date when skrub's ToDatetime finds a format for it.
 _DATE_SAMPLE = 1000
+# Cells that stand for a missing value in a column of numbers written as text (compared
+# lower-cased and stripped); pandas already reads "", "NA", "N/A", "n/a" and "null" as
+# missing, not "?", "-" or "none".
+MISSING_MARKERS = frozenset(
+    {"", "?", "-", "--", ".", "na", "n/a", "nan", "null", "none", "missing"}
+)
+# Share of a string column's other cells that must parse as numbers for it to be read as
+# numbers; the few that do not become missing values, and the note names them.
+NUMBER_SHARE = 0.95
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,9 @@ class Schema:
     """Which columns are features of which role, and which were left out and why.
 
     ``reasons`` says, for each column whose role was not plain numeric or categorical, why
-    it got the role it has (inferred from the data, or set by the spec).
+    it got the role it has (inferred from the data, or set by the spec). ``parsed`` says,
+    for each column of numbers written as text that loading read as numbers, how they were
+    written (see :func:`read_numbers`).
     """
 
     numeric: tuple[str, ...]
@@ -58,6 +70,7 @@ class Schema:
     text: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
     reasons: dict[str, str] = field(default_factory=dict)
+    parsed: dict[str, str] = field(default_factory=dict)
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -98,6 +111,7 @@ class Schema:
             text=having("text"),
             dates=having("date"),
             reasons=reasons,
+            parsed=self.parsed,
         )
 
     def roles(self) -> dict[str, Role]:
@@ -161,13 +175,22 @@ def read_frame(source: str) -> pd.DataFrame:
     A CSV file's delimiter (comma, semicolon, tab or bar) is sniffed from its first lines.
     pandas' nullable dtypes (``Int64``, ``Float64``, ``boolean``, ``string``, as Parquet
     files often hold) come back as the NumPy dtypes a CSV file gives, missing values as NaN.
+    Columns are as pandas reads them: numbers written as text stay strings until
+    :func:`load_dataset` reads them (see :func:`read_numbers`).
     """
+    return _read(source)[0]
+
+
+def _read(source: str) -> tuple[pd.DataFrame, str]:
+    """The table of :func:`read_frame`, and its decimal mark ("," for a semicolon file of
+    decimal commas, else ".")."""
     if source.startswith(SKLEARN_PREFIX):
-        return _load_builtin(source.removeprefix(SKLEARN_PREFIX))
+        return _load_builtin(source.removeprefix(SKLEARN_PREFIX)), "."
     if source.startswith(GENERATED_PREFIX):
-        return _generated(source.removeprefix(GENERATED_PREFIX))
+        return _generated(source.removeprefix(GENERATED_PREFIX)), "."
     path = Path(source)
     _check_data_file(path, source)
+    options: dict[str, Any] = {}
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
@@ -177,6 +200,7 @@ def read_frame(source: str) -> pd.DataFrame:
             header = pd.read_csv(path, header=None, nrows=1, dtype=str, **options)
             _refuse_duplicates([str(name) for name in header.iloc[0].fillna("")], source)
             frame = pd.read_csv(path, **options)
+            frame = _keep_codes(frame, path, options)
     except PermissionError:
         raise TuneworthError(
             f"data file '{source}' is not readable (permission denied): make it readable "
@@ -193,7 +217,25 @@ def read_frame(source: str) -> pd.DataFrame:
         ) from None
     if frame.empty:
         raise TuneworthError(f"data file '{source}' has no data rows")
-    return normalise_dtypes(frame)
+    return normalise_dtypes(frame), str(options.get("decimal", "."))
+
+
+def _keep_codes(frame: pd.DataFrame, path: Path, options: dict[str, Any]) -> pd.DataFrame:
+    """The integer columns written with leading zeros ('01234') as the strings they are.
+
+    pandas reads a column of zip or account codes as integers, and '01234' becomes 1234:
+    a code whose zero matters, and whose order and distances mean nothing. These come
+    back as text, as a column of them with one '?' would; :func:`parse_numbers` then
+    leaves them as text with a note.
+    """
+    integers = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c].dtype)]
+    if not integers:
+        return frame
+    raw = pd.read_csv(path, usecols=integers, dtype=str, **options)
+    codes = {
+        c: raw[c].astype("str") for c in integers if raw[c].str.strip().str.fullmatch(r"0\d+").any()
+    }
+    return frame.assign(**codes) if codes else frame
 
 
 def _check_data_file(path: Path, source: str) -> None:
@@ -321,6 +363,177 @@ def normalise_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**columns) if columns else frame
 
 
+_CURRENCY = "$€£¥"
+# A thousands separator is followed by groups of three digits: a comma or a space (plain,
+# non-breaking or narrow) where the decimal mark is a dot; a dot or a space where it is a
+# comma. Other cells of digits with a comma or a dot would be ambiguous, and stay text.
+_THOUSANDS = {".": ", \u00a0\u202f", ",": ". \u00a0\u202f"}
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    """A string column read as numbers: what parsed, how it was written, what was missing.
+
+    Attributes
+    ----------
+    numbers : Series
+        The values as float64 on the column's index; NaN where the cell is missing, a
+        missing-value marker, or not a number.
+    share : float
+        Of the cells that are neither missing nor a marker, the share that parse.
+    markers : dict of str to int
+        The missing-value markers as written, with their counts, most frequent first.
+    unparsed : dict of str to int
+        The other cells that are not numbers, with their counts, most frequent first.
+    styles : tuple of str
+        One cell as written for each way of writing beyond plain digits: a thousands
+        separator, a currency sign, a percent sign (read as a fraction: 12% is 0.12).
+    codes : bool
+        Whether some cells are digits with a leading zero ('01234').
+    """
+
+    numbers: pd.Series
+    share: float
+    markers: dict[str, int]
+    unparsed: dict[str, int]
+    styles: tuple[str, ...]
+    codes: bool
+
+    @property
+    def as_numbers(self) -> bool:
+        """Whether loading reads the column as numbers.
+
+        Not when it holds codes: a zip or account code with a leading zero is a label
+        whose zero matters ('01234' is not '1234') and whose order and distances mean
+        nothing, so it stays text.
+        """
+        return self.share >= NUMBER_SHARE and not self.codes
+
+    def describe(self) -> str:
+        """How the numbers were written: "'1,234' style, 3 cells of '?' as missing"."""
+        parts = []
+        if self.styles:
+            parts.append(f"{' and '.join(shown(s) for s in self.styles)} style")
+        if any("%" in s for s in self.styles):
+            parts.append("percentages as fractions")
+        if self.markers:
+            (first, n_first), *others = self.markers.items()
+            counts = [f"{n_first} {_cells(n_first)} of {shown(first)}"]
+            counts += [f"{n} of {shown(marker)}" for marker, n in others]
+            parts.append(f"{' and '.join(counts)} as missing")
+        if self.unparsed:
+            total = sum(self.unparsed.values())
+            listed = ", ".join(shown(v) for v in list(self.unparsed)[:3])
+            more = ", ..." if len(self.unparsed) > 3 else ""
+            what = "not a number" if total == 1 else "not numbers"
+            parts.append(f"{total} {_cells(total)} {what} ({listed}{more}) as missing")
+        return ", ".join(parts) or "numbers stored as strings"
+
+
+def _cells(n: int) -> str:
+    return "cell" if n == 1 else "cells"
+
+
+def read_numbers(values: pd.Series, decimal: str = ".") -> NumberReading | None:
+    """Read a column of strings as numbers written for people.
+
+    A cell may carry a sign, a currency sign ($, €, £, ¥) before or after, thousands
+    separators (see ``_THOUSANDS``), a decimal mark ``decimal`` and a trailing percent sign;
+    the cells in :data:`MISSING_MARKERS` (any case) are missing values. None when the
+    column has no cell besides missing values and markers.
+
+    >>> import pandas as pd
+    >>> reading = read_numbers(pd.Series(["1,234", "$2,500.50", "?", "12"]))
+    >>> reading.numbers.tolist()
+    [1234.0, 2500.5, nan, 12.0]
+    >>> reading.describe()
+    "'$2,500.50' style, 1 cell of '?' as missing"
+    >>> read_numbers(pd.Series(["01234", "02139", "?"])).as_numbers
+    False
+    """
+    cells = values.dropna().astype("str").str.strip()
+    is_marker = cells.str.lower().isin(MISSING_MARKERS)
+    rest = cells[~is_marker]
+    if rest.empty:
+        return None
+    currency = rest.str.extract(f"([{_CURRENCY}])", expand=False).fillna("")
+    body = rest.str.replace(rf"^([-+]?)\s*[{_CURRENCY}]\s*|\s*[{_CURRENCY}]$", r"\1", regex=True)
+    percent = body.str.endswith("%")
+    body = body.str.removesuffix("%").str.rstrip()
+    mark = re.escape(decimal)
+    plain = body.str.fullmatch(rf"[-+]?(?:\d+(?:{mark}\d*)?|{mark}\d+)(?:[eE][-+]?\d+)?")
+    normal = body.where(plain)
+    separator = pd.Series("", index=body.index, dtype="str")
+    for thousands in _THOUSANDS[decimal]:
+        grouped = (
+            body.str.fullmatch(rf"[-+]?\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+(?:{mark}\d+)?")
+            & ~plain
+        )
+        normal = normal.mask(grouped, body.str.replace(thousands, "", regex=False))
+        separator = separator.mask(grouped, thousands)
+    numbers = pd.to_numeric(normal.str.replace(decimal, ".", regex=False), errors="coerce")
+    numbers = numbers.astype("float64").mask(percent, numbers / 100)
+    parsed = numbers.notna()
+    style = (currency + separator + percent.map({True: "%", False: ""}))[parsed]
+    # One example per way of writing, leaving out those another example shows ('$80.25'
+    # when '$1,234.50' is listed).
+    written = rest[parsed]
+    examples = {key: str(written[style == key].iloc[0]) for key in style.unique() if key}
+    styles = tuple(
+        cell
+        for key, cell in examples.items()
+        if not any(set(key) < set(other) for other in examples)
+    )
+    return NumberReading(
+        numbers=numbers.reindex(values.index),
+        share=float(parsed.mean()),
+        markers={str(k): int(n) for k, n in cells[is_marker].value_counts().items()},
+        unparsed={str(k): int(n) for k, n in rest[~parsed].value_counts().items()},
+        styles=styles,
+        codes=bool(rest.str.fullmatch(r"0\d+").any()),
+    )
+
+
+def parse_numbers(
+    X: pd.DataFrame,
+    decimal: str = ".",
+    keep: tuple[str, ...] = (),
+    numeric: tuple[str, ...] = (),
+) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
+    """Read the string columns of numbers written as text as numbers (see
+    :func:`read_numbers`), except those in ``keep``; those in ``numeric`` even if they
+    hold codes.
+
+    Returns the table; for each column read, how its numbers were written; and, for each
+    column of digits left as text because it holds codes, a code with its leading zero.
+    A column of whole numbers with no missing value becomes int64, as pandas reads one
+    from a CSV.
+    """
+    columns: dict[str, pd.Series] = {}
+    parsed: dict[str, str] = {}
+    kept: dict[str, str] = {}
+    for column in X.columns:
+        values = X[column]
+        if column in keep or not (
+            pd.api.types.is_string_dtype(values.dtype) or pd.api.types.is_object_dtype(values)
+        ):
+            continue
+        reading = read_numbers(values, decimal)
+        if reading is None or reading.share < NUMBER_SHARE:
+            continue
+        if reading.codes and column not in numeric:
+            codes = values.dropna().astype("str").str.strip()
+            kept[str(column)] = str(codes[codes.str.fullmatch(r"0\d+")].iloc[0])
+            continue
+        numbers = reading.numbers
+        whole = numbers.notna().all() and bool(np.all(np.mod(numbers.to_numpy(), 1) == 0))
+        if whole and numbers.abs().max() < 2**53:  # exactly representable either way
+            numbers = numbers.astype("int64")
+        columns[str(column)] = numbers
+        parsed[str(column)] = reading.describe()
+    return (X.assign(**columns) if columns else X), parsed, kept
+
+
 def shown(value: object) -> str:
     """A value as a person would write it: 'yes' quoted, 3 and 0.5 bare, no numpy reprs."""
     value = value.item() if isinstance(value, np.generic) else value
@@ -372,6 +585,7 @@ def load_dataset(
     drop: tuple[str, ...] = (),
     min_class_rows: int | None = None,
     roles: Mapping[str, Role] | None = None,
+    target_setting: str = "dataset.target",
 ) -> Dataset:
     """Load ``source`` and split it into features and ``target``.
 
@@ -379,15 +593,18 @@ def load_dataset(
     ``drop`` are excluded from the features, the task is inferred unless given, and each
     column's role is inferred unless ``roles`` gives it (see :func:`infer_schema`). With
     ``min_class_rows``, the rows of classes with fewer rows are dropped (with a note).
+    String columns of numbers written as text are read as numbers (see
+    :func:`parse_numbers`), the target excepted. ``target_setting`` is where the user
+    named the target (``"--target"`` on the command line), for the hint of an unknown one.
     """
-    frame = read_frame(source)
+    frame, decimal = _read(source)
     columns = [str(c) for c in frame.columns]
     _refuse_duplicates(columns, source)
     frame.columns = pd.Index(columns)
     if target not in frame.columns:
         raise TuneworthError(
             f"target column '{target}' not in '{source}'{closest(target, columns)}; "
-            f"set dataset.target to one of its {len(columns)} columns{delimiter_hint(frame)}"
+            f"set {target_setting} to one of its {len(columns)} columns{delimiter_hint(frame)}"
         )
     unknown = [c for c in drop if c not in frame.columns]
     if unknown:
@@ -434,6 +651,27 @@ def load_dataset(
             "set dataset.task to multiclass"
         )
     X = frame.drop(columns=[target, *drop])
+    unknown = [c for c in roles or {} if c not in X.columns]
+    if unknown:
+        raise TuneworthError(
+            f"dataset.roles names unknown column '{unknown[0]}'"
+            f"{closest(unknown[0], [str(c) for c in X.columns])}"
+        )
+    # The target is never read as numbers: its values are the classes or amounts as given,
+    # and a marker such as '?' in it is for the user to decide on. A column the spec gives
+    # a non-numeric role stays as written.
+    given = roles or {}
+    X, parsed, codes = parse_numbers(
+        X,
+        decimal,
+        keep=tuple(c for c, r in given.items() if r != "numeric"),
+        numeric=tuple(c for c, r in given.items() if r == "numeric"),
+    )
+    notes += [f"column '{c}' read as numbers: {how}" for c, how in parsed.items()]
+    notes += [
+        f"column '{c}' kept as text: codes with a leading zero ({shown(code)})"
+        for c, code in codes.items()
+    ]
     infinite = {
         c: int(n)
         for c in X.columns
@@ -443,13 +681,10 @@ def load_dataset(
         X = X.replace([np.inf, -np.inf], np.nan)
         listed = ", ".join(f"'{c}' ({n})" for c, n in infinite.items())
         notes.append(f"treated infinite values as missing in {listed}")
-    unknown = [c for c in roles or {} if c not in X.columns]
-    if unknown:
-        raise TuneworthError(
-            f"dataset.roles names unknown column '{unknown[0]}'"
-            f"{closest(unknown[0], [str(c) for c in X.columns])}"
-        )
     schema = infer_schema(X, roles)
+    schema = dataclasses.replace(
+        schema, parsed={c: how for c, how in parsed.items() if c in schema.features}
+    )
     for column, reason in schema.excluded.items():
         notes.append(f"excluded column '{column}': {reason}")
     notes.extend(schema.describe())

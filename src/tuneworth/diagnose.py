@@ -10,7 +10,6 @@ for a numeric target) and the fence scores of :class:`~tuneworth.steps.OutlierFi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -18,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from tuneworth.data import Schema, Task
+from tuneworth.data import Schema, Task, read_numbers
 
 Severity = Literal["ok", "info", "warning", "severe"]
 SEVERITIES: tuple[Severity, ...] = ("ok", "info", "warning", "severe")
@@ -44,10 +43,9 @@ SCALE_SPREAD = 100.0
 SKEWNESS = 2.0
 # Quantile bins of a numeric column in the one-column leak check.
 LEAK_BINS = 32
-# Share of a string column's values that parse as numbers for it to be numbers as text.
+# Share of a string column's values that parse as numbers for it to be numbers as text;
+# loading reads the columns past tuneworth.data.NUMBER_SHARE, so these are the few between.
 NUMERIC_TEXT_SHARE = 0.9
-_MISSING_TOKENS = {"", "?", "-", "--", "na", "n/a", "nan", "null", "none", "missing", "."}
-_NUMBER_NOISE = re.compile(r"[,\s$€£%]")
 
 
 @dataclass(frozen=True)
@@ -551,31 +549,44 @@ def column_roles(schema: Schema) -> Finding:
 
 
 def numbers_as_text(X: pd.DataFrame, schema: Schema) -> Finding:
-    """String columns whose values are numbers written with separators, currency or
-    percent signs, or with '?', 'n/a' and the like for missing: read as categories, their
-    order and distances are lost."""
+    """String columns of numbers written with separators, currency or percent signs, or
+    '?', 'n/a' and the like for missing, as :func:`tuneworth.data.read_numbers` reads them.
+
+    The columns loading read as numbers (``schema.parsed``) are reported as read. A column
+    still of strings of which 90% or more parse is flagged: read as categories, its order
+    and distances are lost. Codes with leading zeros ('01234') are not numbers, and a
+    column of two values is a flag.
+    """
+    parsed = {c: how for c, how in schema.parsed.items() if c in X.columns}
     found: dict[str, float] = {}
     for column in X.columns:
         if column in schema.numeric or column in schema.dates:
             continue
-        values = X[column].dropna().astype("str").str.strip()
-        values = values[~values.str.lower().isin(_MISSING_TOKENS)]
-        if values.empty:
-            continue
-        parsed = pd.to_numeric(values.str.replace(_NUMBER_NOISE, "", regex=True), errors="coerce")
-        share = float(parsed.notna().mean())
-        if share >= NUMERIC_TEXT_SHARE and values.nunique() > 2:
-            found[str(column)] = share
-    if not found:
-        return Finding("numbers as text", "none", {"columns": 0.0})
-    listed = ", ".join(found)
-    summary = (
-        f"{_count(len(found), 'string column')} hold{'s' if len(found) == 1 else ''} numbers "
-        f"({listed}): "
-        "write them as plain numbers, missing as empty cells"
-    )
+        readings = [read_numbers(X[column], decimal) for decimal in (".", ",")]
+        numeric = [r for r in readings if r is not None and not r.codes]
+        best = max(numeric, key=lambda r: r.share, default=None)
+        if best and best.share >= NUMERIC_TEXT_SHARE and best.numbers.nunique() > 2:
+            found[str(column)] = best.share
+    numbers = {"columns": float(len(found)), "parsed": float(len(parsed))}
+    parts = []
+    if found:
+        listed = ", ".join(f"{c} {_percent(share)}" for c, share in found.items())
+        verb = "holds" if len(found) == 1 else "hold"
+        parts.append(
+            f"{_count(len(found), 'string column')} {verb} mostly numbers ({listed} parse): "
+            "write them as plain numbers, missing as empty cells"
+        )
+    if parsed:
+        listed = "; ".join(f"{c} ({how})" for c, how in parsed.items())
+        parts.append(f"read as numbers: {listed}")
+    if not parts:
+        return Finding("numbers as text", "none", numbers)
     return Finding(
-        "numbers as text", summary, {"columns": float(len(found))}, "warning", columns=tuple(found)
+        "numbers as text",
+        "; ".join(parts),
+        numbers,
+        "warning" if found else "info",
+        columns=(*found, *parsed),
     )
 
 
