@@ -776,11 +776,15 @@ def _dataset_input(data: pd.DataFrame, source: str, target: str, name: str) -> A
         str(path.resolve()) if path.is_file() else CodeDatasetSource({"tuneworth.source": source})
     )
     with warnings.catch_warnings():
-        # MLflow hints at integer columns and at two equal resolvers of a local path.
+        # MLflow hints at integer columns and at two equal resolvers of a local path, and
+        # calls pandas in a way pandas 4 will refuse: none of it is the user's to act on.
         warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         dataset = from_pandas(data, source=raw, targets=target, name=name)
-    # What mlflow.log_input does for the active run, for a run of this client.
-    entity = dataset._to_mlflow_entity()
+        # What mlflow.log_input does for the active run, for a run of this client; the
+        # schema, and its hint, are inferred here.
+        entity = dataset._to_mlflow_entity()
     return DatasetInput(entity, [InputTag("mlflow.data.context", "training")])
 
 
