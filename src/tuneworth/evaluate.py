@@ -61,7 +61,7 @@ class FoldResult:
     best_params: Mapping[str, Any] = field(default_factory=dict)
     inner_best_score: float = float("nan")  # a search's best inner CV score, as ``score``
     trials: pd.DataFrame | None = None  # a search's trials (tuneworth.search.trial_table)
-    # What the arm's samplers did to the outer training fold (see :func:`row_changes`).
+    # What the arm's samplers did to the outer training fold (see :func:`sampler_row_counts`).
     rows_removed: int = 0
     rows_added: int = 0
     class_rows: tuple[tuple[Any, int, int, int], ...] = ()  # (label, rows, removed, added)
@@ -191,7 +191,7 @@ def fit_and_score(
     is_search = hasattr(estimator, "best_params_")
     return FoldResult(
         **common,
-        **row_changes(estimator, classes="regression" not in metric.tasks),
+        **sampler_row_counts(estimator, classes="regression" not in metric.tasks),
         score=score,
         fit_seconds=fit_seconds,
         fit_cpu_seconds=fit_cpu,
@@ -202,7 +202,7 @@ def fit_and_score(
     )
 
 
-def row_changes(estimator: Any, classes: bool = True) -> dict[str, Any]:
+def sampler_row_counts(estimator: Any, classes: bool = True) -> dict[str, Any]:
     """Rows a fitted arm's samplers removed and added on its training rows, per class too.
 
     The samplers are the steps that count their rows (every tuneworth sampler does); a

@@ -285,24 +285,21 @@ def check_run_settings(
 
 
 def _check_writable(directory: Path, option: str) -> None:
-    for parent in (directory, *directory.parents):
-        if parent.exists() or parent.is_symlink():
-            if not parent.is_dir():
-                raise TuneworthError(
-                    f"cannot write reports under '{directory}': '{parent}' is a file, not a "
-                    f"directory; pass {option} with another path"
-                )
-            break
+    from tuneworth.files import probe_directory
+
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".tuneworth-probe-"):
-            pass
+        blocking = probe_directory(directory)
     except OSError as exc:
         reason = "no space left" if exc.errno == errno.ENOSPC else exc.strerror
         raise TuneworthError(
             f"cannot write reports under '{directory}' ({reason}): pass {option} with a "
             "writable directory"
         ) from None
+    if blocking is not None:
+        raise TuneworthError(
+            f"cannot write reports under '{directory}': '{blocking}' is a file, not a "
+            f"directory; pass {option} with another path"
+        )
 
 
 def _check_path_length(path: Path, option: str) -> None:

@@ -31,6 +31,7 @@ import yaml
 
 from tuneworth.errors import TuneworthError, closest
 from tuneworth.evaluate import FoldResult, fold_results, results_frame
+from tuneworth.files import PROBE_PREFIX, probe_directory
 from tuneworth.rows import row_change, row_metrics
 from tuneworth.search import best_so_far
 
@@ -137,22 +138,15 @@ def store_kind(uri: str) -> str:
 def _check_directory(directory: Path, what: str) -> None:
     """Make ``directory`` if needed and write a little to it: a file in the way, a read-only
     directory and a full disk each get their own line."""
-    for parent in (directory, *directory.parents):
-        if parent.exists() or parent.is_symlink():
-            if not parent.is_dir():
-                raise StoreError(
-                    f"cannot use {what}: '{parent}' is a file, not a directory; pass "
-                    "--tracking-uri with a path under a directory"
-                )
-            break
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".tuneworth-probe-") as probe:
-            probe.write(b"\0" * _PROBE_BYTES)
-            probe.flush()
-            os.fsync(probe.fileno())
+        blocking = probe_directory(directory, _PROBE_BYTES)
     except OSError as exc:
         raise StoreError(_os_problem(exc, what, directory)) from None
+    if blocking is not None:
+        raise StoreError(
+            f"cannot use {what}: '{blocking}' is a file, not a directory; pass "
+            "--tracking-uri with a path under a directory"
+        )
 
 
 def _check_sqlite_file(database: Path, uri: str) -> None:
@@ -178,7 +172,7 @@ def _check_sqlite_file(database: Path, uri: str) -> None:
 
 
 def _os_problem(exc: OSError, what: str, path: Path) -> str:
-    probe = ".tuneworth-probe-" in str(exc.filename)
+    probe = PROBE_PREFIX in str(exc.filename)
     where = path if probe or not exc.filename else exc.filename
     if exc.errno == errno.ENOSPC:
         return (
