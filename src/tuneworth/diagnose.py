@@ -251,15 +251,14 @@ def _indicator_score(indicators: np.ndarray, y: pd.Series, task: Task, seed: int
 def duplicate_rows(X: pd.DataFrame, y: pd.Series) -> Finding:
     """Rows repeating an earlier row exactly, and rows whose repeats disagree about ``y``.
 
-    Features are compared as :class:`~tuneworth.steps.DuplicateFilter` compares them: every
-    value equal, two missing values equal.
+    Features are compared as :class:`~tuneworth.steps.DuplicateFilter` compares them, by
+    the same function.
     """
-    features = pd.Series(pd.util.hash_pandas_object(X, index=False).to_numpy())
-    rows = pd.DataFrame({"features": features, "y": y.to_numpy()})
-    exact = int(rows.duplicated().sum())
-    labels = rows.groupby("features")["y"].transform("nunique").to_numpy()
-    conflicting = int((labels > 1).sum())
-    n = len(rows)
+    from tuneworth.steps.clean import duplicate_groups
+
+    _, repeat, conflicts = duplicate_groups(X, y)
+    exact, conflicting = int(repeat.sum()), int(conflicts.sum())
+    n = len(X)
     numbers = {
         "exact": float(exact),
         "conflicting": float(conflicting),

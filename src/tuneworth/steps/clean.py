@@ -457,20 +457,29 @@ class DuplicateFilter(Cleaner):
         self.per_class = per_class
 
     def _keep(self, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
-        rows = pd.DataFrame(
-            {"features": pd.util.hash_pandas_object(frame, index=False).to_numpy(), "y": y}
-        )
-        keep = ~rows.duplicated().to_numpy()
+        rows, repeat, conflicting = duplicate_groups(frame, y)
+        keep = ~repeat
         if self.conflicts == "keep":
             return keep
-        labels_per_group = rows.groupby("features")["y"].transform("nunique").to_numpy()
-        conflicting = labels_per_group > 1
         if self.conflicts == "drop":
             return keep & ~conflicting
         majority = rows[conflicting].groupby("features")["y"].agg(_unique_mode)
         winner = rows["features"].map(majority)
         first_of_winner = keep & (rows["y"] == winner).to_numpy()
         return np.where(conflicting, first_of_winner, keep)
+
+
+def duplicate_groups(frame: pd.DataFrame, y: Any) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Rows as (feature hash, label), which rows repeat an earlier row exactly, and which
+    share their features with a row of another label.
+
+    Features are equal when every value is; two missing values are equal.
+    """
+    features = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    rows = pd.DataFrame({"features": features, "y": np.asarray(y)})
+    repeat = rows.duplicated().to_numpy()
+    conflicting = rows.groupby("features")["y"].transform("nunique").to_numpy() > 1
+    return rows, repeat, conflicting
 
 
 class IncompleteRowFilter(Cleaner):
