@@ -201,7 +201,8 @@ def scaling(quick: bool = False) -> list[Record]:
 
 
 def overhead(quick: bool = False) -> list[Record]:
-    """Raw scikit-learn / Optuna against tuneworth with tracking (see overhead.py)."""
+    """tuneworth's own pipelines bare against through tuneworth, in one process (see
+    overhead.py): what tracking and orchestration add, not what a user's script costs."""
     from overhead import SMALL
     from overhead import overhead as measure
 
@@ -215,11 +216,20 @@ def efficiency(quick: bool = False) -> list[Record]:
     return measure(seeds=(0,)) if quick else measure()
 
 
+def versus_script(quick: bool = False) -> list[Record]:
+    """Whole process against the plain script a user would write (see script.py)."""
+    from script import SMALL
+    from script import versus_script as measure
+
+    return measure(cases=(SMALL,), rounds=1) if quick else measure()
+
+
 BENCHMARKS: dict[str, Callable[[bool], list[Record]]] = {
     "startup": startup,
     "default_experiment": default_experiment,
     "parallelism": parallelism,
     "scaling": scaling,
+    "versus_script": versus_script,
     "overhead": overhead,
     "efficiency": efficiency,
 }
