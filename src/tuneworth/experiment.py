@@ -408,9 +408,10 @@ def run_experiment(
     study run's artifacts. With ``scheduler`` (a Dask scheduler address) the arm-fold tasks
     run on that cluster instead of local processes.
 
-    The best arm's pipeline, fitted on every row (:func:`refit_best`), is logged on the
-    study run as the MLflow model ``model``; ``register`` names the registered model it
-    becomes a version of.
+    The pipeline of the arm the verdict recommends (the cheapest as good as the best; the
+    baseline when no arm beat it beyond the noise), fitted on every row
+    (:func:`refit_arm`), is logged on the study run as the MLflow model ``model``;
+    ``register`` names the registered model it becomes a version of.
     """
     from tuneworth.tracking import Tracker, environment_tags, resolve_tracking_uri, run_url
 
@@ -490,7 +491,7 @@ def run_experiment(
         tracker.log_comparisons(run_ids, verdict.summary)
         tracker.log_tuning(run_ids, tuning)
         trials = trials_frame(fold_results)
-        _log_model(tracker, plan, verdict.best, register)
+        _log_model(tracker, plan, verdict.cheapest or verdict.best, register)
         context = Context(
             spec_name=spec.name,
             description=spec.description,
@@ -553,7 +554,7 @@ def _log_model(tracker: Tracker, plan: Plan, arm: str, register: str | None) -> 
     verdict stands without a model.
     """
     try:
-        model, seconds, cpu_seconds = refit_best(plan, arm)
+        model, seconds, cpu_seconds = refit_arm(plan, arm)
     except Exception as exc:
         first = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
         tracker.note(tags={"tuneworth.model_not_logged": f"refitting {arm} failed: {first}"})
@@ -662,8 +663,8 @@ def arm_description(arm: Arm, metric: Metric, folds: int) -> str:
     lines = [
         f"**{arm.lever}** ({arm.family}), on the {folds} outer folds every arm shares.",
         "",
-        f"- `{m}` (step = fold), `{m}_mean`, `{m}_std`: {metric.label} on the outer test "
-        f"folds; {metric.direction}.",
+        f"- `{m}_mean`, `{m}_std` (and `fold_{m}`, step = fold): {metric.label} on the outer "
+        f"test folds; {metric.direction}.",
         f"- `gain`, `gain_ci_low`, `gain_ci_high`: {metric.label} over the baseline's, signed "
         "so that **positive is better**"
         + (" (a lower loss)" if not metric.greater_is_better else "")
@@ -672,7 +673,7 @@ def arm_description(arm: Arm, metric: Metric, folds: int) -> str:
     ]
     if "tuning" in arm.families:
         lines.append(
-            f"- `inner_best_{m}` (step = fold): the best inner-CV score of the search; "
+            f"- `fold_inner_best_{m}` (step = fold): the best inner-CV score of the search; "
             f"`best_so_far_inner_{m}` (step = configurations): its mean over folds. "
             "`space.*` params and `space.json`: the searched space; `chosen.csv`: the "
             "configuration each fold chose."
@@ -680,7 +681,7 @@ def arm_description(arm: Arm, metric: Metric, folds: int) -> str:
     return "\n".join(lines)
 
 
-def refit_best(plan: Plan, arm: str) -> tuple[Any, float, float]:
+def refit_arm(plan: Plan, arm: str) -> tuple[Any, float, float]:
     """The pipeline of ``arm`` fitted on every row, with its wall and CPU seconds.
 
     A tuning arm runs its search on every row and keeps the configuration it chooses,

@@ -64,6 +64,8 @@ _RUN_HTTP = {
 _PROBE_BYTES = 64 * 1024
 # Without this experiment tag MLflow's UI opens a new experiment in its GenAI view (traces).
 _EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+# The UI's model-training view of a page, whatever view the browser last used.
+_TRAINING_VIEW = "?workflowType=machine_learning"
 # The markdown MLflow's UI shows as an experiment's or a run's description.
 _NOTE = "mlflow.note.content"
 # MLflow stores tag values of up to 8000 characters.
@@ -492,12 +494,14 @@ class Tracker:
 
     @_guarded
     def log_fold(self, run_id: str, result: FoldResult, metric: str = "score") -> None:
-        """One finished outer fold on its arm run, as it finishes: its score as the series
-        ``metric`` (step = fold), its fit seconds, and a search's best inner score."""
-        series = [(metric, result.fold, result.score)]
+        """One finished outer fold on its arm run, as it finishes: the series (step = fold)
+        ``fold_<metric>`` of its score, ``fold_fit_seconds`` and a search's
+        ``fold_inner_best_<metric>``. (A run's metric shows its last step's value: the arm's
+        score is ``<metric>_mean``, never a bare ``<metric>``.)"""
+        series = [(f"fold_{metric}", result.fold, result.score)]
         series.append(("fold_fit_seconds", result.fold, result.fit_seconds))
         if result.best_params:
-            series.append((f"inner_best_{metric}", result.fold, result.inner_best_score))
+            series.append((f"fold_inner_best_{metric}", result.fold, result.inner_best_score))
         self._log(run_id, series=series)
 
     @_guarded
@@ -847,13 +851,14 @@ def run_url(uri: str, experiment_id: str, run_id: str) -> str:
     that no server shows at a known address (an SQLite file, a database).
 
     >>> run_url("http://mlflow.lan:5000/", "3", "ab12")
-    'http://mlflow.lan:5000/#/experiments/3/runs/ab12'
+    'http://mlflow.lan:5000/#/experiments/3/runs/ab12?workflowType=machine_learning'
     >>> run_url("sqlite:///mlruns/mlflow.db", "3", "ab12")
     ''
     """
     if urlsplit(uri).scheme.lower() not in ("http", "https") or not run_id:
         return ""
-    return f"{uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+    # Without it, a browser new to the UI opens the run in its GenAI view (traces).
+    return f"{uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}{_TRAINING_VIEW}"
 
 
 def _serialization(model: Any) -> dict[str, Any]:
@@ -971,6 +976,9 @@ def _quiet_mlflow() -> None:
     # reaches the user as one line (store_errors).
     logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # With a tracking server it prints two links to stdout each time a run ends, between the
+    # lines of the progress and the table; tuneworth prints the study run once, at the end.
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 
 
 def _missing(value: Any) -> bool:
