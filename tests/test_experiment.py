@@ -443,6 +443,7 @@ class _Inspecting:
         self.client = MlflowClient(uri)
         self.experiment = experiment
         self.seen: list[tuple[str, int, str, int, float, float]] = []
+        self.means: dict[str, list[tuple[float, float]]] = {}  # arm -> (score, mean shown)
 
     def begin(self, pending: Any, total: int) -> None:
         pass
@@ -459,6 +460,8 @@ class _Inspecting:
         self.seen.append(
             (result.arm, result.fold, run.info.status, run.info.start_time, now, result.fit_seconds)
         )
+        shown = run.data.metrics["roc_auc_mean"]
+        self.means.setdefault(result.arm, []).append((result.score, shown))
 
     def inner_scored(self) -> None:
         pass
@@ -504,6 +507,13 @@ def test_an_arm_run_is_running_from_its_first_fold_to_its_last(
         assert (run.info.end_time - run.info.start_time) / 1000 >= sum(s[5] for s in seen)
         history = client.get_metric_history(run.info.run_id, "fold_roc_auc")
         assert sorted(m.step for m in history) == [0, 1, 2]
+        # The runs table shows the arm's mean so far while it runs, then its mean.
+        scores = [score for score, _ in hook.means[arm]]
+        assert [shown for _, shown in hook.means[arm]] == pytest.approx(
+            [sum(scores[:n]) / n for n in (1, 2, 3)]
+        )
+        mean = result.verdict.summary.set_index("arm").loc[arm, "score_mean"]
+        assert run.data.metrics["roc_auc_mean"] == pytest.approx(mean)
     (version,) = client.search_model_versions("name = 'live-model'")
     assert version.run_id == result.study_run_id
     assert int(version.version) == 1

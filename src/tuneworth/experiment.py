@@ -478,8 +478,7 @@ def run_experiment(
             ):
                 done += 1
                 by_arm[result.arm].append(result)
-                complete = len(by_arm[result.arm]) == len(plan.splits)
-                arm_runs.fold_done(result, by_arm[result.arm] if complete else None)
+                arm_runs.fold_done(result, by_arm[result.arm])
                 arm_runs.open(pending[: finished + workers])
                 if progress is not None:
                     progress.fold_done(done, total, result)
@@ -625,13 +624,14 @@ class _ArmRuns:
                 description=arm_description(arm, self.plan.metric, len(self.plan.splits)),
             )
 
-    def fold_done(self, result: FoldResult, results: Sequence[FoldResult] | None) -> None:
-        """Log ``result`` on its arm run; with ``results`` (all the arm's folds), close it."""
+    def fold_done(self, result: FoldResult, done: Sequence[FoldResult]) -> None:
+        """Log ``result`` on its arm run, with the arm's folds ``done`` so far (``result``
+        among them); close the run when they are all its folds."""
         from tuneworth.studies import tag_study
 
         self.open([result.arm])
         run_id = self.run_ids[result.arm]
-        self.tracker.log_fold(run_id, result, self.plan.metric.name)
+        self.tracker.log_fold(run_id, result, self.plan.metric.name, done)
         storage = self.storages.get(result.arm)
         if storage is not None and result.study:
             # optuna-dashboard shows these on the study: the MLflow run of its results.
@@ -645,12 +645,12 @@ class _ArmRuns:
                     "mlflow_tracking_uri": self.tracker.uri,
                 },
             )
-        if results is not None:
+        if len(done) == len(self.plan.splits):
             self.tracker.finish_arm(
                 run_id,
                 result.arm,
                 self._tags(self.arms[result.arm]),
-                results,
+                done,
                 greater_is_better=self.plan.metric.greater_is_better,
                 trial_runs=self.spec.tracking.trial_runs,
                 metric=self.plan.metric.name,

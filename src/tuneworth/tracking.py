@@ -493,12 +493,26 @@ class Tracker:
         return run_id
 
     @_guarded
-    def log_fold(self, run_id: str, result: FoldResult, metric: str = "score") -> None:
+    def log_fold(
+        self,
+        run_id: str,
+        result: FoldResult,
+        metric: str = "score",
+        done: Sequence[FoldResult] = (),
+    ) -> None:
         """One finished outer fold on its arm run, as it finishes: the series (step = fold)
         ``fold_<metric>`` of its score, ``fold_fit_seconds`` and a search's
-        ``fold_inner_best_<metric>``. (A run's metric shows its last step's value: the arm's
-        score is ``<metric>_mean``, never a bare ``<metric>``.)"""
-        series = [(f"fold_{metric}", result.fold, result.score)]
+        ``fold_inner_best_<metric>``; with ``done`` (the arm's folds finished so far, this
+        one included), ``<metric>_mean`` over them, step = their number, so the runs table
+        and the compare view show the arm's mean so far, and its mean once it finished.
+        (A run's metric shows its last step's value: the arm's score is ``<metric>_mean``,
+        never a bare ``<metric>``.)"""
+        series = []
+        if done:
+            scores = [r.score for r in done if not r.failed and math.isfinite(r.score)]
+            if scores:
+                series.append((f"{metric}_mean", len(done), sum(scores) / len(scores)))
+        series.append((f"fold_{metric}", result.fold, result.score))
         series.append(("fold_fit_seconds", result.fold, result.fit_seconds))
         if result.best_params:
             series.append((f"fold_inner_best_{metric}", result.fold, result.inner_best_score))
@@ -527,8 +541,8 @@ class Tracker:
         """
         try:
             if not logged:
-                for result in results:
-                    self.log_fold(run_id, result, metric)
+                for count, result in enumerate(results, start=1):
+                    self.log_fold(run_id, result, metric, results[:count])
             self._write_arm(run_id, arm, results, tags, greater_is_better, trial_runs, metric)
         except BaseException as exc:
             self._end_quietly(run_id, exc)
@@ -574,7 +588,6 @@ class Tracker:
         frame = results_frame(list(results))
         ok = frame[frame["error"] == ""]
         metrics: dict[str, Any] = {
-            f"{metric}_mean": ok["score"].mean(),
             f"{metric}_std": ok["score"].std(ddof=1),
             "fit_cpu_seconds": frame["fit_cpu_seconds"].sum(),
             "fit_seconds": frame["fit_seconds"].sum(),
@@ -582,7 +595,10 @@ class Tracker:
             "n_fits": frame["n_fits"].sum(),
             "n_failed_folds": int((frame["error"] != "").sum()),
         }
-        series: list[tuple[str, int, float]] = []
+        # At the step of the running mean log_fold wrote: the last, so the one shown.
+        series: list[tuple[str, int, float]] = [
+            (f"{metric}_mean", len(results), ok["score"].mean())
+        ]
         row_warnings: list[str] = []
         if "data" in tags.get("tuneworth.family", "").split("+"):
             rows = row_change(arm, frame)
