@@ -108,7 +108,7 @@ def test_arm_runs_hold_scores_gains_and_cost(tiny_run: Any, tracking_uri: str) -
     arms = runs[runs["tags.tuneworth.kind"] == "arm"].set_index("tags.tuneworth.arm")
     summary = tiny_run.verdict.summary.set_index("arm")
     for arm, row in summary.iterrows():
-        assert arms.loc[arm, "metrics.score_mean"] == pytest.approx(row["score_mean"])
+        assert arms.loc[arm, "metrics.roc_auc_mean"] == pytest.approx(row["score_mean"])
         assert arms.loc[arm, "metrics.n_fits"] == row["n_fits"]
         assert arms.loc[arm, "metrics.fit_cpu_seconds"] > 0
     scaled = arms.loc["standard scaling"]
@@ -119,15 +119,16 @@ def test_arm_runs_hold_scores_gains_and_cost(tiny_run: Any, tracking_uri: str) -
     )
     assert scaled["params.preprocess.scale"] == "standard"
     client = MlflowClient(tracking_uri)
-    history = client.get_metric_history(scaled["run_id"], "fold_score")
+    history = client.get_metric_history(scaled["run_id"], "fold_roc_auc")
     assert sorted(m.step for m in history) == [0, 1, 2]
     search = arms.loc["random search, 2 trials"]
     assert search["metrics.n_fits"] == 3 * (2 * 2 + 1)
-    assert len(client.get_metric_history(search["run_id"], "best_so_far")) == 2
+    assert len(client.get_metric_history(search["run_id"], "best_so_far_inner_roc_auc")) == 2
     assert {a.path for a in client.list_artifacts(search["run_id"])} == {
         "folds.csv",
         "trials.csv",
         "chosen.csv",
+        "space.json",
     }
 
 
@@ -355,3 +356,207 @@ def test_an_existing_experiment_gets_the_kind_and_the_new_description(tracking_u
     assert experiment.tags["mlflow.note.content"] == "Second."
     first = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time"])[0]
     assert first.data.params == {"folds": "5"}
+
+
+def test_a_tuning_arm_run_logs_the_space_it_searched(tiny_run: Any, tracking_uri: str) -> None:
+    from tuneworth.space import searched_space
+
+    client = MlflowClient(tracking_uri)
+    (run,) = client.search_runs(
+        [client.get_experiment_by_name("tiny").experiment_id],
+        "tags.`tuneworth.arm` = 'random search, 2 trials'",
+    )
+    space = searched_space(tiny_run.plan.pipelines["random search, 2 trials"])
+    assert space  # the linear model declares a space
+    logged = {k.removeprefix("space."): v for k, v in run.data.params.items() if "space." in k}
+    assert logged == space
+    assert any(value.startswith("loguniform(") for value in logged.values())
+    assert json.loads(
+        Path(client.download_artifacts(run.info.run_id, "space.json")).read_text()
+    ) == (space)
+    baseline = client.search_runs(
+        [client.get_experiment_by_name("tiny").experiment_id], "tags.`tuneworth.arm` = 'baseline'"
+    )[0]
+    assert not [k for k in baseline.data.params if k.startswith("space.")]
+
+
+def test_arm_runs_name_the_metric_and_say_which_way_is_better(
+    tiny_run: Any, tracking_uri: str
+) -> None:
+    client = MlflowClient(tracking_uri)
+    runs = client.search_runs([client.get_experiment_by_name("tiny").experiment_id])
+    arms = {r.data.tags["tuneworth.arm"]: r for r in runs if r.data.tags["tuneworth.kind"] == "arm"}
+    search = arms["random search, 2 trials"]
+    names = set(search.data.metrics)
+    assert {"roc_auc_mean", "roc_auc_std", "fold_roc_auc", "fold_inner_best_roc_auc"} <= names
+    # A bare metric name would show the last fold's score as if it were the arm's.
+    assert not {"roc_auc", "score_mean", "fold_score", "best_so_far"} & names
+    note = search.data.tags["mlflow.note.content"]
+    assert note.startswith("**random search, 2 trials** (tuning)")
+    assert "ROC-AUC over the baseline's, signed so that **positive is better**" in note
+    assert "`space.*` params" in note
+    study = client.get_run(tiny_run.study_run_id).data.metrics
+    assert study["best_roc_auc_mean"] >= study["baseline_roc_auc_mean"]
+
+
+def test_the_recommended_arm_refitted_on_every_row_is_the_study_run_model(
+    tiny_run: Any, tracking_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflow.sklearn
+
+    monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
+    client = MlflowClient(tracking_uri)
+    study = client.get_run(tiny_run.study_run_id)
+    # The arm the verdict recommends, which is not always the highest mean score.
+    assert study.data.tags["tuneworth.model_arm"] == tiny_run.verdict.cheapest
+    assert study.data.metrics["refit_seconds"] > 0
+    (logged,) = client.search_logged_models(
+        experiment_ids=[study.info.experiment_id],
+        filter_string=f"source_run_id = '{tiny_run.study_run_id}'",
+    )
+    assert logged.name == "model"
+    assert logged.tags["tuneworth.arm"] == tiny_run.verdict.cheapest
+    model = mlflow.sklearn.load_model(logged.model_uri)
+    X, y = tiny_run.plan.dataset.X, tiny_run.plan.dataset.y
+    assert (model.predict(X) == y).mean() > 0.9  # fitted on these rows
+    info = mlflow.models.get_model_info(logged.model_uri)
+    assert info.signature.inputs.input_names() == list(X.columns)
+    assert info.saved_input_example_info is not None
+
+
+def test_report_links_the_study_run_when_a_server_shows_it() -> None:
+    from tuneworth.tracking import run_url
+
+    assert run_url("https://mlflow.example.org/", "7", "abc") == (
+        "https://mlflow.example.org/#/experiments/7/runs/abc?workflowType=machine_learning"
+    )
+    assert run_url("sqlite:///mlruns/mlflow.db", "7", "abc") == ""
+    assert run_url("postgresql://u@h/db", "7", "abc") == ""
+
+
+class _Inspecting:
+    """A progress hook that reads the store after every fold, while the run goes on."""
+
+    inner = False
+
+    def __init__(self, uri: str, experiment: str) -> None:
+        self.client = MlflowClient(uri)
+        self.experiment = experiment
+        self.seen: list[tuple[str, int, str, int, float, float]] = []
+        self.means: dict[str, list[tuple[float, float]]] = {}  # arm -> (score, mean shown)
+
+    def begin(self, pending: Any, total: int) -> None:
+        pass
+
+    def fold_done(self, done: int, total: int, result: Any) -> None:
+        import time
+
+        now = time.time()
+        found = self.client.get_experiment_by_name(self.experiment)
+        (run,) = self.client.search_runs(
+            [found.experiment_id],
+            f"tags.`tuneworth.arm` = '{result.arm}' and tags.`tuneworth.kind` = 'arm'",
+        )
+        self.seen.append(
+            (result.arm, result.fold, run.info.status, run.info.start_time, now, result.fit_seconds)
+        )
+        shown = run.data.metrics["roc_auc_mean"]
+        self.means.setdefault(result.arm, []).append((result.score, shown))
+
+    def inner_scored(self) -> None:
+        pass
+
+
+def test_an_arm_run_is_running_from_its_first_fold_to_its_last(
+    tracking_uri: str, tmp_path: Path
+) -> None:
+    spec = parse_spec(
+        {
+            "name": "live",
+            "dataset": {"source": "sklearn:breast_cancer"},
+            "cv": {"folds": 3, "repeats": 1},
+            "baseline": {"model": "linear"},
+            "levers": [{"model": {"name": "knn"}}],
+            "seed": 2,
+        }
+    )
+    hook = _Inspecting(tracking_uri, "live")
+    result = run_experiment(
+        spec,
+        tracking_uri=tracking_uri,
+        n_jobs=1,
+        progress=hook,
+        report_dir=None,
+        register="live-model",
+    )
+    by_arm: dict[str, list[tuple[str, int, str, int, float, float]]] = {}
+    for seen in hook.seen:
+        by_arm.setdefault(seen[0], []).append(seen)
+    client = MlflowClient(tracking_uri)
+    for arm, seen in by_arm.items():
+        # RUNNING after each fold but the last, which closes the run.
+        assert [s[2] for s in seen] == ["RUNNING", "RUNNING", "FINISHED"]
+        first = seen[0]
+        # Opened before its first fold was fitted: no later than that fold's end less its fit.
+        assert first[3] / 1000 <= first[4] - first[5]
+        (run,) = client.search_runs(
+            [client.get_experiment_by_name("live").experiment_id],
+            f"tags.`tuneworth.arm` = '{arm}'",
+        )
+        assert run.info.end_time / 1000 >= seen[-1][4] - 1
+        assert (run.info.end_time - run.info.start_time) / 1000 >= sum(s[5] for s in seen)
+        history = client.get_metric_history(run.info.run_id, "fold_roc_auc")
+        assert sorted(m.step for m in history) == [0, 1, 2]
+        # The runs table shows the arm's mean so far while it runs, then its mean.
+        scores = [score for score, _ in hook.means[arm]]
+        assert [shown for _, shown in hook.means[arm]] == pytest.approx(
+            [sum(scores[:n]) / n for n in (1, 2, 3)]
+        )
+        mean = result.verdict.summary.set_index("arm").loc[arm, "score_mean"]
+        assert run.data.metrics["roc_auc_mean"] == pytest.approx(mean)
+    (version,) = client.search_model_versions("name = 'live-model'")
+    assert version.run_id == result.study_run_id
+    assert int(version.version) == 1
+
+
+def test_run_takes_a_registered_model_name() -> None:
+    from tuneworth.cli import _parser
+
+    args = _parser().parse_args(["run", "spec.yaml", "--register", "churn-model"])
+    assert args.register == "churn-model"
+    assert _parser().parse_args(["run", "spec.yaml"]).register is None
+
+
+def test_each_optuna_study_names_the_mlflow_run_of_its_arm(
+    tracking_uri: str, tmp_path: Path
+) -> None:
+    import optuna
+
+    storage = f"journal:{tmp_path / 'optuna.log'}"
+    spec = parse_spec(
+        {
+            "name": "linked",
+            "dataset": {"source": "sklearn:breast_cancer"},
+            "cv": {"folds": 2, "repeats": 1, "inner_folds": 2},
+            "baseline": {"model": "linear"},
+            "levers": [{"optuna": {"trials": 2, "storage": storage}}],
+            "seed": 4,
+        }
+    )
+    result = run_experiment(spec, tracking_uri=tracking_uri, n_jobs=1, report_dir=None)
+    client = MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name("linked")
+    (arm,) = client.search_runs([experiment.experiment_id], "tags.`tuneworth.family` = 'tuning'")
+    from tuneworth.studies import open_storage
+
+    studies = optuna.get_all_study_summaries(open_storage(storage))
+    # The best arm's refit on every row has a study of its own: only folds are measured.
+    by_fold = {s.study_name: s.user_attrs for s in studies if not s.study_name.endswith("rows")}
+    assert set(by_fold) == {
+        "linked/optuna TPE, 2 trials/r0-f0",
+        "linked/optuna TPE, 2 trials/r0-f1",
+    }
+    for attrs in by_fold.values():
+        assert attrs["mlflow_run_id"] == arm.info.run_id
+        assert attrs["mlflow_study_run_id"] == result.study_run_id
+        assert attrs["mlflow_experiment_id"] == experiment.experiment_id

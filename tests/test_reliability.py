@@ -234,8 +234,13 @@ def test_interrupted_study_is_killed_then_resumed_without_recomputing(
     runs = mlflow.search_runs(experiment_names=["resumable"])
     study = runs[runs["tags.tuneworth.kind"] == "study"]
     assert list(study["status"]) == ["KILLED"]
-    finished = set(runs.loc[runs["tags.tuneworth.kind"] == "arm", "tags.tuneworth.arm"])
-    assert finished == {"baseline", "standard scaling"}
+    arms = runs[runs["tags.tuneworth.kind"] == "arm"].set_index("tags.tuneworth.arm")["status"]
+    # The arm whose first fold had finished was RUNNING, and is ended with the study.
+    assert arms.to_dict() == {
+        "baseline": "FINISHED",
+        "standard scaling": "FINISHED",
+        "k-nearest neighbours": "KILLED",
+    }
 
     import tuneworth.evaluate as evaluate_module
 
@@ -252,6 +257,9 @@ def test_interrupted_study_is_killed_then_resumed_without_recomputing(
     assert sorted(resumed.resumed_arms) == ["baseline", "standard scaling"]
     assert resumed.study_run_id == study["run_id"].iloc[0]
     assert MlflowClient(tracking_uri).get_run(resumed.study_run_id).info.status == "FINISHED"
+    knn = "tags.`tuneworth.arm` = 'k-nearest neighbours'"
+    runs = mlflow.search_runs(experiment_names=["resumable"], filter_string=knn)
+    assert sorted(runs["status"]) == ["FINISHED", "KILLED"]  # recomputed in a run of its own
 
     fresh = run_experiment(spec, tracking_uri=tracking_uri, n_jobs=1, report_dir=None)
     assert fresh.study_run_id != resumed.study_run_id  # a finished study is not resumed

@@ -222,3 +222,17 @@ def test_the_terminal_width_is_the_terminal_s_up_to_100(monkeypatch: pytest.Monk
     assert terminal_width() == 72
     monkeypatch.setenv("COLUMNS", "240")
     assert terminal_width() == 100
+
+
+def test_the_report_links_the_study_run_on_a_tracking_server() -> None:
+    from dataclasses import replace
+
+    verdict, _ = label_noise_verdict()
+    url = "http://mlflow.lan:5000/#/experiments/3/runs/ab12"
+    served = replace(CONTEXT, study_run_id="ab12", run_url=url)
+    page = render_html(verdict, served, {})
+    assert '<p class="meta">MLflow study run: <a href="' + url + '">ab12</a></p>' in page
+    assert f"MLflow study run: [`ab12`]({url})." in render_markdown(verdict, served, {})
+    local = replace(CONTEXT, study_run_id="ab12")
+    assert "MLflow study run: ab12</p>" in render_html(verdict, local, {})
+    assert "MLflow study run: `ab12`." in render_markdown(verdict, local, {})

@@ -487,7 +487,8 @@ def test_tuning_arms_log_trials_curves_and_comparisons(
     gap = tuning.loc["grid search, 4 trials", "optimism_gap"]
     assert grid_run.data.metrics["optimism_gap"] == pytest.approx(gap)
     assert "baseline" not in tuning.index
-    curve = client.get_metric_history(grid_run.info.run_id, "best_so_far")
+    metric = searches_run.plan.metric.name
+    curve = client.get_metric_history(grid_run.info.run_id, f"best_so_far_inner_{metric}")
     assert sorted(m.step for m in curve) == [1, 2, 3, 4]
     halving_run = arms["successive halving, 4 trials"]
     artifacts = {a.path for a in client.list_artifacts(halving_run.info.run_id)}

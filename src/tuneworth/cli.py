@@ -115,6 +115,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start a new study even if the last one of this spec was interrupted",
     )
+    run.add_argument(
+        "--register",
+        metavar="NAME",
+        help="register the best arm's model, fitted on every row, as a version of the MLflow "
+        "registered model NAME",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="print only the table")
     run.set_defaults(command=_run)
 
@@ -225,6 +231,7 @@ def _run(args: argparse.Namespace) -> int:
             report_dir=args.report_dir,
             fresh=args.fresh,
             scheduler=args.scheduler,
+            register=args.register,
         )
     finally:
         if progress:

@@ -61,6 +61,7 @@ class FoldResult:
     best_params: Mapping[str, Any] = field(default_factory=dict)
     inner_best_score: float = float("nan")  # a search's best inner CV score, as ``score``
     trials: pd.DataFrame | None = None  # a search's trials (tuneworth.search.trial_table)
+    study: str = ""  # an Optuna search's study name in its storage
     # What the arm's samplers did to the outer training fold (see :func:`sampler_row_counts`).
     rows_removed: int = 0
     rows_added: int = 0

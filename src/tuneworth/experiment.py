@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
@@ -397,6 +398,7 @@ def run_experiment(
     fresh: bool = False,
     plan: Plan | None = None,
     scheduler: str | None = None,
+    register: str | None = None,
 ) -> ExperimentResult:
     """Run every arm on every outer fold, track it in MLflow, decide and report.
 
@@ -405,8 +407,13 @@ def run_experiment(
     goes to ``report_dir/<spec>/<timestamp>/`` (nowhere if ``None``) and, always, to the
     study run's artifacts. With ``scheduler`` (a Dask scheduler address) the arm-fold tasks
     run on that cluster instead of local processes.
+
+    The pipeline of the arm the verdict recommends (the cheapest as good as the best; the
+    baseline when no arm beat it beyond the noise), fitted on every row
+    (:func:`refit_arm`), is logged on the study run as the MLflow model ``model``;
+    ``register`` names the registered model it becomes a version of.
     """
-    from tuneworth.tracking import Tracker, environment_tags, resolve_tracking_uri
+    from tuneworth.tracking import Tracker, environment_tags, resolve_tracking_uri, run_url
 
     started = time.time()
     uri = resolve_tracking_uri(tracking_uri)
@@ -434,15 +441,16 @@ def run_experiment(
     skip = frozenset((name, split.index) for name in kept for split in plan.splits)
     total = len(plan.arms) * len(plan.splits)
     done = len(skip)
+    # evaluate starts the arm-folds in this order: arm by arm, fold by fold.
+    pending = [
+        arm.name
+        for arm in plan.arms
+        for split in plan.splits
+        if (arm.name, split.index) not in skip
+    ]
     if progress is not None:
-        # evaluate starts the arm-folds in this order: arm by arm, fold by fold.
-        pending = [
-            arm.name
-            for arm in plan.arms
-            for split in plan.splits
-            if (arm.name, split.index) not in skip
-        ]
         progress.begin(pending, total)
+    arm_runs = _ArmRuns(tracker, spec, plan, tags, run_ids)
     try:
         with ExitStack() as stack:
             ticks = None
@@ -450,37 +458,30 @@ def run_experiment(
             if scheduler is None and progress is not None and progress.inner and tuned:
                 # A manager queue reaches local workers only; on a cluster, folds alone count.
                 ticks = stack.enter_context(inner_progress(progress.inner_scored))
-            for result in evaluate(
-                plan.pipelines,
-                dataset.X,
-                dataset.y,
-                plan.splits,
-                plan.metric,
-                n_jobs=n_jobs,
-                skip=skip,
-                ticks=ticks,
-                inject=plan.inject,
+            # A fold starts when a worker is free: the first ``workers`` at once, then one
+            # as each finishes. Its arm's run opens then, RUNNING until its last fold.
+            workers = _workers(n_jobs)
+            arm_runs.open(pending[:workers])
+            for finished, result in enumerate(
+                evaluate(
+                    plan.pipelines,
+                    dataset.X,
+                    dataset.y,
+                    plan.splits,
+                    plan.metric,
+                    n_jobs=n_jobs,
+                    skip=skip,
+                    ticks=ticks,
+                    inject=plan.inject,
+                ),
+                start=1,
             ):
                 done += 1
                 by_arm[result.arm].append(result)
+                arm_runs.fold_done(result, by_arm[result.arm])
+                arm_runs.open(pending[: finished + workers])
                 if progress is not None:
                     progress.fold_done(done, total, result)
-                if len(by_arm[result.arm]) < len(plan.splits):
-                    continue
-                arm = arms[result.arm]
-                run_ids[arm.name] = tracker.log_arm(
-                    arm.name,
-                    tags={
-                        **tags,
-                        "tuneworth.arm": arm.name,
-                        "tuneworth.family": arm.family,
-                        "tuneworth.lever": arm.lever,
-                    },
-                    params=arm.config(spec.baseline, spec.budget.trials),
-                    results=by_arm[arm.name],
-                    greater_is_better=plan.metric.greater_is_better,
-                    trial_runs=spec.tracking.trial_runs,
-                )
         fold_results = [r for arm in plan.arms for r in by_arm[arm.name]]
         results = results_frame(fold_results)
         infos = [ArmInfo(a.name, a.family, a.lever) for a in plan.arms]
@@ -489,6 +490,7 @@ def run_experiment(
         tracker.log_comparisons(run_ids, verdict.summary)
         tracker.log_tuning(run_ids, tuning)
         trials = trials_frame(fold_results)
+        _log_model(tracker, plan, verdict.cheapest or verdict.best, register)
         context = Context(
             spec_name=spec.name,
             description=spec.description,
@@ -501,6 +503,7 @@ def run_experiment(
             inner_folds=spec.cv.inner_folds,
             notes=dataset.notes,
             study_run_id=tracker.study_run_id,
+            run_url=run_url(uri, tracker.experiment_id, tracker.study_run_id),
             started=_utc(started),
             wall_seconds=time.time() - started,
             seed=spec.seed,
@@ -523,7 +526,10 @@ def run_experiment(
             write_report(verdict, context, results, trials, report)
             scores = verdict.summary.set_index("arm")["score_mean"]
             tracker.finish_study(
-                {"baseline_score_mean": scores[BASELINE], "best_score_mean": scores[verdict.best]},
+                {
+                    f"baseline_{plan.metric.name}_mean": scores[BASELINE],
+                    f"best_{plan.metric.name}_mean": scores[verdict.best],
+                },
                 study,
                 report,
                 (f"{verdict.convention}.", *verdict.sentences),
@@ -538,6 +544,163 @@ def run_experiment(
     finally:
         cluster.close()
     return ExperimentResult(plan, results, verdict, tracker.study_run_id, saved, tuple(kept))
+
+
+def _log_model(tracker: Tracker, plan: Plan, arm: str, register: str | None) -> None:
+    """Refit ``arm`` on every row and log it on the study run, with the refit's seconds.
+
+    A refit that fails leaves a tag saying why on the study run, not a failed study: the
+    verdict stands without a model.
+    """
+    try:
+        model, seconds, cpu_seconds = refit_arm(plan, arm)
+    except Exception as exc:
+        first = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        tracker.note(tags={"tuneworth.model_not_logged": f"refitting {arm} failed: {first}"})
+        return
+    tracker.note(
+        metrics={"refit_seconds": seconds, "refit_cpu_seconds": cpu_seconds},
+        tags={"tuneworth.model_arm": arm},
+    )
+    tracker.log_model(
+        model,
+        plan.dataset.X.head(5),
+        tags={"tuneworth.arm": arm, "tuneworth.spec": plan.spec.name},
+        register=register,
+    )
+
+
+def _workers(n_jobs: int) -> int:
+    """How many arm-folds run at once with ``n_jobs`` (``-1``: every core)."""
+    from joblib import effective_n_jobs
+
+    return max(1, int(effective_n_jobs(n_jobs)))
+
+
+class _ArmRuns:
+    """The arm runs of one invocation: opened when an arm's first fold starts, given each
+    fold as it finishes, closed after its last. ``run_ids`` (arm name -> run ID) already
+    holds the arms a resumed study had finished, and gains the others."""
+
+    def __init__(
+        self,
+        tracker: Tracker,
+        spec: Spec,
+        plan: Plan,
+        tags: Mapping[str, str],
+        run_ids: dict[str, str],
+    ) -> None:
+        self.tracker, self.spec, self.plan, self.tags = tracker, spec, plan, tags
+        self.run_ids = run_ids
+        self.arms = {arm.name: arm for arm in plan.arms}
+        self.storages = {
+            arm.name: storage
+            for arm in plan.arms
+            for lever in arm.levers
+            if (storage := getattr(lever, "storage", None)) is not None
+        }
+
+    def _tags(self, arm: Arm) -> dict[str, str]:
+        return {
+            **self.tags,
+            "tuneworth.arm": arm.name,
+            "tuneworth.family": arm.family,
+            "tuneworth.lever": arm.lever,
+        }
+
+    def open(self, names: Sequence[str]) -> None:
+        """Open the run of every arm in ``names`` that has none yet."""
+        from tuneworth.space import searched_space
+
+        for name in dict.fromkeys(names):
+            if name in self.run_ids:
+                continue
+            arm = self.arms[name]
+            self.run_ids[name] = self.tracker.start_arm(
+                name,
+                self._tags(arm),
+                arm.config(self.spec.baseline, self.spec.budget.trials),
+                space=searched_space(self.plan.pipelines[name]),
+                description=arm_description(arm, self.plan.metric, len(self.plan.splits)),
+            )
+
+    def fold_done(self, result: FoldResult, done: Sequence[FoldResult]) -> None:
+        """Log ``result`` on its arm run, with the arm's folds ``done`` so far (``result``
+        among them); close the run when they are all its folds."""
+        from tuneworth.studies import tag_study
+
+        self.open([result.arm])
+        run_id = self.run_ids[result.arm]
+        self.tracker.log_fold(run_id, result, self.plan.metric.name, done)
+        storage = self.storages.get(result.arm)
+        if storage is not None and result.study:
+            # optuna-dashboard shows these on the study: the MLflow run of its results.
+            tag_study(
+                storage,
+                result.study,
+                {
+                    "mlflow_run_id": run_id,
+                    "mlflow_study_run_id": self.tracker.study_run_id,
+                    "mlflow_experiment_id": self.tracker.experiment_id,
+                    "mlflow_tracking_uri": self.tracker.uri,
+                },
+            )
+        if len(done) == len(self.plan.splits):
+            self.tracker.finish_arm(
+                run_id,
+                result.arm,
+                self._tags(self.arms[result.arm]),
+                done,
+                greater_is_better=self.plan.metric.greater_is_better,
+                trial_runs=self.spec.tracking.trial_runs,
+                metric=self.plan.metric.name,
+            )
+
+
+def arm_description(arm: Arm, metric: Metric, folds: int) -> str:
+    """An arm run's description in MLflow's UI: what it runs and how to read its metrics."""
+    m = metric.name
+    lines = [
+        f"**{arm.lever}** ({arm.family}), on the {folds} outer folds every arm shares.",
+        "",
+        f"- `{m}_mean`, `{m}_std` (and `fold_{m}`, step = fold): {metric.label} on the outer "
+        f"test folds; {metric.direction}.",
+        f"- `gain`, `gain_ci_low`, `gain_ci_high`: {metric.label} over the baseline's, signed "
+        "so that **positive is better**"
+        + (" (a lower loss)" if not metric.greater_is_better else "")
+        + "; `p_holm`: its p-value, Holm-adjusted across arms.",
+        "- `fit_cpu_seconds`, `cost_ratio`: the arm's fit cost, and its ratio to the baseline's.",
+    ]
+    if "tuning" in arm.families:
+        lines.append(
+            f"- `fold_inner_best_{m}` (step = fold): the best inner-CV score of the search; "
+            f"`best_so_far_inner_{m}` (step = configurations): its mean over folds. "
+            "`space.*` params and `space.json`: the searched space; `chosen.csv`: the "
+            "configuration each fold chose."
+        )
+    return "\n".join(lines)
+
+
+def refit_arm(plan: Plan, arm: str) -> tuple[Any, float, float]:
+    """The pipeline of ``arm`` fitted on every row, with its wall and CPU seconds.
+
+    A tuning arm runs its search on every row and keeps the configuration it chooses,
+    refitted on every row: the procedure the outer folds measured, so the verdict's
+    estimate is about this model. An Optuna study of that search is named
+    ``<experiment>/<arm>/all-rows``.
+    """
+    from sklearn.base import clone
+
+    estimator = clone(plan.pipelines[arm])
+    if "study_name" in estimator.get_params(deep=False):
+        estimator.set_params(study_name=f"{estimator.study_name}/all-rows")
+    wall, cpu = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings():
+        # The folds recorded what this data makes the model warn about.
+        warnings.simplefilter("ignore")
+        estimator.fit(plan.dataset.X, plan.dataset.y)
+    seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
+    return getattr(estimator, "best_estimator_", estimator), seconds, cpu_seconds
 
 
 def _utc(seconds: float) -> str:

@@ -52,6 +52,7 @@ class Context:
     inner_folds: int
     notes: tuple[str, ...] = ()
     study_run_id: str = ""
+    run_url: str = ""  # the study run in the MLflow UI of a tracking server
     extra: Mapping[str, str] = field(default_factory=dict)
     # How the study was made, for the reader who has to reproduce it.
     started: str = ""  # when the study began, "2026-11-29 22:04 UTC"
@@ -60,6 +61,16 @@ class Context:
     versions: Mapping[str, str] = field(default_factory=dict)  # package -> version
     commit: str = ""
     spec: str = ""  # the spec as YAML
+
+
+def _run_html(c: Context) -> str:
+    """The study run's ID, a link to it in the MLflow UI when a server shows it."""
+    if not c.study_run_id:
+        return ""
+    run = html.escape(c.study_run_id)
+    if c.run_url:
+        run = f'<a href="{html.escape(c.run_url)}">{run}</a>'
+    return f'<p class="meta">MLflow study run: {run}</p>'
 
 
 def p_value(value: float) -> str:
@@ -576,7 +587,8 @@ def render_markdown(
         for title, path in plots.items():
             lines += [f"### {title}", "", f"![{title}]({path})", ""]
     if c.study_run_id:
-        lines += ["", f"MLflow study run: `{c.study_run_id}`."]
+        run = f"[`{c.study_run_id}`]({c.run_url})" if c.run_url else f"`{c.study_run_id}`"
+        lines += ["", f"MLflow study run: {run}."]
     lines += _details_markdown(c)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -710,7 +722,7 @@ def render_html(
 {effects}
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 <h2>Plots</h2>{figures}
-{f'<p class="meta">MLflow study run: {esc(c.study_run_id)}</p>' if c.study_run_id else ""}
+{_run_html(c)}
 {_details_html(c)}
 </body></html>
 """

@@ -665,7 +665,8 @@ def trial_table(search: Any) -> pd.DataFrame:
 def search_outcome(search: Any, greater_is_better: bool) -> dict[str, Any]:
     """What a fitted search tells about itself, with scores in the metric's natural
     orientation (an RMSE is positive): ``n_fits`` (every inner fit plus the refit),
-    ``best_params``, ``inner_best_score`` and the ``trials`` table."""
+    ``best_params``, ``inner_best_score``, the ``trials`` table and an Optuna search's
+    ``study`` name."""
     sign = orientation(greater_is_better)
     trials = trial_table(search)
     trials["score"] = sign * trials["score"]
@@ -674,6 +675,7 @@ def search_outcome(search: Any, greater_is_better: bool) -> dict[str, Any]:
         "best_params": dict(search.best_params_),
         "inner_best_score": sign * float(search.best_score_),
         "trials": trials,
+        **({"study": str(search.study_name_)} if hasattr(search, "study_name_") else {}),
     }
 
 

@@ -265,3 +265,48 @@ def _override(declared: Dimension, value: Any) -> Dimension:
         if isinstance(bound, bool) or not isinstance(bound, Real):
             raise ValueError(f"is a float range: {bound!r} is not a number")
     return FloatRange(float(low), float(high), log)
+
+
+def describe(dimension: Any) -> str:
+    """One dimension of a searched space as a reader writes it: a :data:`Dimension`, a
+    grid's list of values, or a random search's distribution.
+
+    >>> describe(FloatRange(1e-3, 1e3, log=True)), describe(IntRange(1, 30))
+    ('loguniform(0.001, 1000)', 'int uniform(1, 30)')
+    >>> describe(Choice(("l1", "l2"))), describe([0.1, 1.0, 10.0])
+    ("choice(['l1', 'l2'])", 'grid(0.1, 1, 10)')
+    """
+    if isinstance(dimension, FloatRange):
+        kind = "loguniform" if dimension.log else "uniform"
+        return f"{kind}({dimension.low:g}, {dimension.high:g})"
+    if isinstance(dimension, IntRange | _RoundedLogUniform):
+        log = isinstance(dimension, _RoundedLogUniform) or dimension.log
+        return f"int {'loguniform' if log else 'uniform'}({dimension.low}, {dimension.high})"
+    if isinstance(dimension, Choice):
+        return f"choice({list(dimension.options)})"
+    if isinstance(dimension, list | tuple):
+        return f"grid({', '.join(_shown(v) for v in dimension)})"
+    frozen = getattr(dimension, "dist", None)
+    name, args = getattr(frozen, "name", ""), tuple(getattr(dimension, "args", ()))
+    if name == "loguniform" and len(args) == 2:
+        return f"loguniform({args[0]:g}, {args[1]:g})"
+    if name == "uniform" and len(args) == 2:
+        return f"uniform({args[0]:g}, {args[0] + args[1]:g})"
+    if name == "randint" and len(args) == 2:
+        return f"int uniform({args[0]}, {args[1] - 1})"
+    return repr(dimension)
+
+
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else repr(value)
+
+
+def searched_space(search: Any) -> dict[str, str]:
+    """What a search explores, one readable line per parameter (:func:`describe`): an
+    Optuna search's space, a random or halving search's distributions, a grid search's
+    grid; empty for an estimator that is not a search."""
+    for attribute in ("space", "param_distributions", "param_grid"):
+        space = getattr(search, attribute, None)
+        if isinstance(space, Mapping):
+            return {str(name): describe(dim) for name, dim in space.items()}
+    return {}

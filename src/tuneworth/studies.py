@@ -33,11 +33,12 @@ the trials other processes are running, failing those whose heartbeat stopped.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -317,3 +318,20 @@ def _trial(study: Any, number: int) -> Any:
 
 class _Surplus(Exception):
     """A trial two processes asked for at once, one too many: it is not evaluated."""
+
+
+def tag_study(url: str, name: str, attrs: Mapping[str, str]) -> None:
+    """Set user attributes on the study ``name`` in the storage at ``url`` (the MLflow run
+    that holds its results, so optuna-dashboard links back to it)."""
+    import optuna
+
+    study = optuna.load_study(study_name=name, storage=_storage(url))
+    for key, value in attrs.items():
+        if study.user_attrs.get(key) != value:
+            study.set_user_attr(key, value)
+
+
+@functools.lru_cache(maxsize=4)
+def _storage(url: str) -> Any:
+    """One storage per URL for the process: tagging every fold's study opens it once."""
+    return open_storage(url)

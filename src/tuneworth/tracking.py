@@ -1,9 +1,12 @@
 """MLflow tracking: the only module that imports mlflow.
 
 It only reads what the core produced (specs, fold results, summaries) and writes it in
-batches from the parent process, after the work: one study run per invocation and one nested
-arm run per arm. A tuning arm's trials are an artifact (``trials.csv``) and metric series,
-not runs; nested per-trial runs are an opt-in for small searches (``tracking.trial_runs``).
+batches from the parent process: one study run per invocation and one nested arm run per
+arm, opened when the arm's first fold starts, given each fold as it finishes, and closed
+with the arm's summary after its last. A tuning arm's trials are an artifact
+(``trials.csv``) and metric series, not runs; nested per-trial runs are an opt-in for small
+searches (``tracking.trial_runs``). The best arm's pipeline, refitted on every row, is the
+study run's MLflow model.
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ _RUN_HTTP = {
 _PROBE_BYTES = 64 * 1024
 # Without this experiment tag MLflow's UI opens a new experiment in its GenAI view (traces).
 _EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+# The UI's model-training view of a page, whatever view the browser last used.
+_TRAINING_VIEW = "?workflowType=machine_learning"
 # The markdown MLflow's UI shows as an experiment's or a run's description.
 _NOTE = "mlflow.note.content"
 # MLflow stores tag values of up to 8000 characters.
@@ -455,6 +460,94 @@ class Tracker:
         return finished
 
     @_guarded
+    def start_arm(
+        self,
+        arm: str,
+        tags: Mapping[str, str],
+        params: Mapping[str, Any],
+        space: Mapping[str, str] | None = None,
+        description: str = "",
+    ) -> str:
+        """Open the nested run of an arm whose first fold is starting: RUNNING, with its
+        configuration, the searched ``space`` of a tuning arm (``space.<name>`` params and
+        ``space.json``), the data input and ``description`` (markdown) as its description.
+        Returns the run ID; :meth:`log_fold` and :meth:`finish_arm` write the rest."""
+        run = self.client.create_run(
+            self.experiment_id,
+            start_time=int(time.time() * 1000),
+            tags={"mlflow.parentRunId": self.study_run_id, "tuneworth.kind": "arm", **tags},
+            run_name=arm,
+        )
+        run_id = run.info.run_id
+        try:
+            if self._dataset is not None:
+                self.client.log_inputs(run_id, datasets=[self._dataset])
+            shown = {f"space.{name}": value for name, value in (space or {}).items()}
+            note = {_NOTE: _clip(description, _TAG_LIMIT)} if description else {}
+            self._log(run_id, params={**_set(params), **shown}, tags=note)
+            if space:
+                self.client.log_dict(run_id, dict(space), "space.json")
+        except BaseException as exc:
+            self._end_quietly(run_id, exc)
+            raise
+        return run_id
+
+    @_guarded
+    def log_fold(
+        self,
+        run_id: str,
+        result: FoldResult,
+        metric: str = "score",
+        done: Sequence[FoldResult] = (),
+    ) -> None:
+        """One finished outer fold on its arm run, as it finishes: the series (step = fold)
+        ``fold_<metric>`` of its score, ``fold_fit_seconds`` and a search's
+        ``fold_inner_best_<metric>``; with ``done`` (the arm's folds finished so far, this
+        one included), ``<metric>_mean`` over them, step = their number, so the runs table
+        and the compare view show the arm's mean so far, and its mean once it finished.
+        (A run's metric shows its last step's value: the arm's score is ``<metric>_mean``,
+        never a bare ``<metric>``.)"""
+        series = []
+        if done:
+            scores = [r.score for r in done if not r.failed and math.isfinite(r.score)]
+            if scores:
+                series.append((f"{metric}_mean", len(done), sum(scores) / len(scores)))
+        series.append((f"fold_{metric}", result.fold, result.score))
+        series.append(("fold_fit_seconds", result.fold, result.fit_seconds))
+        if result.best_params:
+            series.append((f"fold_inner_best_{metric}", result.fold, result.inner_best_score))
+        self._log(run_id, series=series)
+
+    @_guarded
+    def finish_arm(
+        self,
+        run_id: str,
+        arm: str,
+        tags: Mapping[str, str],
+        results: Sequence[FoldResult],
+        *,
+        greater_is_better: bool = True,
+        trial_runs: bool = False,
+        metric: str = "score",
+        logged: bool = True,
+    ) -> None:
+        """Close an arm run whose folds are all done: its summary metrics, trial table,
+        chosen configurations and fold table; FINISHED, or FAILED when no fold scored.
+
+        A tuning arm also gets its trial table as ``trials.csv`` and the ``best_so_far``
+        curve (step = configurations evaluated, mean over folds); with ``trial_runs``, one
+        nested run per trial. Unless ``logged``, the per-fold series of :meth:`log_fold`
+        are written here too.
+        """
+        try:
+            if not logged:
+                for count, result in enumerate(results, start=1):
+                    self.log_fold(run_id, result, metric, results[:count])
+            self._write_arm(run_id, arm, results, tags, greater_is_better, trial_runs, metric)
+        except BaseException as exc:
+            self._end_quietly(run_id, exc)
+            raise
+
     def log_arm(
         self,
         arm: str,
@@ -464,28 +557,22 @@ class Tracker:
         *,
         greater_is_better: bool = True,
         trial_runs: bool = False,
+        metric: str = "score",
+        space: Mapping[str, str] | None = None,
     ) -> str:
-        """One nested run for a finished arm: its configuration, fold scores and cost.
-
-        A tuning arm also gets its trial table as ``trials.csv``, its best inner score per
-        fold (step = fold) and the ``best_so_far`` curve (step = configurations evaluated,
-        mean over folds); with ``trial_runs``, one nested run per trial.
-        """
-        start = int(time.time() * 1000)
-        run = self.client.create_run(
-            self.experiment_id,
-            start_time=start,
-            tags={"mlflow.parentRunId": self.study_run_id, "tuneworth.kind": "arm", **tags},
-            run_name=arm,
+        """One nested run for an arm already finished: :meth:`start_arm` then
+        :meth:`finish_arm`, for callers that hold every fold result at once."""
+        run_id = self.start_arm(arm, tags, params, space)
+        self.finish_arm(
+            run_id,
+            arm,
+            tags,
+            results,
+            greater_is_better=greater_is_better,
+            trial_runs=trial_runs,
+            metric=metric,
+            logged=False,
         )
-        run_id = run.info.run_id
-        try:
-            if self._dataset is not None:
-                self.client.log_inputs(run_id, datasets=[self._dataset])
-            self._write_arm(run_id, arm, results, params, tags, greater_is_better, trial_runs)
-        except BaseException as exc:
-            self._end_quietly(run_id, exc)
-            raise
         return run_id
 
     def _write_arm(
@@ -493,23 +580,25 @@ class Tracker:
         run_id: str,
         arm: str,
         results: Sequence[FoldResult],
-        params: Mapping[str, Any],
         tags: Mapping[str, str],
         greater_is_better: bool,
         trial_runs: bool,
+        metric: str,
     ) -> None:
         frame = results_frame(list(results))
         ok = frame[frame["error"] == ""]
         metrics: dict[str, Any] = {
-            "score_mean": ok["score"].mean(),
-            "score_std": ok["score"].std(ddof=1),
+            f"{metric}_std": ok["score"].std(ddof=1),
             "fit_cpu_seconds": frame["fit_cpu_seconds"].sum(),
             "fit_seconds": frame["fit_seconds"].sum(),
             "predict_seconds": frame["predict_seconds"].sum(),
             "n_fits": frame["n_fits"].sum(),
             "n_failed_folds": int((frame["error"] != "").sum()),
         }
-        series: list[tuple[str, int, float]] = [("fold_score", r.fold, r.score) for r in results]
+        # At the step of the running mean log_fold wrote: the last, so the one shown.
+        series: list[tuple[str, int, float]] = [
+            (f"{metric}_mean", len(results), ok["score"].mean())
+        ]
         row_warnings: list[str] = []
         if "data" in tags.get("tuneworth.family", "").split("+"):
             rows = row_change(arm, frame)
@@ -520,10 +609,10 @@ class Tracker:
         tables = [r.trials.assign(fold=r.fold) for r in results if r.trials is not None]
         trials = pd.concat(tables, ignore_index=True) if tables else None
         if trials is not None:
-            series += [("inner_best_score", r.fold, r.inner_best_score) for r in results]
             curve = best_so_far(trials, greater_is_better)
-            series += [("best_so_far", int(step), float(curve[step])) for step in curve.index]
-        self._log(run_id, metrics=metrics, series=series, params=_set(params))
+            key = f"best_so_far_inner_{metric}"
+            series += [(key, int(step), float(curve[step])) for step in curve.index]
+        self._log(run_id, metrics=metrics, series=series)
         if trial_runs and trials is not None:
             self._log_trial_runs(run_id, trials, tags)
         errors = sorted({r.error for r in results if r.error})
@@ -639,12 +728,56 @@ class Tracker:
         ``description`` (markdown) becomes the run's description in MLflow's UI.
         """
         tags = {"tuneworth.verdict": "\n".join(verdict)[:5000]} if verdict else {}
+        # Arms the run started but did not finish (a time budget cut them) end with it.
+        self._end_running_children(self.study_run_id, "KILLED")
         if description:
             tags[_NOTE] = _clip(description, _TAG_LIMIT)
         self._log(self.study_run_id, metrics=metrics, tags=tags)
         self.client.log_artifacts(self.study_run_id, str(artifacts))
         self.client.log_artifacts(self.study_run_id, str(report), artifact_path="report")
         self.client.set_terminated(self.study_run_id, status="FINISHED")
+
+    @_guarded
+    def note(
+        self, metrics: Mapping[str, float] | None = None, tags: Mapping[str, str] | None = None
+    ) -> None:
+        """Metrics and tags on the study run."""
+        self._log(self.study_run_id, metrics=metrics, tags=tags)
+
+    @_guarded
+    def log_model(
+        self,
+        model: Any,
+        example: pd.DataFrame,
+        tags: Mapping[str, str],
+        register: str | None = None,
+    ) -> str:
+        """Log ``model``, fitted on every row, on the study run as the MLflow model
+        ``model``, with a signature inferred from ``example`` (a few rows of the features)
+        and its predictions, and ``example`` as its input example; ``register`` also makes
+        it a version of that registered model. Returns the model's URI."""
+        import mlflow
+        import mlflow.sklearn
+        from mlflow.models import infer_signature
+
+        with warnings.catch_warnings():
+            # MLflow's hints about integer columns and pandas calls it makes: not the user's.
+            for category in (UserWarning, FutureWarning, DeprecationWarning):
+                warnings.simplefilter("ignore", category)
+            signature = infer_signature(example, model.predict(example))
+            with mlflow.start_run(run_id=self.study_run_id):
+                info = mlflow.sklearn.log_model(
+                    model,
+                    name="model",
+                    signature=signature,
+                    input_example=example,
+                    registered_model_name=register,
+                    tags=dict(tags),
+                    **_serialization(model),
+                )
+        # The context above ends the run as FINISHED: it is still being written.
+        self.client.update_run(self.study_run_id, status="RUNNING")
+        return str(info.model_uri)
 
     def abort(self, status: str = "KILLED", cause: BaseException | None = None) -> str | None:
         """Close the study run, and any of its arm runs still open, keeping what was written.
@@ -727,6 +860,49 @@ class Tracker:
                 return
             self.client.log_batch(run_id, metrics=m, params=p, tags=t)
             batch += 1
+
+
+def run_url(uri: str, experiment_id: str, run_id: str) -> str:
+    """The address of a run in the MLflow UI of a tracking server, or ``""`` for a store
+    that no server shows at a known address (an SQLite file, a database).
+
+    >>> run_url("http://mlflow.lan:5000/", "3", "ab12")
+    'http://mlflow.lan:5000/#/experiments/3/runs/ab12?workflowType=machine_learning'
+    >>> run_url("sqlite:///mlruns/mlflow.db", "3", "ab12")
+    ''
+    """
+    if urlsplit(uri).scheme.lower() not in ("http", "https") or not run_id:
+        return ""
+    # Without it, a browser new to the UI opens the run in its GenAI view (traces).
+    return f"{uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}{_TRAINING_VIEW}"
+
+
+def _serialization(model: Any) -> dict[str, Any]:
+    """How MLflow saves ``model``: skops, MLflow's safe default, trusting the types of this
+    model (tuneworth's own steps among them), which tuneworth itself made; cloudpickle for a
+    model skops cannot write. With the packages the model needs, pinned to the versions that
+    fitted it, so MLflow does not load the model in a subprocess to guess them."""
+    try:
+        import skops.io
+
+        trusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
+    except Exception:  # skops is absent, or cannot write one of the steps
+        return {"serialization_format": "cloudpickle", "pip_requirements": _requirements()}
+    return {
+        "serialization_format": "skops",
+        "skops_trusted_types": trusted,
+        "pip_requirements": _requirements("skops"),
+    }
+
+
+def _requirements(*extra: str) -> list[str]:
+    """The packages a logged model needs, pinned to the installed versions."""
+    pinned = []
+    packages = ("scikit-learn", "imbalanced-learn", "pandas", "numpy", "tuneworth", *extra)
+    for package in packages:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            pinned.append(f"{package}=={metadata.version(package)}")
+    return pinned
 
 
 def _set(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -816,6 +992,9 @@ def _quiet_mlflow() -> None:
     # reaches the user as one line (store_errors).
     logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # With a tracking server it prints two links to stdout each time a run ends, between the
+    # lines of the progress and the table; tuneworth prints the study run once, at the end.
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 
 
 def _missing(value: Any) -> bool:
