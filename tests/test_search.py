@@ -16,7 +16,7 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
-import tuneworth.search
+import tuneworth.optuna_search
 from tuneworth.data import Schema
 from tuneworth.design import Arm
 from tuneworth.errors import TuneworthError
@@ -24,21 +24,13 @@ from tuneworth.evaluate import FoldResult, fit_and_score
 from tuneworth.experiment import Plan, plan_experiment, run_experiment
 from tuneworth.levers import BuildContext, GridSearch, OptunaTPE, RandomSearch
 from tuneworth.metrics import METRICS
-from tuneworth.search import (
-    STRATEGIES,
-    OptunaSearchCV,
-    SearchError,
-    best_so_far,
-    compare_strategies,
-    for_outer_fold,
-    make_search,
-    search_outcome,
-    startup_trials,
-    trials_to_match,
-)
+from tuneworth.optuna_search import OptunaSearchCV, startup_trials
+from tuneworth.search import STRATEGIES, for_outer_fold, make_search
 from tuneworth.space import Choice, FloatRange, IntRange, grid, grid_size
 from tuneworth.spec import parse_spec
+from tuneworth.strategies import compare_strategies
 from tuneworth.studies import open_storage
+from tuneworth.trials import SearchError, best_so_far, search_outcome, trials_to_match
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -293,7 +285,7 @@ def test_the_optuna_lever_runs_the_sampler_its_spec_names(
     iris: tuple[np.ndarray, np.ndarray],
 ) -> None:
     # PyTorch serves GP's proposals, not the study's creation: this test needs none.
-    monkeypatch.setattr(tuneworth.search, "_SAMPLER_NEEDS", {})
+    monkeypatch.setattr(tuneworth.optuna_search, "_SAMPLER_NEEDS", {})
     spec = parse_spec({**STREAMS, "levers": [{"optuna": {"sampler": sampler}}]})
     assert spec.levers[0].sampler == sampler  # type: ignore[attr-defined]
     plan = plan_experiment(spec)
@@ -318,7 +310,9 @@ def test_an_unknown_sampler_is_refused_with_the_choices() -> None:
 def test_the_gp_sampler_without_pytorch_is_refused_when_the_spec_loads(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(tuneworth.search, "_SAMPLER_NEEDS", {"gp": ("no_such_torch", "x[gp]")})
+    monkeypatch.setattr(
+        tuneworth.optuna_search, "_SAMPLER_NEEDS", {"gp": ("no_such_torch", "x[gp]")}
+    )
     with pytest.raises(
         TuneworthError,
         match=r"^spec: levers.0.optuna.sampler: Optuna's GP sampler needs no_such_torch, which "

@@ -623,7 +623,7 @@ class OptunaTPE(TuningLever):
     """An Optuna study, seeded, with the TPE (default), GP or random ``sampler``.
 
     TPE and GP draw their first trials at random, a quarter of the budget, at least 2 and at
-    most 10 (:func:`tuneworth.search.startup_trials`), then let their model propose. GP
+    most 10 (:func:`tuneworth.optuna_search.startup_trials`), then let their model propose. GP
     needs PyTorch (``pip install 'tuneworth[gp]'``), checked when the spec loads.
 
     ``storage`` keeps the studies in an Optuna storage instead of memory, so an interrupted
@@ -643,7 +643,7 @@ class OptunaTPE(TuningLever):
     @field_validator("sampler")
     @classmethod
     def _sampler_can_run(cls, value: str) -> str:
-        from tuneworth.search import missing_dependency
+        from tuneworth.optuna_search import missing_dependency
 
         missing = missing_dependency(value)
         if missing is not None:
@@ -661,7 +661,7 @@ class OptunaTPE(TuningLever):
         >>> OptunaTPE().random_startup(10), OptunaTPE(sampler="random").random_startup(10)
         (2, None)
         """
-        from tuneworth.search import startup_trials
+        from tuneworth.optuna_search import startup_trials
 
         return None if self.sampler == "random" else startup_trials(budget)
 

@@ -141,14 +141,14 @@ def _gain_bars(verdict: Verdict) -> Figure:
 def tuning_curves(verdict: Verdict, trials: pd.DataFrame) -> Figure:
     """Best inner score so far against configurations evaluated, per search, mean over folds.
 
-    Only scores on the full inner folds count (:func:`tuneworth.search.best_so_far`), so
+    Only scores on the full inner folds count (:func:`tuneworth.trials.best_so_far`), so
     every strategy is drawn on the same axis, up to its budget. Successive halving scores
     on the full folds only in its last rung, after evaluating all its candidates on
     subsamples: it is one point, at its whole budget.
     """
     from matplotlib.ticker import MaxNLocator
 
-    from tuneworth.search import best_so_far
+    from tuneworth.trials import best_so_far
 
     figure, axes = _figure()
     greater = verdict.metric.greater_is_better

@@ -110,7 +110,7 @@ def decide(
 ) -> Verdict:
     """Compare every arm with the baseline on the paired folds and say what it means.
 
-    ``tuning`` is the search comparison of :func:`tuneworth.search.compare_strategies`
+    ``tuning`` is the search comparison of :func:`tuneworth.strategies.compare_strategies`
     (trials to match grid search, optimism gap), when the experiment has searches.
     """
     summary = summarise(results, [a.name for a in arms], BASELINE, metric.sign)
