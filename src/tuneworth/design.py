@@ -166,11 +166,11 @@ def resolve_encoding(settings: Preprocessing, model_name: str) -> Preprocessing:
 def preprocessor_for(settings: Preprocessing, model_name: str, schema: Schema, seed: int) -> Any:
     """The unfitted preprocessor of an arm with these settings and this model: the
     encoding resolved for the model, the arm's roles applied to the schema."""
-    from tuneworth.steps import make_preprocessor
+    from tuneworth.steps import Preprocessor
 
     settings = resolve_encoding(settings, model_name)
     schema = schema.with_roles(settings.roles) if settings.roles else schema
-    return make_preprocessor(schema, random_state=seed, **settings.model_dump(exclude={"roles"}))
+    return Preprocessor(schema, random_state=seed, **settings.model_dump(exclude={"roles"}))
 
 
 def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:

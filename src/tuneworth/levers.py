@@ -46,7 +46,7 @@ Fraction = Annotated[float, Field(gt=0, lt=1)]
 
 
 class Preprocessing(Strict):
-    """The preprocessing settings of an arm (see :func:`tuneworth.steps.make_preprocessor`).
+    """The preprocessing settings of an arm (see :class:`tuneworth.steps.Preprocessor`).
 
     ``encode: auto`` is the arm's model's own choice: native categories for LightGBM,
     XGBoost and CatBoost, one-hot for the others.
@@ -158,10 +158,10 @@ class LabelNoiseFiltering(DataLever):
         from sklearn.pipeline import make_pipeline
 
         from tuneworth.models import get_model
-        from tuneworth.steps import LabelNoiseFilter, make_preprocessor
+        from tuneworth.steps import LabelNoiseFilter, Preprocessor
 
         estimator = make_pipeline(
-            make_preprocessor(ctx.schema, impute="median", scale="standard"),
+            Preprocessor(ctx.schema, impute="median", scale="standard"),
             get_model(self.model).make(ctx.task, ctx.seed),
         )
         return LabelNoiseFilter(
@@ -197,12 +197,12 @@ class TargetNoiseFiltering(DataLever):
         from sklearn.pipeline import make_pipeline
 
         from tuneworth.models import get_model
-        from tuneworth.steps import TargetNoiseFilter, make_preprocessor
+        from tuneworth.steps import Preprocessor, TargetNoiseFilter
 
         estimator = None
         if self.model != "linear":
             estimator = make_pipeline(
-                make_preprocessor(ctx.schema, impute="median", scale="standard"),
+                Preprocessor(ctx.schema, impute="median", scale="standard"),
                 get_model(self.model).make(ctx.task, ctx.seed),
             )
         return TargetNoiseFilter(
