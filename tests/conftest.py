@@ -32,6 +32,14 @@ def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture
+def rng(request: pytest.FixtureRequest) -> np.random.Generator:
+    """The test's own random generator, seeded by ``@pytest.mark.seed(n)`` (0 without one):
+    a test draws the same numbers whether it runs alone or after any other."""
+    marker = request.node.get_closest_marker("seed")
+    return np.random.default_rng(marker.args[0] if marker else 0)
+
+
+@pytest.fixture
 def one_thread() -> Iterator[None]:
     """One BLAS / OpenMP thread, as in an experiment's workers: on a busy machine threaded
     fits of tiny data crawl."""
