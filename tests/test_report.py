@@ -28,6 +28,8 @@ from tuneworth.report import (
 from tuneworth.verdict import ArmInfo, Verdict, decide
 
 LOG_LOSS = METRICS["log_loss"]
+AUC = METRICS["roc_auc"]
+RMSE = METRICS["rmse"]
 FOLDS = 10
 # The seed of each test's generator (the rng fixture).
 pytestmark = pytest.mark.seed(11)
@@ -252,3 +254,94 @@ def test_the_terminal_width_is_the_terminal_s_up_to_100(monkeypatch: pytest.Monk
     assert terminal_width() == 72
     monkeypatch.setenv("COLUMNS", "240")
     assert terminal_width() == 100
+
+
+# --- tables and plots of a verdict ------------------------------------------------------
+
+FILTER_AND_SEARCH = [
+    ArmInfo("baseline", "baseline", "baseline"),
+    ArmInfo("label-noise filter", "data", "label-noise filter"),
+    ArmInfo("optuna TPE", "tuning", "optuna TPE"),
+]
+
+
+@pytest.mark.seed(7)
+def test_report_is_self_contained_html_and_markdown_with_plots(
+    tmp_path: Path, rng: np.random.Generator, base: np.ndarray
+) -> None:
+    frame = fold_table(
+        {
+            "baseline": (base, 1.0),
+            "label-noise filter": (base + 0.03, 1.3),
+            "optuna TPE": (base + 0.01 + rng.normal(0, 0.01, FOLDS), 38.0),
+        }
+    )
+    trials = pd.DataFrame(
+        {
+            "arm": "optuna TPE",
+            "fold": np.repeat(np.arange(FOLDS), 5),
+            "trial": np.tile(np.arange(5), FOLDS),
+            "score": rng.uniform(0.7, 0.9, 5 * FOLDS),
+        }
+    )
+    verdict = decide(frame, FILTER_AND_SEARCH, RMSE, "one_at_a_time")
+    context = Context("demo", "A demo.", "demo.csv", "regression", 500, 4, 5, 2, 3)
+    paths = write_report(verdict, context, frame, trials, tmp_path)
+    names = {p.name for p in paths}
+    assert {"report.md", "report.html", "gains.png", "tuning_curves.png"} <= names
+    page = (tmp_path / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 4
+    assert 'src="http' not in page and "<script" not in page
+    markdown = (tmp_path / "report.md").read_text()
+    assert "## Verdict" in markdown and "![Tuning curves](tuning_curves.png)" in markdown
+    assert (tmp_path / "gains.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.seed(7)
+def test_gain_per_cpu_minute_is_free_for_a_better_arm_that_costs_no_more(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
+    frame = fold_table(
+        {
+            "baseline": (base, 2.0),
+            "cheaper": (base + 0.05 + noise(rng, 0.002), 1.0),
+            "dearer": (base + 0.05 + noise(rng, 0.002), 14.0),
+            "noise": (base + rng.normal(0, 0.01, FOLDS), 1.0),
+        }
+    )
+    arms = [ArmInfo(name, "data", name) for name in ("cheaper", "dearer", "noise")]
+    verdict = decide(
+        frame, [ArmInfo("baseline", "baseline", "baseline"), *arms], AUC, "one_at_a_time"
+    )
+    per_minute = {line.split()[0]: line for line in format_table(verdict).splitlines()}
+    assert " free " in per_minute["cheaper"]
+    # 10 folds x 12 CPU s more = 2 CPU minutes for +0.05: +0.025 per CPU minute.
+    assert "+0.025" in per_minute["dearer"]
+    # The noise arm's row ends at its cost column: no gain per CPU minute.
+    assert per_minute["noise"].split()[-2:] == ["0.5x", "noise"]
+
+
+@pytest.mark.seed(7)
+def test_cost_gain_labels_never_overlap_even_for_arms_of_equal_cost_and_gain(
+    base: np.ndarray,
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from tuneworth.plots import cost_gain
+
+    rng = np.random.default_rng(3)
+    searches = {
+        f"search {i}": (base + 0.001 * i + rng.normal(0, 0.01, FOLDS), 90.0 + i) for i in range(6)
+    }
+    frame = fold_table({"baseline": (base, 1.0), **searches})
+    arms = [ArmInfo("baseline", "baseline", ""), *(ArmInfo(a, "tuning", a) for a in searches)]
+    figure = cost_gain(decide(frame, arms, AUC, "one_at_a_time"))
+    figure.canvas.draw()
+    axes = figure.axes[0]
+    labels = axes.texts
+    # Where each label's centre landed, and the height of one label, in pixels.
+    centres = np.sort([axes.transData.transform(t.xyann)[1] for t in labels])
+    height = figure.text(0, 0, "search 0", fontsize=8).get_window_extent().height
+    assert len(labels) == 6
+    assert np.diff(centres).min() >= height

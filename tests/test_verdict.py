@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tuneworth.metrics import METRICS, Metric
-from tuneworth.report import Context, format_table, write_report
+from tuneworth.report import format_table
 from tuneworth.stats import cheapest_equivalent, corrected_ttest, holm, shapley, summarise
 from tuneworth.verdict import ArmInfo, decide
 
@@ -228,37 +227,6 @@ def test_factorial_attributes_the_best_arms_gain_to_its_families(base: np.ndarra
     assert verdict.best == "dt"
 
 
-def test_report_is_self_contained_html_and_markdown_with_plots(
-    tmp_path: Path, rng: np.random.Generator, base: np.ndarray
-) -> None:
-    frame = results(
-        {
-            "baseline": (base, 1.0),
-            "label-noise filter": (base + 0.03, 1.3),
-            "optuna TPE": (base + 0.01 + rng.normal(0, 0.01, FOLDS), 38.0),
-        }
-    )
-    trials = pd.DataFrame(
-        {
-            "arm": "optuna TPE",
-            "fold": np.repeat(np.arange(FOLDS), 5),
-            "trial": np.tile(np.arange(5), FOLDS),
-            "score": rng.uniform(0.7, 0.9, 5 * FOLDS),
-        }
-    )
-    verdict = decide(frame, arms_one_at_a_time(), RMSE, "one_at_a_time")
-    context = Context("demo", "A demo.", "demo.csv", "regression", 500, 4, 5, 2, 3)
-    paths = write_report(verdict, context, frame, trials, tmp_path)
-    names = {p.name for p in paths}
-    assert {"report.md", "report.html", "gains.png", "tuning_curves.png"} <= names
-    page = (tmp_path / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 4
-    assert 'src="http' not in page and "<script" not in page
-    markdown = (tmp_path / "report.md").read_text()
-    assert "## Verdict" in markdown and "![Tuning curves](tuning_curves.png)" in markdown
-    assert (tmp_path / "gains.png").read_bytes().startswith(b"\x89PNG")
-
-
 def test_a_larger_gain_inside_the_noise_is_named_not_ignored(
     rng: np.random.Generator, base: np.ndarray
 ) -> None:
@@ -309,51 +277,3 @@ def test_the_optimism_gap_is_said_in_words_whichever_its_sign_and_direction(
     sentence = next(s for s in verdict.sentences if s.startswith("Optimism gap"))
     assert f"inner CV promised {said} than the outer folds then gave" in sentence
     assert ("pessimistic" in sentence) == (gap < 0)
-
-
-def test_gain_per_cpu_minute_is_free_for_a_better_arm_that_costs_no_more(
-    rng: np.random.Generator, base: np.ndarray
-) -> None:
-    frame = results(
-        {
-            "baseline": (base, 2.0),
-            "cheaper": (base + 0.05 + noise(rng, 0.002), 1.0),
-            "dearer": (base + 0.05 + noise(rng, 0.002), 14.0),
-            "noise": (base + rng.normal(0, 0.01, FOLDS), 1.0),
-        }
-    )
-    arms = [ArmInfo(name, "data", name) for name in ("cheaper", "dearer", "noise")]
-    verdict = decide(
-        frame, [ArmInfo("baseline", "baseline", "baseline"), *arms], AUC, "one_at_a_time"
-    )
-    per_minute = {line.split()[0]: line for line in format_table(verdict).splitlines()}
-    assert " free " in per_minute["cheaper"]
-    # 10 folds x 12 CPU s more = 2 CPU minutes for +0.05: +0.025 per CPU minute.
-    assert "+0.025" in per_minute["dearer"]
-    # The noise arm's row ends at its cost column: no gain per CPU minute.
-    assert per_minute["noise"].split()[-2:] == ["0.5x", "noise"]
-
-
-def test_cost_gain_labels_never_overlap_even_for_arms_of_equal_cost_and_gain(
-    base: np.ndarray,
-) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from tuneworth.plots import cost_gain
-
-    rng = np.random.default_rng(3)
-    searches = {
-        f"search {i}": (base + 0.001 * i + rng.normal(0, 0.01, FOLDS), 90.0 + i) for i in range(6)
-    }
-    frame = results({"baseline": (base, 1.0), **searches})
-    arms = [ArmInfo("baseline", "baseline", ""), *(ArmInfo(a, "tuning", a) for a in searches)]
-    figure = cost_gain(decide(frame, arms, AUC, "one_at_a_time"))
-    figure.canvas.draw()
-    axes = figure.axes[0]
-    labels = axes.texts
-    # Where each label's centre landed, and the height of one label, in pixels.
-    centres = np.sort([axes.transData.transform(t.xyann)[1] for t in labels])
-    height = figure.text(0, 0, "search 0", fontsize=8).get_window_extent().height
-    assert len(labels) == 6
-    assert np.diff(centres).min() >= height
