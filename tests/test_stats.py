@@ -11,6 +11,7 @@ import pytest
 from tuneworth.metrics import METRICS
 from tuneworth.report import format_table
 from tuneworth.stats import (
+    Outcome,
     cheapest_equivalent,
     corrected_ttest,
     detectable_effect,
@@ -228,6 +229,26 @@ def test_with_no_arm_beyond_the_noise_the_baseline_is_recommended(base: np.ndarr
     summary = summarise(frame, ["baseline", "noise"], "baseline")
     chosen = cheapest_equivalent(frame, summary, "baseline")
     assert chosen is not None and chosen.arm == "baseline" and chosen.reference == "baseline"
+
+
+def test_every_outcome_of_the_summary_is_a_word_of_the_one_vocabulary(base: np.ndarray) -> None:
+    frame = folds(
+        {
+            "baseline": (base, 1.0),
+            "up": (shifted(base, 0.05, 0.002, 1), 1.0),
+            "down": (shifted(base, -0.05, 0.002, 2), 1.0),
+            "noise": (shifted(base, 0.0, 0.01, 3), 1.0),
+        }
+    )
+    summary = summarise(frame, ["baseline", "up", "down", "noise"], "baseline")
+    outcomes = summary.set_index("arm")["outcome"].to_dict()
+    assert outcomes == {
+        "baseline": Outcome.NOT_COMPARED,
+        "up": Outcome.BETTER,
+        "down": Outcome.WORSE,
+        "noise": Outcome.NOISE,
+    }
+    assert all(isinstance(o, str) and o in set(Outcome) for o in outcomes.values())
 
 
 # --- in words ---------------------------------------------------------------------------

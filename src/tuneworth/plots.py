@@ -14,17 +14,18 @@ import numpy as np
 import pandas as pd
 
 from tuneworth.design import BASELINE
+from tuneworth.stats import Outcome
 from tuneworth.verdict import Verdict
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-_COLOURS = {
-    "better": "#1a7f37",
-    "worse": "#c62828",
-    "within noise": "#8c96a3",
-    "within noise (Holm)": "#8c96a3",
-    "": "#4a6fa5",
+_COLOURS: dict[str, str] = {
+    Outcome.BETTER: "#1a7f37",
+    Outcome.WORSE: "#c62828",
+    Outcome.NOISE: "#8c96a3",
+    Outcome.NOISE_AFTER_HOLM: "#8c96a3",
+    Outcome.NOT_COMPARED: "#4a6fa5",
 }
 _ACCENT = "#4a6fa5"
 
