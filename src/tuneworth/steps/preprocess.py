@@ -196,8 +196,8 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return tags
 
     def _check_input(self, X: Any, *, reset: bool) -> Any:
-        """A DataFrame is taken as is (its columns are selected by name, extra ones
-        ignored); anything else becomes a 2-D array whose columns are all numeric."""
+        """A DataFrame is taken as is (the column transformer selects its columns by name,
+        and ignores extra ones); anything else is checked as a 2-D array, NaN allowed."""
         if hasattr(X, "columns"):
             if reset:
                 validate_data(self, X, skip_check_array=True)
