@@ -7,7 +7,7 @@ grid within ``GRID_BUDGET`` points, and the three others with ``BUDGET`` configu
 all with the same inner splits of each outer training fold. A tree keeps the benchmark within
 minutes on two cores; the calibrated RBF SVM, the classic case, took two to ten times longer
 per dataset in a trial run.
-tuneworth's own :func:`tuneworth.search.compare_strategies` counts, per outer fold, the
+tuneworth's own :func:`tuneworth.strategies.compare_strategies` counts, per outer fold, the
 configurations evaluated until the best-so-far inner score reached grid search's best on that
 fold (the median over folds; infinite when most folds never reached it). A seed changes the
 outer and inner splits and every search's draws.
@@ -104,7 +104,7 @@ def _one_seed(source: str, target: str, seed: int, budget: int) -> pd.DataFrame:
     from tuneworth.design import BASELINE
     from tuneworth.evaluate import FoldResult, evaluate
     from tuneworth.experiment import plan_experiment
-    from tuneworth.search import compare_strategies
+    from tuneworth.strategies import compare_strategies
 
     plan = plan_experiment(_spec(source, target, seed, budget))
     skip = frozenset((BASELINE, split.index) for split in plan.splits)

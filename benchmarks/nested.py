@@ -35,8 +35,8 @@ def measure(document: dict[str, Any], seed: int, n_jobs: int = -1) -> Record:
 
     from tuneworth.evaluate import evaluate, results_frame
     from tuneworth.experiment import plan_experiment
-    from tuneworth.search import search_outcome
     from tuneworth.spec import parse_spec
+    from tuneworth.trials import search_outcome
 
     plan = plan_experiment(parse_spec({**document, "seed": seed}))
     if plan.inject is not None:

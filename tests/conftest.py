@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +30,34 @@ def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     uri = f"sqlite:///{tmp_path_factory.mktemp('mlruns') / 'mlflow.db'}"
     Tracker(uri)  # runs the migrations once
     return uri
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> np.random.Generator:
+    """The test's own random generator, seeded by ``@pytest.mark.seed(n)`` (0 without one):
+    a test draws the same numbers whether it runs alone or after any other."""
+    marker = request.node.get_closest_marker("seed")
+    return np.random.default_rng(marker.args[0] if marker else 0)
+
+
+@pytest.fixture
+def trial_rows() -> Callable[..., pd.DataFrame]:
+    """A function making a search's trial table (tuneworth.trials.trial_table's columns) of
+    one fold from its scores, NaN for a failed trial, and which were comparable."""
+
+    def make(scores: list[float], comparable: list[bool] | None = None) -> pd.DataFrame:
+        n = len(scores)
+        return pd.DataFrame(
+            {
+                "trial": range(n),
+                "candidate": range(n),
+                "comparable": comparable or [True] * n,
+                "state": ["complete" if not math.isnan(s) else "fail" for s in scores],
+                "score": scores,
+            }
+        )
+
+    return make
 
 
 @pytest.fixture

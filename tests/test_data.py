@@ -154,11 +154,11 @@ def test_roles_in_the_spec_override_the_inferred_ones_and_are_checked() -> None:
 
 
 def test_roles_are_encoded_into_a_bounded_number_of_columns() -> None:
-    from tuneworth.steps import make_preprocessor
+    from tuneworth.steps import Preprocessor
     from tuneworth.steps.preprocess import STRING_COMPONENTS
 
     table = mixed_table()
-    out = make_preprocessor(infer_schema(table), random_state=0).fit_transform(table)
+    out = Preprocessor(infer_schema(table), random_state=0).fit_transform(table)
     # amount, 2 one-hot plans, 30 + 30 string components, 5 date features
     assert out.shape == (len(table), 1 + 2 + 2 * STRING_COMPONENTS + 5)
     assert np.isfinite(out).all()

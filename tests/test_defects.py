@@ -11,12 +11,19 @@ from tuneworth.defects import Defects, corrupt, distort
 from tuneworth.evaluate import fit_and_score, make_splits
 from tuneworth.metrics import METRICS
 
-RNG = np.random.default_rng(0)
-X = pd.DataFrame({"a": RNG.normal(size=200), "b": RNG.normal(size=200), "c": ["u", "v"] * 100})
-Y = pd.Series(np.where(RNG.random(200) < 0.3, "rare", "common"), dtype="str")
+
+@pytest.fixture
+def table(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Series]:
+    """Two numeric columns, a categorical one, and a 30% "rare" class."""
+    X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200), "c": ["u", "v"] * 100})
+    y = pd.Series(np.where(rng.random(200) < 0.3, "rare", "common"), dtype="str")
+    return X, y
 
 
-def test_label_noise_flips_exactly_its_rate_and_is_reproducible_per_fold() -> None:
+def test_label_noise_flips_exactly_its_rate_and_is_reproducible_per_fold(
+    table: tuple[pd.DataFrame, pd.Series],
+) -> None:
+    X, Y = table
     defects = Defects(label_noise={"rate": 0.25})
     _, first = corrupt(X, Y, defects, seed=1, fold=3)
     _, again = corrupt(X, Y, defects, seed=1, fold=3)
@@ -26,13 +33,19 @@ def test_label_noise_flips_exactly_its_rate_and_is_reproducible_per_fold() -> No
     assert not first.equals(other)
 
 
-def test_class_conditional_noise_moves_only_the_first_class() -> None:
+def test_class_conditional_noise_moves_only_the_first_class(
+    table: tuple[pd.DataFrame, pd.Series],
+) -> None:
+    X, Y = table
     _, noisy = corrupt(X, Y, Defects(label_noise={"rate": 0.5, "mode": "class_conditional"}), 0, 0)
     changed = noisy != Y
     assert set(Y[changed]) == {"common"} and set(noisy[changed]) == {"rare"}
 
 
-def test_missing_duplicates_and_imbalance_change_only_what_they_say() -> None:
+def test_missing_duplicates_and_imbalance_change_only_what_they_say(
+    table: tuple[pd.DataFrame, pd.Series],
+) -> None:
+    X, Y = table
     defects = Defects(missing={"rate": 0.2}, duplicates={"rate": 0.5}, imbalance={"ratio": 10})
     Xc, yc = corrupt(X, Y, defects, seed=0, fold=0)
     common = int((Y == "common").sum())
@@ -42,7 +55,10 @@ def test_missing_duplicates_and_imbalance_change_only_what_they_say() -> None:
     assert 0.1 < Xc["a"].isna().mean() < 0.3 and Xc["c"].notna().all()
 
 
-def test_feature_space_defects_add_noise_columns_and_rescale_some() -> None:
+def test_feature_space_defects_add_noise_columns_and_rescale_some(
+    table: tuple[pd.DataFrame, pd.Series],
+) -> None:
+    X, _ = table
     out = distort(X, Defects(scale={"columns": 1, "factor": 1e4}, noise_features={"count": 3}), 0)
     assert list(out.columns) == ["a", "b", "c", "noise_0", "noise_1", "noise_2"]
     ratios = (out[["a", "b"]].abs().mean() / X[["a", "b"]].abs().mean()).sort_values()
@@ -64,9 +80,12 @@ class _Spy(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return np.tile([0.5, 0.5], (len(X), 1))
 
 
-def test_defects_reach_the_training_fold_but_never_the_test_fold() -> None:
+def test_defects_reach_the_training_fold_but_never_the_test_fold(
+    table: tuple[pd.DataFrame, pd.Series],
+) -> None:
     from functools import partial
 
+    X, Y = table
     split = make_splits(Y, "binary", 5, 1, seed=0)[0]
     defects = Defects(label_noise={"rate": 0.3}, missing={"rate": 0.3})
     inject = partial(corrupt, defects=defects, seed=0)

@@ -76,3 +76,41 @@ def test_arm_config_leaves_out_settings_that_do_not_act() -> None:
     assert "lever0.feature_selection.k" not in variance
     assert grid["lever0.grid_search.trials"] == 12  # the budget it ran with
     assert random["lever0.random_search.trials"] == 7  # its own
+
+
+def test_the_pipeline_and_the_logged_params_read_one_configuration() -> None:
+    from tuneworth.data import Schema
+    from tuneworth.design import build_pipeline
+    from tuneworth.levers import BuildContext
+    from tuneworth.metrics import METRICS
+
+    spec = parse_spec(
+        {
+            "name": "d",
+            "dataset": {"source": "sklearn:iris"},
+            "baseline": {"model": "linear", "preprocess": {"scale": "standard"}},
+            "levers": [
+                "random_oversampling",
+                {"model": {"name": "lightgbm"}},
+                "scaling",
+                "grid_search",
+            ],
+            "design": "ladder",
+        }
+    )
+    arm = build_arms(spec)[-1]
+    configured = arm.configure(spec.baseline)
+    schema = Schema(("a", "b"), ())
+    ctx = BuildContext(schema, "multiclass", METRICS["accuracy"], 0, 3, 4)
+    search = build_pipeline(arm, spec.baseline, ctx)
+    steps = dict(search.estimator.steps)
+    params = arm.config(spec.baseline, 4)
+    # One model, one resolved encoding (lightgbm's native), one scaling, in both.
+    assert type(steps["model"].estimator).__name__ == "LGBMClassifier"
+    assert params["model"] == configured.model == "lightgbm"
+    assert steps["preprocess"].encode == params["preprocess.encode"] == "native"
+    assert steps["preprocess"].scale == params["preprocess.scale"] == configured.preprocess.scale
+    assert list(steps) == ["random_oversampling_0", "preprocess", "model"]
+    assert params["samplers"] == "random_oversampling"
+    assert configured.tuning is not None
+    assert params["search"] == configured.tuning.name == "grid_search"

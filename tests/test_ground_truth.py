@@ -152,7 +152,7 @@ def test_non_nested_best_cv_score_of_a_tuned_svm_is_optimistic(one_thread: None)
     """
     from sklearn.base import clone
 
-    from tuneworth.search import search_outcome
+    from tuneworth.trials import search_outcome
 
     cv = {"folds": 3, "repeats": 1, "inner_folds": 3}
     plan = plan_experiment(scenario("nested", cv=cv, levers=["grid_search"]))

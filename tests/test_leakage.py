@@ -27,7 +27,7 @@ from tuneworth.steps import (
     NoiseInjection,
     OutlierFilter,
     Oversampler,
-    make_preprocessor,
+    Preprocessor,
 )
 from tuneworth.steps._sampling import TabularSampler
 
@@ -80,7 +80,7 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[frozenset[int]]]:
 def pipeline(X: pd.DataFrame, sampler: Any, **preprocess: Any) -> Pipeline:
     steps: list[tuple[str, Any]] = [] if sampler is None else [("sample", sampler)]
     steps += [
-        ("preprocess", make_preprocessor(schema(X), **preprocess)),
+        ("preprocess", Preprocessor(schema(X), **preprocess)),
         ("model", LogisticRegression(max_iter=1000)),
     ]
     return Pipeline(steps)
@@ -97,7 +97,7 @@ def labels(X: pd.DataFrame, positions: np.ndarray) -> frozenset[int]:
 
 
 def fitted_tags(estimator: Any) -> set[str]:
-    columns = estimator.named_steps["preprocess"]
+    columns = estimator.named_steps["preprocess"].transformer_
     encoder = columns.named_transformers_["categorical"][-1]
     return set(encoder.categories_[list(columns.transformers_[1][2]).index("tag")])
 
@@ -182,7 +182,7 @@ def test_preprocessing_statistics_come_from_the_training_fold_only(
         return_indices=True,
     )
     for estimator, train in zip(result["estimator"], result["indices"]["train"], strict=True):
-        columns = estimator.named_steps["preprocess"]
+        columns = estimator.named_steps["preprocess"].transformer_
         numeric = columns.named_transformers_["numeric"]
         if statistic == "scaler mean":
             learned, expected = numeric[0].mean_, X.iloc[train][["x", "k"]].mean().to_numpy()

@@ -28,9 +28,25 @@ from tuneworth.report import (
 from tuneworth.verdict import ArmInfo, Verdict, decide
 
 LOG_LOSS = METRICS["log_loss"]
+AUC = METRICS["roc_auc"]
+RMSE = METRICS["rmse"]
 FOLDS = 10
-RNG = np.random.default_rng(11)
-BASE = 0.40 + RNG.normal(0, 0.02, FOLDS)
+# The seed of each test's generator (the rng fixture).
+pytestmark = pytest.mark.seed(11)
+
+
+@pytest.fixture
+def base(rng: np.random.Generator) -> np.ndarray:
+    """The baseline's fold scores: the first draw of the test's own generator."""
+    return 0.40 + rng.normal(0, 0.02, FOLDS)
+
+
+def noise(rng: np.random.Generator, sd: float) -> np.ndarray:
+    """Fold-to-fold noise of mean exactly zero: an arm's mean gain is what the test says."""
+    draws = rng.normal(0, sd, FOLDS)
+    return draws - draws.mean()
+
+
 ARMS = [
     ArmInfo("baseline", "baseline", "baseline"),
     ArmInfo("label noise filter", "data", "label noise filter"),
@@ -79,22 +95,24 @@ def fold_table(scores: dict[str, tuple[np.ndarray, float]]) -> pd.DataFrame:
     )
 
 
-def label_noise_verdict() -> tuple[Verdict, pd.DataFrame]:
+def label_noise_verdict(rng: np.random.Generator, base: np.ndarray) -> tuple[Verdict, pd.DataFrame]:
     """The filter lowers the log loss by 0.178 on every fold at 7x the cost; the search and
     the forest stay within noise."""
     frame = fold_table(
         {
-            "baseline": (BASE, 1.0),
-            "label noise filter": (BASE - 0.178 + RNG.normal(0, 0.002, FOLDS), 7.0),
-            "grid search": (BASE + RNG.normal(0, 0.03, FOLDS), 40.0),
-            "random forest": (BASE + RNG.normal(0, 0.03, FOLDS), 12.0),
+            "baseline": (base, 1.0),
+            "label noise filter": (base - 0.178 + rng.normal(0, 0.002, FOLDS), 7.0),
+            "grid search": (base + rng.normal(0, 0.03, FOLDS), 40.0),
+            "random forest": (base + rng.normal(0, 0.03, FOLDS), 12.0),
         }
     )
     return decide(frame, ARMS, LOG_LOSS, "one_at_a_time"), frame
 
 
-def test_the_headline_names_the_action_its_gain_its_cost_and_the_searches() -> None:
-    verdict, _ = label_noise_verdict()
+def test_the_headline_names_the_action_its_gain_its_cost_and_the_searches(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
+    verdict, _ = label_noise_verdict(rng, base)
     gain = verdict.summary.set_index("arm")["gain"]["label noise filter"]
     assert headline(verdict) == (
         f"Use label noise filter: {gain:+.3f} log loss gain over the baseline at 7.0x the fit "
@@ -102,26 +120,32 @@ def test_the_headline_names_the_action_its_gain_its_cost_and_the_searches() -> N
     )
 
 
-def test_the_headline_keeps_the_baseline_when_nothing_beats_the_noise() -> None:
-    frame = fold_table({arm.name: (BASE + RNG.normal(0, 0.03, FOLDS), 1.0) for arm in ARMS})
+def test_the_headline_keeps_the_baseline_when_nothing_beats_the_noise(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
+    frame = fold_table({arm.name: (base + noise(rng, 0.03), 1.0) for arm in ARMS})
     verdict = decide(frame, ARMS, LOG_LOSS, "one_at_a_time")
     assert headline(verdict) == (
         "Keep the baseline: no arm beats it beyond the noise; no search beats the noise."
     )
 
 
-def test_p_values_below_a_thousandth_are_said_as_such() -> None:
+def test_p_values_below_a_thousandth_are_said_as_such(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
     assert p_value(0.0000012) == "<0.001"
     assert p_value(0.001) == "0.001"
     assert p_value(0.04321) == "0.043"
     assert p_value(math.nan) == ""
-    verdict, _ = label_noise_verdict()
+    verdict, _ = label_noise_verdict(rng, base)
     page = render_html(verdict, CONTEXT, {})
     assert "&lt;0.001" in page and ">0.000<" not in page
 
 
-def test_the_html_report_leads_with_the_headline_and_right_aligns_numbers() -> None:
-    verdict, _ = label_noise_verdict()
+def test_the_html_report_leads_with_the_headline_and_right_aligns_numbers(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
+    verdict, _ = label_noise_verdict(rng, base)
     page = render_html(verdict, CONTEXT, {})
     body = page[page.index("<body>") :]
     first = re.search(r"<p class=\"headline\">(.*?)</p>", body)
@@ -146,8 +170,10 @@ def test_the_html_report_leads_with_the_headline_and_right_aligns_numbers() -> N
     assert ".scroll{overflow-x:auto" in page
 
 
-def test_the_report_says_when_how_long_with_what_and_embeds_the_spec() -> None:
-    verdict, _ = label_noise_verdict()
+def test_the_report_says_when_how_long_with_what_and_embeds_the_spec(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
+    verdict, _ = label_noise_verdict(rng, base)
     expected = "Run 2026-11-29 22:04 UTC; wall time 12 min 5 s; seed 0; commit eaae26d01234."
     page = render_html(verdict, CONTEXT, {})
     assert expected in page
@@ -164,8 +190,10 @@ def test_wall_time_reads_in_the_largest_units() -> None:
     assert [wall_time(s) for s in (4.4, 725.4, 7384.0)] == ["4 s", "12 min 5 s", "2 h 3 min"]
 
 
-def test_the_mlflow_description_is_the_headline_then_the_table(tmp_path: Path) -> None:
-    verdict, frame = label_noise_verdict()
+def test_the_mlflow_description_is_the_headline_then_the_table(
+    tmp_path: Path, rng: np.random.Generator, base: np.ndarray
+) -> None:
+    verdict, frame = label_noise_verdict(rng, base)
     lines = verdict_markdown(verdict).splitlines()
     assert lines[0] == f"**{headline(verdict)}**"
     assert lines[4].startswith("| arm | family | log loss | gain |")
@@ -174,7 +202,7 @@ def test_the_mlflow_description_is_the_headline_then_the_table(tmp_path: Path) -
     assert {p.name for p in written} >= {"report.md", "report.html"}
 
 
-def many_arms_verdict() -> Verdict:
+def many_arms_verdict(rng: np.random.Generator, base: np.ndarray) -> Verdict:
     """Nine arms as in the default spec, one with a stacked-lever name."""
     names = {
         "label noise filter": ("data", -0.178, 7.0),
@@ -188,14 +216,16 @@ def many_arms_verdict() -> Verdict:
     }
     arms = [ArmInfo("baseline", "baseline", "baseline")]
     arms += [ArmInfo(name, family, name) for name, (family, _, _) in names.items()]
-    scores = {"baseline": (BASE, 1.0)}
+    scores = {"baseline": (base, 1.0)}
     for name, (_, shift, cost) in names.items():
-        scores[name] = (BASE + shift + RNG.normal(0, 0.03, FOLDS), cost)
+        scores[name] = (base + shift + rng.normal(0, 0.03, FOLDS), cost)
     return decide(fold_table(scores), arms, LOG_LOSS, "one_at_a_time")
 
 
-def test_the_terminal_table_fits_100_columns_and_drops_a_column_when_narrower() -> None:
-    verdict = many_arms_verdict()
+def test_the_terminal_table_fits_100_columns_and_drops_a_column_when_narrower(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
+    verdict = many_arms_verdict(rng, base)
     wide = format_table(verdict, 100).splitlines()
     assert max(len(line) for line in wide) <= 100
     assert "gain/CPU-min" in wide[1] and "95% CI" in wide[1]
@@ -207,8 +237,10 @@ def test_the_terminal_table_fits_100_columns_and_drops_a_column_when_narrower() 
     assert len([line for line in narrow if line.startswith("successive halving")]) == 1
 
 
-def test_verdict_bullets_wrap_at_the_width_with_a_hanging_indent() -> None:
-    verdict = many_arms_verdict()
+def test_verdict_bullets_wrap_at_the_width_with_a_hanging_indent(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
+    verdict = many_arms_verdict(rng, base)
     lines = format_verdict(verdict, 60).splitlines()
     assert max(len(line) for line in lines) <= 60
     assert all(line.startswith(("• ", "  ")) for line in lines)
@@ -224,10 +256,12 @@ def test_the_terminal_width_is_the_terminal_s_up_to_100(monkeypatch: pytest.Monk
     assert terminal_width() == 100
 
 
-def test_the_report_links_the_study_run_on_a_tracking_server() -> None:
+def test_the_report_links_the_study_run_on_a_tracking_server(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
     from dataclasses import replace
 
-    verdict, _ = label_noise_verdict()
+    verdict, _ = label_noise_verdict(rng, base)
     url = "http://mlflow.lan:5000/#/experiments/3/runs/ab12"
     served = replace(CONTEXT, study_run_id="ab12", run_url=url)
     page = render_html(verdict, served, {})
@@ -236,3 +270,94 @@ def test_the_report_links_the_study_run_on_a_tracking_server() -> None:
     local = replace(CONTEXT, study_run_id="ab12")
     assert "MLflow study run: ab12</p>" in render_html(verdict, local, {})
     assert "MLflow study run: `ab12`." in render_markdown(verdict, local, {})
+
+
+# --- tables and plots of a verdict ------------------------------------------------------
+
+FILTER_AND_SEARCH = [
+    ArmInfo("baseline", "baseline", "baseline"),
+    ArmInfo("label-noise filter", "data", "label-noise filter"),
+    ArmInfo("optuna TPE", "tuning", "optuna TPE"),
+]
+
+
+@pytest.mark.seed(7)
+def test_report_is_self_contained_html_and_markdown_with_plots(
+    tmp_path: Path, rng: np.random.Generator, base: np.ndarray
+) -> None:
+    frame = fold_table(
+        {
+            "baseline": (base, 1.0),
+            "label-noise filter": (base + 0.03, 1.3),
+            "optuna TPE": (base + 0.01 + rng.normal(0, 0.01, FOLDS), 38.0),
+        }
+    )
+    trials = pd.DataFrame(
+        {
+            "arm": "optuna TPE",
+            "fold": np.repeat(np.arange(FOLDS), 5),
+            "trial": np.tile(np.arange(5), FOLDS),
+            "score": rng.uniform(0.7, 0.9, 5 * FOLDS),
+        }
+    )
+    verdict = decide(frame, FILTER_AND_SEARCH, RMSE, "one_at_a_time")
+    context = Context("demo", "A demo.", "demo.csv", "regression", 500, 4, 5, 2, 3)
+    paths = write_report(verdict, context, frame, trials, tmp_path)
+    names = {p.name for p in paths}
+    assert {"report.md", "report.html", "gains.png", "tuning_curves.png"} <= names
+    page = (tmp_path / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 4
+    assert 'src="http' not in page and "<script" not in page
+    markdown = (tmp_path / "report.md").read_text()
+    assert "## Verdict" in markdown and "![Tuning curves](tuning_curves.png)" in markdown
+    assert (tmp_path / "gains.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.seed(7)
+def test_gain_per_cpu_minute_is_free_for_a_better_arm_that_costs_no_more(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
+    frame = fold_table(
+        {
+            "baseline": (base, 2.0),
+            "cheaper": (base + 0.05 + noise(rng, 0.002), 1.0),
+            "dearer": (base + 0.05 + noise(rng, 0.002), 14.0),
+            "noise": (base + rng.normal(0, 0.01, FOLDS), 1.0),
+        }
+    )
+    arms = [ArmInfo(name, "data", name) for name in ("cheaper", "dearer", "noise")]
+    verdict = decide(
+        frame, [ArmInfo("baseline", "baseline", "baseline"), *arms], AUC, "one_at_a_time"
+    )
+    per_minute = {line.split()[0]: line for line in format_table(verdict).splitlines()}
+    assert " free " in per_minute["cheaper"]
+    # 10 folds x 12 CPU s more = 2 CPU minutes for +0.05: +0.025 per CPU minute.
+    assert "+0.025" in per_minute["dearer"]
+    # The noise arm's row ends at its cost column: no gain per CPU minute.
+    assert per_minute["noise"].split()[-2:] == ["0.5x", "noise"]
+
+
+@pytest.mark.seed(7)
+def test_cost_gain_labels_never_overlap_even_for_arms_of_equal_cost_and_gain(
+    base: np.ndarray,
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from tuneworth.plots import cost_gain
+
+    rng = np.random.default_rng(3)
+    searches = {
+        f"search {i}": (base + 0.001 * i + rng.normal(0, 0.01, FOLDS), 90.0 + i) for i in range(6)
+    }
+    frame = fold_table({"baseline": (base, 1.0), **searches})
+    arms = [ArmInfo("baseline", "baseline", ""), *(ArmInfo(a, "tuning", a) for a in searches)]
+    figure = cost_gain(decide(frame, arms, AUC, "one_at_a_time"))
+    figure.canvas.draw()
+    axes = figure.axes[0]
+    labels = axes.texts
+    # Where each label's centre landed, and the height of one label, in pixels.
+    centres = np.sort([axes.transData.transform(t.xyann)[1] for t in labels])
+    height = figure.text(0, 0, "search 0", fontsize=8).get_window_extent().height
+    assert len(labels) == 6
+    assert np.diff(centres).min() >= height

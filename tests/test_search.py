@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,29 +15,19 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
-import tuneworth.search
+import tuneworth.optuna_search
 from tuneworth.data import Schema
-from tuneworth.design import Arm
 from tuneworth.errors import TuneworthError
-from tuneworth.evaluate import FoldResult, fit_and_score
+from tuneworth.evaluate import fit_and_score
 from tuneworth.experiment import Plan, plan_experiment, run_experiment
-from tuneworth.levers import BuildContext, GridSearch, OptunaTPE, RandomSearch
+from tuneworth.levers import BuildContext
 from tuneworth.metrics import METRICS
-from tuneworth.search import (
-    STRATEGIES,
-    OptunaSearchCV,
-    SearchError,
-    best_so_far,
-    compare_strategies,
-    for_outer_fold,
-    make_search,
-    search_outcome,
-    startup_trials,
-    trials_to_match,
-)
+from tuneworth.optuna_search import OptunaSearchCV, startup_trials
+from tuneworth.search import STRATEGIES, for_outer_fold, make_search
 from tuneworth.space import Choice, FloatRange, IntRange, grid, grid_size
 from tuneworth.spec import parse_spec
 from tuneworth.studies import open_storage
+from tuneworth.trials import SearchError, search_outcome
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -293,7 +282,7 @@ def test_the_optuna_lever_runs_the_sampler_its_spec_names(
     iris: tuple[np.ndarray, np.ndarray],
 ) -> None:
     # PyTorch serves GP's proposals, not the study's creation: this test needs none.
-    monkeypatch.setattr(tuneworth.search, "_SAMPLER_NEEDS", {})
+    monkeypatch.setattr(tuneworth.optuna_search, "_SAMPLER_NEEDS", {})
     spec = parse_spec({**STREAMS, "levers": [{"optuna": {"sampler": sampler}}]})
     assert spec.levers[0].sampler == sampler  # type: ignore[attr-defined]
     plan = plan_experiment(spec)
@@ -318,7 +307,9 @@ def test_an_unknown_sampler_is_refused_with_the_choices() -> None:
 def test_the_gp_sampler_without_pytorch_is_refused_when_the_spec_loads(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(tuneworth.search, "_SAMPLER_NEEDS", {"gp": ("no_such_torch", "x[gp]")})
+    monkeypatch.setattr(
+        tuneworth.optuna_search, "_SAMPLER_NEEDS", {"gp": ("no_such_torch", "x[gp]")}
+    )
     with pytest.raises(
         TuneworthError,
         match=r"^spec: levers.0.optuna.sampler: Optuna's GP sampler needs no_such_torch, which "
@@ -352,105 +343,6 @@ def test_optuna_resumes_a_study_from_its_storage(
     assert len(resumed.trials_) == 5
     study = optuna.load_study(study_name=first.study_name_, storage=open_storage(url))
     assert len(study.trials) == 5  # the first three were not run again
-
-
-# --- comparing strategies ---------------------------------------------------------------
-
-
-def trial_rows(scores: list[float], comparable: list[bool] | None = None) -> pd.DataFrame:
-    n = len(scores)
-    return pd.DataFrame(
-        {
-            "trial": range(n),
-            "candidate": range(n),
-            "comparable": comparable or [True] * n,
-            "state": ["complete" if not math.isnan(s) else "fail" for s in scores],
-            "score": scores,
-        }
-    )
-
-
-def test_best_so_far_follows_the_metric_direction() -> None:
-    trials = trial_rows([3.0, 2.0, float("nan"), 2.5, 1.0]).assign(fold=0)
-    assert best_so_far(trials, greater_is_better=False).tolist() == [3.0, 2.0, 2.0, 2.0, 1.0]
-    assert best_so_far(trials, greater_is_better=True).tolist() == [3.0] * 5
-
-
-def test_trials_to_match_ignores_evaluations_that_are_not_comparable() -> None:
-    # Halving-like: the first rung scores high on a subsample; it must not count.
-    trials = pd.concat(
-        [
-            trial_rows([0.99, 0.8, 0.7], [False, False, False]),
-            trial_rows([0.9]).assign(trial=3, candidate=0),
-        ]
-    ).assign(fold=0)
-    assert trials_to_match(trials, {0: 0.85}).to_dict() == {0: 3.0}
-    assert trials_to_match(trials, {0: 0.95}).to_dict() == {0: math.inf}
-
-
-def fold(arm: str, index: int, score: float, inner: float, trials: list[float]) -> FoldResult:
-    return FoldResult(
-        arm=arm,
-        fold=index,
-        repeat=0,
-        score=score,
-        fit_seconds=1.0,
-        fit_cpu_seconds=float(len(trials) or 1),
-        predict_seconds=0.0,
-        n_fits=1,
-        n_train=80,
-        n_test=20,
-        inner_best_score=inner,
-        trials=trial_rows(trials) if trials else None,
-    )
-
-
-def test_compare_strategies_against_grid_and_untuned_for_a_lower_is_better_metric() -> None:
-    arms = [
-        Arm("baseline"),
-        Arm("grid", (GridSearch(),)),
-        Arm("random", (RandomSearch(),)),
-        Arm("optuna", (OptunaTPE(),)),
-    ]
-    results = {  # RMSE: lower is better
-        "baseline": [fold("baseline", f, 2.0, math.nan, []) for f in range(3)],
-        "grid": [fold("grid", f, 1.5, 1.2, [1.6, 1.2, 1.4, 1.3]) for f in range(3)],
-        "random": [
-            fold("random", 0, 1.4, 1.1, [1.3, 1.1, 1.5, 1.5]),
-            fold("random", 1, 1.6, 1.3, [1.5, 1.4, 1.3, 1.3]),
-            fold("random", 2, 1.6, 1.2, [1.9, 1.8, 1.7, 1.2]),
-        ],
-        "optuna": [fold("optuna", f, 1.4, 1.2, [1.2, 1.2, 1.2, 1.2]) for f in range(3)],
-    }
-    table = compare_strategies(arms, results, greater_is_better=False).set_index("arm")
-    assert list(table.index) == ["grid", "random", "optuna"]
-    assert (table["untuned"] == "baseline").all()
-    # Positive gap: the inner CV promised a lower RMSE than the outer fold delivered.
-    assert table.loc["grid", "optimism_gap"] == pytest.approx(0.3)
-    assert table.loc["random", "optimism_gap"] == pytest.approx((0.3 + 0.3 + 0.4) / 3)
-    assert table.loc["grid", "trials_to_match_grid"] == 2
-    # random reaches 1.2 after 2 trials, 1.2 is never reached in fold 1, after 4 in fold 2
-    assert table.loc["random", "trials_to_match_grid"] == 4
-    assert table.loc["random", "folds_matching_grid"] == 2
-    assert table.loc["optuna", "trials_to_match_grid"] == 1
-    # RMSE 1.5 against the untuned 2.0: 0.5 less error is a gain of +0.5.
-    assert table.loc["grid", "gain_vs_untuned"] == pytest.approx(0.5)
-    assert table.loc["grid", "cost_vs_untuned"] == pytest.approx(4.0)
-    assert table.loc["grid", "configurations"] == 4
-    # TPE's random start-up for a budget of 4; the other strategies have no model.
-    assert table.loc["optuna", "random_startup"] == 2
-    assert table[["random_startup"]].drop("optuna").isna().all().all()
-
-
-def test_compare_strategies_without_a_grid_arm_leaves_the_match_empty() -> None:
-    arms = [Arm("baseline"), Arm("random", (RandomSearch(),))]
-    results = {
-        "baseline": [fold("baseline", 0, 0.8, math.nan, [])],
-        "random": [fold("random", 0, 0.85, 0.9, [0.9])],
-    }
-    row = compare_strategies(arms, results, greater_is_better=True).iloc[0]
-    assert math.isnan(row["trials_to_match_grid"])
-    assert row["optimism_gap"] == pytest.approx(0.05)
 
 
 # --- in an experiment -------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from tuneworth.metrics import METRICS
 from tuneworth.report import format_table
 from tuneworth.stats import (
+    Outcome,
     cheapest_equivalent,
     corrected_ttest,
     detectable_effect,
@@ -127,13 +128,19 @@ def test_gain_is_positive_when_the_arm_is_better_for_a_loss_and_a_score(
     assert m.sign == (-1.0 if metric == "log_loss" else 1.0)
 
 
-RNG = np.random.default_rng(3)
-BASE = list(0.80 + RNG.normal(0, 0.02, 10))
+# The seed of each test's generator (the rng fixture).
+pytestmark = pytest.mark.seed(3)
 
 
-def shifted(by: float, noise: float, seed: int) -> list[float]:
+@pytest.fixture
+def base(rng: np.random.Generator) -> np.ndarray:
+    """The baseline's fold scores: the first draw of the test's own generator."""
+    return np.asarray(0.80 + rng.normal(0, 0.02, 10)).tolist()
+
+
+def shifted(base: np.ndarray, by: float, noise: float, seed: int) -> list[float]:
     jitter = np.random.default_rng(seed).normal(0, noise, 10)
-    return [b + by + j for b, j in zip(BASE, jitter, strict=True)]
+    return [b + by + j for b, j in zip(base, jitter, strict=True)]
 
 
 def with_costs(frame: pd.DataFrame, costs: dict[str, list[float]]) -> pd.DataFrame:
@@ -143,12 +150,12 @@ def with_costs(frame: pd.DataFrame, costs: dict[str, list[float]]) -> pd.DataFra
     return frame
 
 
-def test_identical_reruns_with_different_timings_recommend_the_same_arm() -> None:
+def test_identical_reruns_with_different_timings_recommend_the_same_arm(base: np.ndarray) -> None:
     scores = {
-        "baseline": (BASE, 0.02),
-        "forest": (shifted(0.05, 0.004, 1), 0.9),
-        "boosting": (shifted(0.05, 0.004, 2), 1.0),
-        "tuned forest": (shifted(0.051, 0.004, 3), 40.0),
+        "baseline": (base, 0.02),
+        "forest": (shifted(base, 0.05, 0.004, 1), 0.9),
+        "boosting": (shifted(base, 0.05, 0.004, 2), 1.0),
+        "tuned forest": (shifted(base, 0.051, 0.004, 3), 40.0),
     }
     arms = list(scores)
     first = folds(scores, repeats=2)
@@ -171,14 +178,16 @@ def test_identical_reruns_with_different_timings_recommend_the_same_arm() -> Non
     assert [p[0] for p in picks] == ["forest", "forest"]
 
 
-def test_an_arm_indistinguishable_from_a_clearly_beaten_baseline_is_never_recommended() -> None:
+def test_an_arm_indistinguishable_from_a_clearly_beaten_baseline_is_never_recommended(
+    base: np.ndarray,
+) -> None:
     # The best arm beats the baseline beyond doubt; the cheap arm's folds scatter so widely
     # that neither the baseline nor the best can be told from it.
     frame = folds(
         {
-            "baseline": (BASE, 1.0),
-            "best": (shifted(0.06, 0.003, 4), 30.0),
-            "cheap": (shifted(0.03, 0.06, 5), 0.5),
+            "baseline": (base, 1.0),
+            "best": (shifted(base, 0.06, 0.003, 4), 30.0),
+            "cheap": (shifted(base, 0.03, 0.06, 5), 0.5),
         },
         repeats=2,
     )
@@ -192,13 +201,13 @@ def test_an_arm_indistinguishable_from_a_clearly_beaten_baseline_is_never_recomm
     assert chosen is not None and chosen.arm == "best" and chosen.candidates == ("best",)
 
 
-def test_a_cheaper_arm_that_keeps_half_the_best_gain_is_recommended() -> None:
+def test_a_cheaper_arm_that_keeps_half_the_best_gain_is_recommended(base: np.ndarray) -> None:
     frame = folds(
         {
-            "baseline": (BASE, 1.0),
-            "tuned": (shifted(0.060, 0.003, 6), 30.0),
-            "filter": (shifted(0.055, 0.003, 7), 1.2),
-            "weaker": (shifted(0.020, 0.003, 8), 0.9),
+            "baseline": (base, 1.0),
+            "tuned": (shifted(base, 0.060, 0.003, 6), 30.0),
+            "filter": (shifted(base, 0.055, 0.003, 7), 1.2),
+            "weaker": (shifted(base, 0.020, 0.003, 8), 0.9),
         },
         repeats=2,
     )
@@ -212,14 +221,34 @@ def test_a_cheaper_arm_that_keeps_half_the_best_gain_is_recommended() -> None:
     assert chosen.arm == "filter"
 
 
-def test_with_no_arm_beyond_the_noise_the_baseline_is_recommended() -> None:
+def test_with_no_arm_beyond_the_noise_the_baseline_is_recommended(base: np.ndarray) -> None:
     frame = folds(
-        {"baseline": (BASE, 1.0), "noise": (shifted(0.0, 0.01, 9), 0.2)},
+        {"baseline": (base, 1.0), "noise": (shifted(base, 0.0, 0.01, 9), 0.2)},
         repeats=2,
     )
     summary = summarise(frame, ["baseline", "noise"], "baseline")
     chosen = cheapest_equivalent(frame, summary, "baseline")
     assert chosen is not None and chosen.arm == "baseline" and chosen.reference == "baseline"
+
+
+def test_every_outcome_of_the_summary_is_a_word_of_the_one_vocabulary(base: np.ndarray) -> None:
+    frame = folds(
+        {
+            "baseline": (base, 1.0),
+            "up": (shifted(base, 0.05, 0.002, 1), 1.0),
+            "down": (shifted(base, -0.05, 0.002, 2), 1.0),
+            "noise": (shifted(base, 0.0, 0.01, 3), 1.0),
+        }
+    )
+    summary = summarise(frame, ["baseline", "up", "down", "noise"], "baseline")
+    outcomes = summary.set_index("arm")["outcome"].to_dict()
+    assert outcomes == {
+        "baseline": Outcome.NOT_COMPARED,
+        "up": Outcome.BETTER,
+        "down": Outcome.WORSE,
+        "noise": Outcome.NOISE,
+    }
+    assert all(isinstance(o, str) and o in set(Outcome) for o in outcomes.values())
 
 
 # --- in words ---------------------------------------------------------------------------
@@ -287,12 +316,14 @@ def test_the_table_says_the_direction_once_and_shows_the_detectable_gain(
     assert lines[-2].startswith("noise: within noise, not significant at 5% after Holm")
 
 
-def test_the_verdict_recommends_the_best_not_the_twin_of_a_beaten_baseline() -> None:
+def test_the_verdict_recommends_the_best_not_the_twin_of_a_beaten_baseline(
+    base: np.ndarray,
+) -> None:
     frame = folds(
         {
-            "baseline": (BASE, 1.0),
-            "best": (shifted(0.06, 0.003, 4), 30.0),
-            "cheap": (shifted(0.03, 0.06, 5), 0.5),
+            "baseline": (base, 1.0),
+            "best": (shifted(base, 0.06, 0.003, 4), 30.0),
+            "cheap": (shifted(base, 0.03, 0.06, 5), 0.5),
         },
         repeats=2,
     )
@@ -302,19 +333,21 @@ def test_the_verdict_recommends_the_best_not_the_twin_of_a_beaten_baseline() -> 
     ]
     verdict = decide(frame, arms, METRICS["roc_auc"], "one_at_a_time")
     assert verdict.cheapest == "best"
-    score = float(np.mean(shifted(0.06, 0.003, 4)))
+    score = float(np.mean(shifted(base, 0.06, 0.003, 4)))
     assert verdict.sentences[-1] == (
         f"Recommendation: best ({score:.3f} ROC-AUC), the only arm that beat the baseline "
         "beyond the noise."
     )
 
 
-def test_a_cost_tie_goes_to_the_arm_listed_first_even_when_the_best_comes_later() -> None:
+def test_a_cost_tie_goes_to_the_arm_listed_first_even_when_the_best_comes_later(
+    base: np.ndarray,
+) -> None:
     frame = folds(
         {
-            "baseline": (BASE, 1.0),
-            "filter": (shifted(0.052, 0.003, 10), 1.3),
-            "filter + scaling": (shifted(0.058, 0.003, 11), 1.2),
+            "baseline": (base, 1.0),
+            "filter": (shifted(base, 0.052, 0.003, 10), 1.3),
+            "filter + scaling": (shifted(base, 0.058, 0.003, 11), 1.2),
         },
         repeats=2,
     )
@@ -325,12 +358,12 @@ def test_a_cost_tie_goes_to_the_arm_listed_first_even_when_the_best_comes_later(
     assert chosen.arm == "filter"  # 1.3 against 1.2 CPU s per fold is a tie
 
 
-def test_the_recommendation_sentence_states_the_half_gain_rule() -> None:
+def test_the_recommendation_sentence_states_the_half_gain_rule(base: np.ndarray) -> None:
     frame = folds(
         {
-            "baseline": (BASE, 1.0),
-            "tuned": (shifted(0.060, 0.003, 6), 30.0),
-            "filter": (shifted(0.055, 0.003, 7), 1.2),
+            "baseline": (base, 1.0),
+            "tuned": (shifted(base, 0.060, 0.003, 6), 30.0),
+            "filter": (shifted(base, 0.055, 0.003, 7), 1.2),
         },
         repeats=2,
     )

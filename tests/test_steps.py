@@ -25,9 +25,9 @@ from tuneworth.steps import (
     NoiseInjection,
     OutlierFilter,
     Oversampler,
+    Preprocessor,
     TargetNoiseFilter,
     TextAugmentation,
-    make_preprocessor,
 )
 
 SAMPLERS = [
@@ -388,7 +388,7 @@ def test_every_imputer_and_scaler_gives_complete_numbers(
     impute: str, scale: str, table: tuple[pd.DataFrame, pd.Series]
 ) -> None:
     X, y = table
-    pre = make_preprocessor(infer_schema(X), impute=impute, scale=scale, add_indicator=True)  # type: ignore[arg-type]
+    pre = Preprocessor(infer_schema(X), impute=impute, scale=scale, add_indicator=True)  # type: ignore[arg-type]
     out = pre.fit_transform(X, y)
     # income, visits, age, 2 indicators; city (3 levels), member (2), plan (2) one-hot
     assert out.shape == (len(X), 5 + 3 + 2 + 2)
@@ -399,25 +399,25 @@ def test_every_imputer_and_scaler_gives_complete_numbers(
 
 def test_scaling_runs_before_imputation_so_missing_values_do_not_shift_the_scale() -> None:
     X = pd.DataFrame({"x": [1.0, 2.0, 3.0, np.nan]})
-    out = make_preprocessor(infer_schema(X), scale="standard", impute="mean").fit_transform(X)
+    out = Preprocessor(infer_schema(X), scale="standard", impute="mean").fit_transform(X)
     assert out[:, 0].tolist() == pytest.approx([-1.2247, 0.0, 1.2247, 0.0], abs=1e-4)
 
 
 def test_no_imputation_leaves_missing_values_and_refuses_indicators() -> None:
     X = pd.DataFrame({"x": [1.0, np.nan, 3.0]})
-    out = make_preprocessor(infer_schema(X), impute="none").fit_transform(X)
+    out = Preprocessor(infer_schema(X), impute="none").fit_transform(X)
     assert np.isnan(out[1, 0])
     with pytest.raises(ValueError, match="add_indicator=True needs an imputer"):
-        make_preprocessor(infer_schema(X), impute="none", add_indicator=True)
+        Preprocessor(infer_schema(X), impute="none", add_indicator=True).fit(X)
 
 
 def test_rare_categories_are_grouped_and_unseen_ones_tolerated() -> None:
     X = pd.DataFrame({"c": ["a"] * 10 + ["b"] * 10 + ["r1", "r2"]})
-    pre = make_preprocessor(infer_schema(X), min_frequency=3).fit(X)
+    pre = Preprocessor(infer_schema(X), min_frequency=3).fit(X)
     assert pre.transform(X).shape == (22, 3)  # a, b, infrequent
     unseen = pre.transform(pd.DataFrame({"c": ["zzz", "r1"]}))
     assert unseen.tolist() == [[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]
-    ordinal = make_preprocessor(infer_schema(X), encode="ordinal").fit(X)
+    ordinal = Preprocessor(infer_schema(X), encode="ordinal").fit(X)
     assert ordinal.transform(pd.DataFrame({"c": ["zzz"]})).tolist() == [[-1.0]]
 
 
@@ -432,7 +432,7 @@ def test_rare_categories_are_grouped_and_unseen_ones_tolerated() -> None:
 )
 def test_target_encoding_serves_every_task(y: np.ndarray, width: int) -> None:
     X = pd.DataFrame({"c": ["a", "b", "c", "d"] * 10})
-    out = make_preprocessor(infer_schema(X), encode="target", random_state=0).fit_transform(X, y)
+    out = Preprocessor(infer_schema(X), encode="target", random_state=0).fit_transform(X, y)
     assert out.shape == (40, width)
 
 
@@ -440,23 +440,102 @@ def test_mutual_information_selection_keeps_the_informative_features() -> None:
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(200, 6)), columns=[f"f{i}" for i in range(6)])
     y = (X["f2"] + X["f4"] > 0).astype(int)
-    pre = make_preprocessor(infer_schema(X), select="mutual_info", k=2, random_state=0).fit(X, y)
+    pre = Preprocessor(infer_schema(X), select="mutual_info", k=2, random_state=0).fit(X, y)
     assert pre.get_feature_names_out().tolist() == ["f2", "f4"]
     target = X["f2"] * 3 + rng.normal(0, 0.1, 200)
-    pre = make_preprocessor(infer_schema(X), select="mutual_info", k=1, random_state=0)
+    pre = Preprocessor(infer_schema(X), select="mutual_info", k=1, random_state=0)
     assert pre.fit(X, target).get_feature_names_out().tolist() == ["f2"]
 
 
 def test_variance_selection_drops_near_constant_features() -> None:
     X = pd.DataFrame({"wide": [0.0, 10.0, 20.0, 30.0], "narrow": [1.0, 1.0, 1.0, 1.01]})
-    pre = make_preprocessor(infer_schema(X), select="variance", variance_threshold=0.01).fit(X)
+    pre = Preprocessor(infer_schema(X), select="variance", variance_threshold=0.01).fit(X)
     assert pre.get_feature_names_out().tolist() == ["wide"]
 
 
 def test_unknown_choices_are_refused_with_the_valid_ones() -> None:
     X = pd.DataFrame({"x": [1.0, 2.0]})
     with pytest.raises(ValueError, match="scale='minmax' is not one of none, standard"):
-        make_preprocessor(infer_schema(X), scale="minmax")  # type: ignore[arg-type]
+        Preprocessor(infer_schema(X), scale="minmax").fit(X)  # type: ignore[arg-type]
+
+
+PREPROCESSORS = [
+    Preprocessor(),
+    Preprocessor(impute="knn", add_indicator=True, scale="standard"),
+    Preprocessor(scale="quantile", select="variance", random_state=0),
+]
+
+
+@sklearn_checks(PREPROCESSORS)
+def test_the_preprocessor_passes_scikit_learn_checks(estimator: Any, check: Any) -> None:
+    check(estimator)
+
+
+def test_the_preprocessors_choices_are_parameters_a_search_can_set(
+    table: tuple[pd.DataFrame, pd.Series],
+) -> None:
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import Pipeline
+
+    X, y = table
+    pre = Preprocessor(infer_schema(X), scale="robust", k=3, random_state=7)
+    assert clone(pre).get_params() == pre.get_params()
+    assert pre.set_params(scale="power").get_params()["scale"] == "power"
+    pipeline = Pipeline([("preprocess", pre), ("model", LogisticRegression(max_iter=1000))])
+    search = GridSearchCV(pipeline, {"preprocess__scale": ["none", "robust"]}, cv=2).fit(X, y)
+    assert search.cv_results_["param_preprocess__scale"].tolist() == ["none", "robust"]
+    fitted = search.best_estimator_.named_steps["preprocess"].transformer_
+    first = type(fitted.named_transformers_["numeric"][0]).__name__
+    scale = search.best_params_["preprocess__scale"]
+    assert first == {"none": "SimpleImputer", "robust": "RobustScaler"}[scale]
+
+
+def test_the_preprocessor_fits_once_in_a_cached_pipeline(
+    table: tuple[pd.DataFrame, pd.Series], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    X, y = table
+    fits: list[int] = []
+    fit_transform = Preprocessor.fit_transform
+
+    def counted(self: Preprocessor, X: Any, y: Any = None, **params: Any) -> Any:
+        fits.append(1)
+        return fit_transform(self, X, y, **params)
+
+    monkeypatch.setattr(Preprocessor, "fit_transform", counted)
+
+    def pipeline(C: float) -> Pipeline:
+        steps = [("preprocess", Preprocessor(infer_schema(X))), ("model", LogisticRegression(C=C))]
+        return Pipeline(steps, memory=str(tmp_path))
+
+    first = pipeline(1.0).fit(X, y)
+    second = pipeline(0.1).fit(X, y)
+    assert len(fits) == 1  # the second fit read the first's preprocessing from the cache
+    np.testing.assert_array_equal(first[0].transform(X), second[0].transform(X))
+
+
+def test_the_preprocessor_cross_fits_target_encoding_in_fit_transform() -> None:
+    X = pd.DataFrame({"c": ["a", "b", "c", "d"] * 10})
+    y = np.array([0, 1, 1, 0, 1] * 8)
+    pre = Preprocessor(infer_schema(X), encode="target", random_state=0)
+    # Out of fold in fit_transform, as TargetEncoder does; with all rows in transform.
+    assert not np.allclose(pre.fit_transform(X, y), pre.fit(X, y).transform(X))
+    plain = Preprocessor(infer_schema(X))
+    np.testing.assert_array_equal(plain.fit_transform(X), plain.fit(X).transform(X))
+
+
+def test_the_preprocessor_infers_the_columns_roles_without_a_schema(
+    table: tuple[pd.DataFrame, pd.Series],
+) -> None:
+    X, y = table
+    inferred = Preprocessor(scale="standard").fit_transform(X, y)
+    given = Preprocessor(infer_schema(X), scale="standard").fit_transform(X, y)
+    np.testing.assert_array_equal(inferred, given)
+    assert Preprocessor().fit(X).n_features_in_ == X.shape[1]
 
 
 def test_text_augmentation_perturbs_only_the_text_of_the_copies() -> None:

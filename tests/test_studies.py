@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import _Ticking
 from tuneworth.experiment import plan_experiment
-from tuneworth.search import OptunaSearchCV
+from tuneworth.optuna_search import OptunaSearchCV
 from tuneworth.space import FloatRange
 from tuneworth.spec import parse_spec
 from tuneworth.studies import MAX_RETRY, Tally, configuration, open_storage

@@ -14,8 +14,22 @@ from tuneworth.verdict import ArmInfo, Verdict, decide
 
 AUC = METRICS["roc_auc"]
 FOLDS = 5
-RNG = np.random.default_rng(11)
-BASE = 0.80 + RNG.normal(0, 0.02, FOLDS)
+# The seed of each test's generator (the rng fixture).
+pytestmark = pytest.mark.seed(11)
+
+
+@pytest.fixture
+def base(rng: np.random.Generator) -> np.ndarray:
+    """The baseline's fold scores: the first draw of the test's own generator."""
+    return 0.80 + rng.normal(0, 0.02, FOLDS)
+
+
+def noise(rng: np.random.Generator, sd: float) -> np.ndarray:
+    """Fold-to-fold noise of mean exactly zero: an arm's mean gain is what the test says."""
+    draws = rng.normal(0, sd, FOLDS)
+    return draws - draws.mean()
+
+
 FAILURE = (
     "SearchError: every one of the 10 configurations failed; the first error: "
     "ValueError: C above 1 is refused"
@@ -62,11 +76,13 @@ def tuning_sentence(verdict: Verdict) -> str:
 # --- every search failed ----------------------------------------------------------------
 
 
-def test_when_every_search_failed_the_verdict_says_so_not_that_tuning_is_noise() -> None:
+def test_when_every_search_failed_the_verdict_says_so_not_that_tuning_is_noise(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
     frame = results(
         {
-            "baseline": BASE,
-            "label-noise filter": BASE + 0.04 + RNG.normal(0, 0.003, FOLDS),
+            "baseline": base,
+            "label-noise filter": base + 0.04 + rng.normal(0, 0.003, FOLDS),
             "optuna TPE": FAILURE,
             "random search": FAILURE.replace("ValueError", "MemoryError"),
         }
@@ -82,8 +98,8 @@ def test_when_every_search_failed_the_verdict_says_so_not_that_tuning_is_noise()
     assert not any("inside the noise" in s for s in verdict.sentences)
 
 
-def test_a_ladder_whose_tuning_rung_failed_says_every_search_failed() -> None:
-    frame = results({"baseline": BASE, "forest": BASE + 0.03, "forest + optuna TPE": FAILURE})
+def test_a_ladder_whose_tuning_rung_failed_says_every_search_failed(base: np.ndarray) -> None:
+    frame = results({"baseline": base, "forest": base + 0.03, "forest + optuna TPE": FAILURE})
     arms = [
         ArmInfo("baseline", "baseline", "baseline"),
         ArmInfo("forest", "model", "forest"),
@@ -94,12 +110,14 @@ def test_a_ladder_whose_tuning_rung_failed_says_every_search_failed() -> None:
     assert sentence.endswith(f"The first error (forest + optuna TPE): {FAILURE}")
 
 
-def test_a_failed_search_does_not_speak_for_the_search_that_ran() -> None:
+def test_a_failed_search_does_not_speak_for_the_search_that_ran(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
     frame = results(
         {
-            "baseline": BASE,
+            "baseline": base,
             "optuna TPE": FAILURE,
-            "random search": BASE + 0.05 + RNG.normal(0, 0.003, FOLDS),
+            "random search": base + 0.05 + noise(rng, 0.003),
         }
     )
     arms = info(("optuna TPE", "tuning"), ("random search", "tuning"))
@@ -121,13 +139,13 @@ def search_table(rows: list[dict[str, object]]) -> pd.DataFrame:
     return pd.DataFrame([{**columns, **row} for row in rows])
 
 
-def searched_verdict(tuning: pd.DataFrame) -> Verdict:
+def searched_verdict(base: np.ndarray, tuning: pd.DataFrame) -> Verdict:
     names = list(tuning["arm"])
-    frame = results({"baseline": BASE, **{n: BASE + 0.01 * (i + 1) for i, n in enumerate(names)}})
+    frame = results({"baseline": base, **{n: base + 0.01 * (i + 1) for i, n in enumerate(names)}})
     return decide(frame, info(*[(n, "tuning") for n in names]), AUC, "one_at_a_time", tuning)
 
 
-def test_the_random_start_up_of_model_based_searches_is_stated() -> None:
+def test_the_random_start_up_of_model_based_searches_is_stated(base: np.ndarray) -> None:
     tuning = search_table(
         [
             {"arm": "random search", "strategy": "random_search"},
@@ -135,14 +153,14 @@ def test_the_random_start_up_of_model_based_searches_is_stated() -> None:
             {"arm": "optuna GP", "strategy": "optuna", "configurations": 20.0, "random_startup": 5},
         ]
     )
-    said = searched_verdict(tuning).sentences
+    said = searched_verdict(base, tuning).sentences
     assert (
         "Random start-up before the model proposes (a quarter of the budget, at least 2, at "
         "most 10), per fold: optuna TPE 2 of its 10; optuna GP 5 of its 20." in said
     )
 
 
-def test_halving_is_said_to_match_grid_only_in_its_last_rung() -> None:
+def test_halving_is_said_to_match_grid_only_in_its_last_rung(base: np.ndarray) -> None:
     tuning = search_table(
         [
             {"arm": "grid search", "strategy": "grid_search", "trials_to_match_grid": 7.0},
@@ -150,7 +168,7 @@ def test_halving_is_said_to_match_grid_only_in_its_last_rung() -> None:
             {"arm": "random search", "strategy": "random_search", "trials_to_match_grid": 4.0},
         ]
     )
-    said = searched_verdict(tuning).sentences
+    said = searched_verdict(base, tuning).sentences
     assert (
         "Trials needed to reach grid search's best inner score (median over folds): "
         "halving in its last rung, after all its 10; random search in 4 of its 10." in said
@@ -178,7 +196,7 @@ def trial_table(arm: str, scores: list[float], rungs: list[int] | None = None) -
     )
 
 
-def test_tuning_curves_draw_halving_as_its_last_rung_at_its_budget() -> None:
+def test_tuning_curves_draw_halving_as_its_last_rung_at_its_budget(base: np.ndarray) -> None:
     trials = pd.concat(
         [
             trial_table("grid search", [0.80, 0.84, 0.83, 0.85]),
@@ -194,7 +212,7 @@ def test_tuning_curves_draw_halving_as_its_last_rung_at_its_budget() -> None:
             {"arm": "halving", "strategy": "halving"},
         ]
     )
-    axes = tuning_curves(searched_verdict(tuning), trials).axes[0]
+    axes = tuning_curves(searched_verdict(base, tuning), trials).axes[0]
     lines = {line.get_label(): line for line in axes.get_lines()}
     halving = lines["halving (last rung, after all 4 candidates)"]
     assert list(halving.get_xdata()) == [4] and list(halving.get_ydata()) == [0.83]
@@ -207,11 +225,11 @@ def test_tuning_curves_draw_halving_as_its_last_rung_at_its_budget() -> None:
 
 
 @pytest.mark.parametrize("greater", [True, False])
-def test_tuning_curves_follow_the_metric_direction(greater: bool) -> None:
+def test_tuning_curves_follow_the_metric_direction(greater: bool, base: np.ndarray) -> None:
     metric = AUC if greater else METRICS["rmse"]
     trials = trial_table("random search", [3.0, 2.0, 4.0])
     tuning = search_table([{"arm": "random search", "strategy": "random_search"}])
-    verdict = searched_verdict(tuning)
+    verdict = searched_verdict(base, tuning)
     verdict = Verdict(metric, verdict.design, verdict.summary, "", "", (), tuning=tuning)
     (line,) = tuning_curves(verdict, trials).axes[0].get_lines()
     assert list(line.get_ydata()) == ([3.0, 3.0, 4.0] if greater else [3.0, 2.0, 2.0])

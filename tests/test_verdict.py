@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,13 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tuneworth.metrics import METRICS, Metric
-from tuneworth.report import Context, format_table, write_report
+from tuneworth.report import format_table
 from tuneworth.stats import cheapest_equivalent, corrected_ttest, holm, shapley, summarise
 from tuneworth.verdict import ArmInfo, decide
 
 AUC = METRICS["roc_auc"]
 RMSE = METRICS["rmse"]
 FOLDS = 10
+# The seed of each test's generator (the rng fixture).
+pytestmark = pytest.mark.seed(7)
 
 
 def results(arms: dict[str, tuple[np.ndarray, float]]) -> pd.DataFrame:
@@ -43,14 +44,22 @@ def results(arms: dict[str, tuple[np.ndarray, float]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-RNG = np.random.default_rng(7)
-BASE = 0.80 + RNG.normal(0, 0.02, FOLDS)
+@pytest.fixture
+def base(rng: np.random.Generator) -> np.ndarray:
+    """The baseline's fold scores: the first draw of the test's own generator."""
+    return 0.80 + rng.normal(0, 0.02, FOLDS)
 
 
-def test_corrected_interval_is_wider_than_the_plain_t_test() -> None:
+def noise(rng: np.random.Generator, sd: float) -> np.ndarray:
+    """Fold-to-fold noise of mean exactly zero: an arm's mean gain is what the test says."""
+    draws = rng.normal(0, sd, FOLDS)
+    return draws - draws.mean()
+
+
+def test_corrected_interval_is_wider_than_the_plain_t_test(rng: np.random.Generator) -> None:
     from scipy import stats
 
-    d = RNG.normal(0.01, 0.01, FOLDS)
+    d = rng.normal(0.01, 0.01, FOLDS)
     plain = stats.ttest_1samp(d, 0).confidence_interval()
     corrected = corrected_ttest(d, n_train=400, n_test=100)
     assert corrected.ci_high - corrected.ci_low > 1.5 * (plain.high - plain.low)
@@ -89,12 +98,14 @@ def test_shapley_gives_a_player_that_adds_nothing_no_share() -> None:
     assert shares["tuning"][0] == pytest.approx(0.1)
 
 
-def test_a_clear_gain_is_better_and_noise_is_within_noise() -> None:
+def test_a_clear_gain_is_better_and_noise_is_within_noise(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
     frame = results(
         {
-            "baseline": (BASE, 1.0),
-            "filter": (BASE + 0.04 + RNG.normal(0, 0.003, FOLDS), 1.2),
-            "grid search": (BASE + RNG.normal(0, 0.01, FOLDS), 40.0),
+            "baseline": (base, 1.0),
+            "filter": (base + 0.04 + rng.normal(0, 0.003, FOLDS), 1.2),
+            "grid search": (base + rng.normal(0, 0.01, FOLDS), 40.0),
         }
     )
     summary = summarise(frame, ["baseline", "filter", "grid search"], "baseline").set_index("arm")
@@ -105,8 +116,8 @@ def test_a_clear_gain_is_better_and_noise_is_within_noise() -> None:
     assert summary.loc["filter", "p_holm"] >= summary.loc["filter", "p_value"]
 
 
-def test_lower_is_better_metrics_call_a_drop_better_and_a_positive_gain() -> None:
-    frame = results({"baseline": (BASE, 1.0), "scaled": (BASE - 0.05, 1.0)})
+def test_lower_is_better_metrics_call_a_drop_better_and_a_positive_gain(base: np.ndarray) -> None:
+    frame = results({"baseline": (base, 1.0), "scaled": (base - 0.05, 1.0)})
     summary = summarise(frame, ["baseline", "scaled"], "baseline", RMSE.sign).set_index("arm")
     assert summary.loc["scaled", "outcome"] == "better"
     # An RMSE 0.05 lower is a gain of +0.05: positive is better for every metric.
@@ -114,12 +125,14 @@ def test_lower_is_better_metrics_call_a_drop_better_and_a_positive_gain() -> Non
     assert summary.loc["scaled", "ci_low"] == pytest.approx(0.05)
 
 
-def test_cheapest_equivalent_prefers_the_cheap_arm_as_good_as_the_best() -> None:
+def test_cheapest_equivalent_prefers_the_cheap_arm_as_good_as_the_best(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
     frame = results(
         {
-            "baseline": (BASE, 1.0),
-            "forest": (BASE + 0.05, 20.0),
-            "tuned forest": (BASE + 0.0505 + RNG.normal(0, 0.002, FOLDS), 400.0),
+            "baseline": (base, 1.0),
+            "forest": (base + 0.05, 20.0),
+            "tuned forest": (base + 0.0505 + noise(rng, 0.002), 400.0),
         }
     )
     summary = summarise(frame, ["baseline", "forest", "tuned forest"], "baseline")
@@ -136,12 +149,14 @@ def arms_one_at_a_time() -> list[ArmInfo]:
     ]
 
 
-def test_verdict_says_tuning_is_not_worth_it_when_its_gain_is_noise() -> None:
+def test_verdict_says_tuning_is_not_worth_it_when_its_gain_is_noise(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
     frame = results(
         {
-            "baseline": (BASE, 1.0),
-            "label-noise filter": (BASE + 0.04 + RNG.normal(0, 0.003, FOLDS), 1.3),
-            "optuna TPE": (BASE + 0.004 + RNG.normal(0, 0.01, FOLDS), 38.0),
+            "baseline": (base, 1.0),
+            "label-noise filter": (base + 0.04 + noise(rng, 0.003), 1.3),
+            "optuna TPE": (base + 0.004 + noise(rng, 0.01), 38.0),
         }
     )
     verdict = decide(frame, arms_one_at_a_time(), AUC, "one_at_a_time")
@@ -154,19 +169,21 @@ def test_verdict_says_tuning_is_not_worth_it_when_its_gain_is_noise() -> None:
     assert "within noise" in format_table(verdict)
 
 
-def test_verdict_says_tuning_pays_when_it_is_the_best_lever() -> None:
+def test_verdict_says_tuning_pays_when_it_is_the_best_lever(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
     frame = results(
         {
-            "baseline": (BASE, 1.0),
-            "label-noise filter": (BASE + RNG.normal(0, 0.01, FOLDS), 1.3),
-            "optuna TPE": (BASE + 0.05 + RNG.normal(0, 0.003, FOLDS), 38.0),
+            "baseline": (base, 1.0),
+            "label-noise filter": (base + rng.normal(0, 0.01, FOLDS), 1.3),
+            "optuna TPE": (base + 0.05 + rng.normal(0, 0.003, FOLDS), 38.0),
         }
     )
     verdict = decide(frame, arms_one_at_a_time(), AUC, "one_at_a_time")
     assert any(s.startswith("Tuning is worth it here: optuna TPE") for s in verdict.sentences)
 
 
-def test_ladder_steps_add_up_to_the_top_rung() -> None:
+def test_ladder_steps_add_up_to_the_top_rung(rng: np.random.Generator, base: np.ndarray) -> None:
     arms = [
         ArmInfo("baseline", "baseline", "baseline"),
         ArmInfo("a", "data", "filter"),
@@ -175,10 +192,10 @@ def test_ladder_steps_add_up_to_the_top_rung() -> None:
     ]
     frame = results(
         {
-            "baseline": (BASE, 1.0),
-            "a": (BASE + 0.03, 1.0),
-            "b": (BASE + 0.05 + RNG.normal(0, 0.002, FOLDS), 1.0),
-            "c": (BASE + 0.051 + RNG.normal(0, 0.004, FOLDS), 50.0),
+            "baseline": (base, 1.0),
+            "a": (base + 0.03, 1.0),
+            "b": (base + 0.05 + rng.normal(0, 0.002, FOLDS), 1.0),
+            "c": (base + 0.051 + rng.normal(0, 0.004, FOLDS), 50.0),
         }
     )
     verdict = decide(frame, arms, AUC, "ladder")
@@ -189,7 +206,7 @@ def test_ladder_steps_add_up_to_the_top_rung() -> None:
     assert "Tuning is not worth it here" in " ".join(verdict.sentences)
 
 
-def test_factorial_attributes_the_best_arms_gain_to_its_families() -> None:
+def test_factorial_attributes_the_best_arms_gain_to_its_families(base: np.ndarray) -> None:
     arms = [
         ArmInfo("baseline", "baseline", "baseline"),
         ArmInfo("d", "data", "filter"),
@@ -198,10 +215,10 @@ def test_factorial_attributes_the_best_arms_gain_to_its_families() -> None:
     ]
     frame = results(
         {
-            "baseline": (BASE, 1.0),
-            "d": (BASE + 0.04, 1.0),
-            "t": (BASE + 0.01, 30.0),
-            "dt": (BASE + 0.05, 30.0),
+            "baseline": (base, 1.0),
+            "d": (base + 0.04, 1.0),
+            "t": (base + 0.01, 30.0),
+            "dt": (base + 0.05, 30.0),
         }
     )
     verdict = decide(frame, arms, AUC, "factorial")
@@ -210,43 +227,16 @@ def test_factorial_attributes_the_best_arms_gain_to_its_families() -> None:
     assert verdict.best == "dt"
 
 
-def test_report_is_self_contained_html_and_markdown_with_plots(tmp_path: Path) -> None:
-    frame = results(
-        {
-            "baseline": (BASE, 1.0),
-            "label-noise filter": (BASE + 0.03, 1.3),
-            "optuna TPE": (BASE + 0.01 + RNG.normal(0, 0.01, FOLDS), 38.0),
-        }
-    )
-    trials = pd.DataFrame(
-        {
-            "arm": "optuna TPE",
-            "fold": np.repeat(np.arange(FOLDS), 5),
-            "trial": np.tile(np.arange(5), FOLDS),
-            "score": RNG.uniform(0.7, 0.9, 5 * FOLDS),
-        }
-    )
-    verdict = decide(frame, arms_one_at_a_time(), RMSE, "one_at_a_time")
-    context = Context("demo", "A demo.", "demo.csv", "regression", 500, 4, 5, 2, 3)
-    paths = write_report(verdict, context, frame, trials, tmp_path)
-    names = {p.name for p in paths}
-    assert {"report.md", "report.html", "gains.png", "tuning_curves.png"} <= names
-    page = (tmp_path / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 4
-    assert 'src="http' not in page and "<script" not in page
-    markdown = (tmp_path / "report.md").read_text()
-    assert "## Verdict" in markdown and "![Tuning curves](tuning_curves.png)" in markdown
-    assert (tmp_path / "gains.png").read_bytes().startswith(b"\x89PNG")
-
-
-def test_a_larger_gain_inside_the_noise_is_named_not_ignored() -> None:
+def test_a_larger_gain_inside_the_noise_is_named_not_ignored(
+    rng: np.random.Generator, base: np.ndarray
+) -> None:
     arms = [*arms_one_at_a_time(), ArmInfo("forest", "model", "forest")]
     frame = results(
         {
-            "baseline": (BASE, 1.0),
-            "label-noise filter": (BASE + RNG.normal(0, 0.01, FOLDS), 1.3),
-            "optuna TPE": (BASE + 0.02 + RNG.normal(0, 0.002, FOLDS), 38.0),
-            "forest": (BASE + 0.04 + RNG.normal(0, 0.06, FOLDS), 20.0),
+            "baseline": (base, 1.0),
+            "label-noise filter": (base + rng.normal(0, 0.01, FOLDS), 1.3),
+            "optuna TPE": (base + 0.02 + rng.normal(0, 0.002, FOLDS), 38.0),
+            "forest": (base + 0.04 + rng.normal(0, 0.06, FOLDS), 20.0),
         }
     )
     verdict = decide(frame, arms, AUC, "one_at_a_time")
@@ -267,9 +257,9 @@ def test_a_larger_gain_inside_the_noise_is_named_not_ignored() -> None:
     ],
 )
 def test_the_optimism_gap_is_said_in_words_whichever_its_sign_and_direction(
-    metric: Metric, gap: float, said: str
+    metric: Metric, gap: float, said: str, base: np.ndarray
 ) -> None:
-    frame = results({"baseline": (BASE, 1.0), "optuna TPE": (BASE + 0.01, 30.0)})
+    frame = results({"baseline": (base, 1.0), "optuna TPE": (base + 0.01, 30.0)})
     tuning = pd.DataFrame(
         {
             "arm": ["optuna TPE"],
@@ -287,47 +277,3 @@ def test_the_optimism_gap_is_said_in_words_whichever_its_sign_and_direction(
     sentence = next(s for s in verdict.sentences if s.startswith("Optimism gap"))
     assert f"inner CV promised {said} than the outer folds then gave" in sentence
     assert ("pessimistic" in sentence) == (gap < 0)
-
-
-def test_gain_per_cpu_minute_is_free_for_a_better_arm_that_costs_no_more() -> None:
-    frame = results(
-        {
-            "baseline": (BASE, 2.0),
-            "cheaper": (BASE + 0.05 + RNG.normal(0, 0.002, FOLDS), 1.0),
-            "dearer": (BASE + 0.05 + RNG.normal(0, 0.002, FOLDS), 14.0),
-            "noise": (BASE + RNG.normal(0, 0.01, FOLDS), 1.0),
-        }
-    )
-    arms = [ArmInfo(name, "data", name) for name in ("cheaper", "dearer", "noise")]
-    verdict = decide(
-        frame, [ArmInfo("baseline", "baseline", "baseline"), *arms], AUC, "one_at_a_time"
-    )
-    per_minute = {line.split()[0]: line for line in format_table(verdict).splitlines()}
-    assert " free " in per_minute["cheaper"]
-    # 10 folds x 12 CPU s more = 2 CPU minutes for +0.05: +0.025 per CPU minute.
-    assert "+0.025" in per_minute["dearer"]
-    # The noise arm's row ends at its cost column: no gain per CPU minute.
-    assert per_minute["noise"].split()[-2:] == ["0.5x", "noise"]
-
-
-def test_cost_gain_labels_never_overlap_even_for_arms_of_equal_cost_and_gain() -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from tuneworth.plots import cost_gain
-
-    rng = np.random.default_rng(3)
-    searches = {
-        f"search {i}": (BASE + 0.001 * i + rng.normal(0, 0.01, FOLDS), 90.0 + i) for i in range(6)
-    }
-    frame = results({"baseline": (BASE, 1.0), **searches})
-    arms = [ArmInfo("baseline", "baseline", ""), *(ArmInfo(a, "tuning", a) for a in searches)]
-    figure = cost_gain(decide(frame, arms, AUC, "one_at_a_time"))
-    figure.canvas.draw()
-    axes = figure.axes[0]
-    labels = axes.texts
-    # Where each label's centre landed, and the height of one label, in pixels.
-    centres = np.sort([axes.transData.transform(t.xyann)[1] for t in labels])
-    height = figure.text(0, 0, "search 0", fontsize=8).get_window_extent().height
-    assert len(labels) == 6
-    assert np.diff(centres).min() >= height

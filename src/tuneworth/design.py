@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,20 @@ from tuneworth.space import prefixed
 from tuneworth.spec import BaselineSpec, Spec
 
 BASELINE = "baseline"
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """What an arm runs: its levers applied to the baseline, worked out once and read by
+    the pipeline builder (:func:`build_pipeline`) and the arm's parameters
+    (:meth:`Arm.config`)."""
+
+    model: str
+    params: Mapping[str, Any]
+    space: Mapping[str, Any]
+    preprocess: Preprocessing  # encoding resolved for the model
+    samplers: tuple[DataLever, ...]  # in the order they run, before preprocessing
+    tuning: TuningLever | None
 
 
 @dataclass(frozen=True)
@@ -62,9 +76,28 @@ class Arm:
             name = name.replace(label, new, 1)
         return Arm(name, self.levers, relabel)
 
-    def model_name(self, baseline: BaselineSpec) -> str:
-        models = [lever.model for lever in self.levers if isinstance(lever, ModelLever)]
-        return models[-1] if models else baseline.model
+    def configure(self, baseline: BaselineSpec) -> Configuration:
+        """The arm's levers applied to ``baseline``, in order: a later lever of a kind
+        overrides an earlier one; preprocessing levers change the settings so far.
+
+        Raises
+        ------
+        TuneworthError
+            For an encoding the arm's model cannot take (:func:`resolve_encoding`).
+        """
+        settings = baseline.preprocess
+        model, params, space = baseline.model, baseline.params, baseline.space
+        tuning: TuningLever | None = None
+        for lever in self.levers:
+            if isinstance(lever, PreprocessLever):
+                settings = lever.configure(settings)
+            elif isinstance(lever, ModelLever):
+                model, params, space = lever.model, lever.params, lever.space
+            elif isinstance(lever, TuningLever):
+                tuning = lever
+        samplers = tuple(lever for lever in self.levers if isinstance(lever, DataLever))
+        preprocess = resolve_encoding(settings, model)
+        return Configuration(model, params, space, preprocess, samplers, tuning)
 
     def config(self, baseline: BaselineSpec, trials: int | None = None) -> dict[str, Any]:
         """The arm's configuration as flat key/value pairs (MLflow params, reports).
@@ -72,25 +105,19 @@ class Arm:
         Only settings that act: no unset value, no selection parameter without that
         selection, and a search's trials as it ran (its own, else ``trials``, the budget).
         """
-        settings = baseline.preprocess
-        for lever in self.levers:
-            if isinstance(lever, PreprocessLever):
-                settings = lever.configure(settings)
-        config: dict[str, Any] = {"model": self.model_name(baseline)}
-        model_lever = [lv for lv in self.levers if isinstance(lv, ModelLever)]
-        params = model_lever[-1].params if model_lever else baseline.params
-        config.update({f"model.{key}": value for key, value in params.items()})
-        settings = resolve_encoding(settings, self.model_name(baseline))
+        configured = self.configure(baseline)
+        config: dict[str, Any] = {"model": configured.model}
+        config.update({f"model.{key}": value for key, value in configured.params.items()})
+        settings = configured.preprocess
         preprocess = settings.model_dump()
         preprocess["roles"] = ",".join(f"{c}:{r}" for c, r in settings.roles.items())
         unused = {"none": ("k", "variance_threshold"), "mutual_info": ("variance_threshold",)}
         for key in unused.get(settings.select, ("k",)):
             del preprocess[key]
         config.update({f"preprocess.{k}": v for k, v in preprocess.items()})
-        config["samplers"] = ",".join(lv.name for lv in self.levers if isinstance(lv, DataLever))
-        for lever in self.levers:
-            if isinstance(lever, TuningLever):
-                config["search"] = lever.name
+        config["samplers"] = ",".join(lever.name for lever in configured.samplers)
+        if configured.tuning is not None:
+            config["search"] = configured.tuning.name
         for index, lever in enumerate(self.levers):
             lever_settings = lever.settings()
             if isinstance(lever, TuningLever) and trials is not None:
@@ -166,11 +193,16 @@ def resolve_encoding(settings: Preprocessing, model_name: str) -> Preprocessing:
 def preprocessor_for(settings: Preprocessing, model_name: str, schema: Schema, seed: int) -> Any:
     """The unfitted preprocessor of an arm with these settings and this model: the
     encoding resolved for the model, the arm's roles applied to the schema."""
-    from tuneworth.steps import make_preprocessor
+    return preprocessor(resolve_encoding(settings, model_name), schema, seed)
 
-    settings = resolve_encoding(settings, model_name)
+
+def preprocessor(settings: Preprocessing, schema: Schema, seed: int) -> Any:
+    """The unfitted :class:`tuneworth.steps.Preprocessor` of resolved ``settings``, with
+    their roles applied to ``schema``."""
+    from tuneworth.steps import Preprocessor
+
     schema = schema.with_roles(settings.roles) if settings.roles else schema
-    return make_preprocessor(schema, random_state=seed, **settings.model_dump(exclude={"roles"}))
+    return Preprocessor(schema, random_state=seed, **settings.model_dump(exclude={"roles"}))
 
 
 def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:
@@ -181,24 +213,16 @@ def build_pipeline(arm: Arm, baseline: BaselineSpec, ctx: BuildContext) -> Any:
     """
     from imblearn.pipeline import Pipeline
 
-    steps: list[tuple[str, Any]] = []
-    settings = baseline.preprocess
-    model_name, model_params, model_space = baseline.model, baseline.params, baseline.space
-    tuning: TuningLever | None = None
-    for lever in arm.levers:
-        if isinstance(lever, DataLever):
-            steps.append((f"{lever.name}_{len(steps)}", lever.sampler(ctx)))
-        elif isinstance(lever, PreprocessLever):
-            settings = lever.configure(settings)
-        elif isinstance(lever, ModelLever):
-            model_name, model_params, model_space = lever.model, lever.params, lever.space
-        elif isinstance(lever, TuningLever):
-            tuning = lever
-    model = get_model(model_name)
-    steps.append(("preprocess", preprocessor_for(settings, model_name, ctx.schema, ctx.seed)))
-    steps.append(("model", model.make(ctx.task, ctx.seed, model_params)))
+    configured = arm.configure(baseline)
+    steps: list[tuple[str, Any]] = [
+        (f"{lever.name}_{index}", lever.sampler(ctx))
+        for index, lever in enumerate(configured.samplers)
+    ]
+    model = get_model(configured.model)
+    steps.append(("preprocess", preprocessor(configured.preprocess, ctx.schema, ctx.seed)))
+    steps.append(("model", model.make(ctx.task, ctx.seed, configured.params)))
     pipeline = Pipeline(steps)
-    if tuning is None:
+    if configured.tuning is None:
         return pipeline
-    space = prefixed(model.search_space(ctx.task, model_space), "model__")
-    return tuning.search(pipeline, space, ctx)
+    space = prefixed(model.search_space(ctx.task, configured.space), "model__")
+    return configured.tuning.search(pipeline, space, ctx)

@@ -332,11 +332,11 @@ def _ridge(frame: pd.DataFrame) -> Any:
     from sklearn.linear_model import Ridge
     from sklearn.pipeline import make_pipeline
 
-    from tuneworth.steps import make_preprocessor
+    from tuneworth.steps import Preprocessor
     from tuneworth.steps._sampling import column_kinds
 
     return make_pipeline(
-        make_preprocessor(column_kinds(frame), impute="median", scale="standard"), Ridge()
+        Preprocessor(column_kinds(frame), impute="median", scale="standard"), Ridge()
     )
 
 

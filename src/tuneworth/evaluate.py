@@ -60,7 +60,7 @@ class FoldResult:
     warnings: tuple[str, ...] = ()
     best_params: Mapping[str, Any] = field(default_factory=dict)
     inner_best_score: float = float("nan")  # a search's best inner CV score, as ``score``
-    trials: pd.DataFrame | None = None  # a search's trials (tuneworth.search.trial_table)
+    trials: pd.DataFrame | None = None  # a search's trials (tuneworth.trials.trial_table)
     study: str = ""  # an Optuna search's study name in its storage
     # What the arm's samplers did to the outer training fold (see :func:`sampler_row_counts`).
     rows_removed: int = 0
@@ -136,7 +136,8 @@ def fit_and_score(
     from joblib import parallel_config
     from threadpoolctl import threadpool_limits
 
-    from tuneworth.search import for_outer_fold, search_outcome
+    from tuneworth.search import for_outer_fold
+    from tuneworth.trials import search_outcome
 
     watch_parent()
     X_train, y_train = training_fold(X, y, split, inject)

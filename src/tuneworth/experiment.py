@@ -48,8 +48,9 @@ from tuneworth.evaluate import (
 from tuneworth.levers import BuildContext
 from tuneworth.metrics import Metric, resolve_metric
 from tuneworth.report import Context, verdict_markdown, write_report
-from tuneworth.search import compare_strategies, name_studies
+from tuneworth.search import name_studies
 from tuneworth.spec import Spec
+from tuneworth.strategies import compare_strategies
 from tuneworth.verdict import ArmInfo, Verdict, decide
 
 if TYPE_CHECKING:

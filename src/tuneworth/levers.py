@@ -46,7 +46,7 @@ Fraction = Annotated[float, Field(gt=0, lt=1)]
 
 
 class Preprocessing(Strict):
-    """The preprocessing settings of an arm (see :func:`tuneworth.steps.make_preprocessor`).
+    """The preprocessing settings of an arm (see :class:`tuneworth.steps.Preprocessor`).
 
     ``encode: auto`` is the arm's model's own choice: native categories for LightGBM,
     XGBoost and CatBoost, one-hot for the others.
@@ -158,10 +158,10 @@ class LabelNoiseFiltering(DataLever):
         from sklearn.pipeline import make_pipeline
 
         from tuneworth.models import get_model
-        from tuneworth.steps import LabelNoiseFilter, make_preprocessor
+        from tuneworth.steps import LabelNoiseFilter, Preprocessor
 
         estimator = make_pipeline(
-            make_preprocessor(ctx.schema, impute="median", scale="standard"),
+            Preprocessor(ctx.schema, impute="median", scale="standard"),
             get_model(self.model).make(ctx.task, ctx.seed),
         )
         return LabelNoiseFilter(
@@ -197,12 +197,12 @@ class TargetNoiseFiltering(DataLever):
         from sklearn.pipeline import make_pipeline
 
         from tuneworth.models import get_model
-        from tuneworth.steps import TargetNoiseFilter, make_preprocessor
+        from tuneworth.steps import Preprocessor, TargetNoiseFilter
 
         estimator = None
         if self.model != "linear":
             estimator = make_pipeline(
-                make_preprocessor(ctx.schema, impute="median", scale="standard"),
+                Preprocessor(ctx.schema, impute="median", scale="standard"),
                 get_model(self.model).make(ctx.task, ctx.seed),
             )
         return TargetNoiseFilter(
@@ -623,7 +623,7 @@ class OptunaTPE(TuningLever):
     """An Optuna study, seeded, with the TPE (default), GP or random ``sampler``.
 
     TPE and GP draw their first trials at random, a quarter of the budget, at least 2 and at
-    most 10 (:func:`tuneworth.search.startup_trials`), then let their model propose. GP
+    most 10 (:func:`tuneworth.optuna_search.startup_trials`), then let their model propose. GP
     needs PyTorch (``pip install 'tuneworth[gp]'``), checked when the spec loads.
 
     ``storage`` keeps the studies in an Optuna storage instead of memory, so an interrupted
@@ -643,7 +643,7 @@ class OptunaTPE(TuningLever):
     @field_validator("sampler")
     @classmethod
     def _sampler_can_run(cls, value: str) -> str:
-        from tuneworth.search import missing_dependency
+        from tuneworth.optuna_search import missing_dependency
 
         missing = missing_dependency(value)
         if missing is not None:
@@ -661,7 +661,7 @@ class OptunaTPE(TuningLever):
         >>> OptunaTPE().random_startup(10), OptunaTPE(sampler="random").random_startup(10)
         (2, None)
         """
-        from tuneworth.search import startup_trials
+        from tuneworth.optuna_search import startup_trials
 
         return None if self.sampler == "random" else startup_trials(budget)
 

@@ -14,17 +14,18 @@ import numpy as np
 import pandas as pd
 
 from tuneworth.design import BASELINE
+from tuneworth.stats import Outcome
 from tuneworth.verdict import Verdict
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-_COLOURS = {
-    "better": "#1a7f37",
-    "worse": "#c62828",
-    "within noise": "#8c96a3",
-    "within noise (Holm)": "#8c96a3",
-    "": "#4a6fa5",
+_COLOURS: dict[str, str] = {
+    Outcome.BETTER: "#1a7f37",
+    Outcome.WORSE: "#c62828",
+    Outcome.NOISE: "#8c96a3",
+    Outcome.NOISE_AFTER_HOLM: "#8c96a3",
+    Outcome.NOT_COMPARED: "#4a6fa5",
 }
 _ACCENT = "#4a6fa5"
 
@@ -141,14 +142,14 @@ def _gain_bars(verdict: Verdict) -> Figure:
 def tuning_curves(verdict: Verdict, trials: pd.DataFrame) -> Figure:
     """Best inner score so far against configurations evaluated, per search, mean over folds.
 
-    Only scores on the full inner folds count (:func:`tuneworth.search.best_so_far`), so
+    Only scores on the full inner folds count (:func:`tuneworth.trials.best_so_far`), so
     every strategy is drawn on the same axis, up to its budget. Successive halving scores
     on the full folds only in its last rung, after evaluating all its candidates on
     subsamples: it is one point, at its whole budget.
     """
     from matplotlib.ticker import MaxNLocator
 
-    from tuneworth.search import best_so_far
+    from tuneworth.trials import best_so_far
 
     figure, axes = _figure()
     greater = verdict.metric.greater_is_better

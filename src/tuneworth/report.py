@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from tuneworth.design import BASELINE
-from tuneworth.stats import NOISE
+from tuneworth.stats import Outcome, is_noise
 from tuneworth.verdict import Effect, Verdict, describe_outcome, ratio
 
 HEADERS = (
@@ -112,7 +112,7 @@ def provenance(context: Context) -> list[str]:
 def _per_minute(outcome: str, gain: float, extra_cpu_seconds: float) -> str:
     """Gain per extra CPU minute of a better arm; one that costs under a CPU second more
     than the baseline, or less, is just free."""
-    if outcome != "better":
+    if outcome != Outcome.BETTER:
         return ""
     return "free" if extra_cpu_seconds < 1 or math.isnan(gain) else f"{gain:+.3f}"
 
@@ -132,7 +132,7 @@ def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
             if math.isnan(row["ci_low"])
             else (f"[{_signed(row['ci_low'])}, {_signed(row['ci_high'])}]")
         )
-        partly = row["n_failed_folds"] and row["outcome"] != "failed"
+        partly = row["n_failed_folds"] and row["outcome"] != Outcome.FAILED
         failed = f" ({row['n_failed_folds']} folds failed)" if partly else ""
         per_minute = row["gain_per_cpu_minute"]
         effect = Effect(
@@ -205,17 +205,17 @@ def short_outcome(row: Mapping[Any, Any]) -> str:
     """The outcome in a few words for the terminal table, its detectable gain in a column
     of its own: ``better``, ``noise``, ``noise after Holm, better on 5/5 folds``."""
     outcome = str(row["outcome"])
-    if outcome.startswith(NOISE):
-        text = "noise" if outcome == NOISE else "noise after Holm"
+    if is_noise(outcome):
+        text = "noise" if outcome == Outcome.NOISE else "noise after Holm"
         gain, folds, won = row["gain"], int(row["folds_paired"]), int(row["folds_better"])
         if row["detectable"] == 0 and gain == 0:
             text += ", no difference"
         elif folds >= 2 and won in (0, folds) and gain != 0:
-            text += f", {'better' if gain > 0 else 'worse'} on {folds}/{folds} folds"
+            text += f", {Outcome.of_gain(gain)} on {folds}/{folds} folds"
     else:
         text = outcome
     failed = row["n_failed_folds"]
-    if failed and outcome != "failed":
+    if failed and outcome != Outcome.FAILED:
         text += f", {failed} folds failed"
     return text
 
@@ -381,8 +381,8 @@ def headline(verdict: Verdict) -> str:
         at = f" at {ratio(cost)} the fit cost" if ratio(cost) else ""
         first = f"Use {r.arm}: {_signed(gain)} {unit} gain over the baseline{at}"
     searches = [e for e in verdict.effects if "tuning" in e.family.split("+")]
-    ran = [e for e in searches if e.outcome != "failed"]
-    paid = [e for e in ran if e.outcome == "better"]
+    ran = [e for e in searches if e.outcome != Outcome.FAILED]
+    paid = [e for e in ran if e.outcome == Outcome.BETTER]
     if not searches or (r is not None and r.arm in {e.name for e in paid}):
         rest = ""
     elif not ran:
@@ -674,10 +674,7 @@ def render_html(
     """report.html: one self-contained file, the plots embedded as PNG data."""
     c = context
     esc = html.escape
-    outcomes = [
-        "noise" if outcome.startswith("within noise") else outcome
-        for outcome in verdict.summary["outcome"]
-    ]
+    outcomes = ["noise" if is_noise(outcome) else outcome for outcome in verdict.summary["outcome"]]
     arms = _html_table(_headers(verdict), table_rows(verdict), _RIGHT, outcomes, {0, 10})
     figures = "".join(
         f'<figure><img alt="{esc(title)}" src="data:image/png;base64,'

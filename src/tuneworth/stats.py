@@ -6,14 +6,39 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-NOISE = "within noise"
-NOISE_AFTER_HOLM = "within noise (Holm)"
+
+class Outcome(StrEnum):
+    """What an arm's comparison with the baseline found: the one vocabulary of the
+    summary's ``outcome`` column, the verdict's effects, the plots' colours and the
+    report's words. Members are strings, so a table read back from a file compares equal.
+    """
+
+    BETTER = "better"
+    WORSE = "worse"
+    NOISE = "within noise"
+    # The arm's own interval excludes zero, but not once the arms are many.
+    NOISE_AFTER_HOLM = "within noise (Holm)"
+    FAILED = "failed"
+    NOT_COMPARED = ""  # the baseline itself
+
+    @classmethod
+    def of_gain(cls, gain: float) -> Outcome:
+        """Better or worse by the sign of a gain beyond the noise (positive is better)."""
+        return cls.BETTER if gain > 0 else cls.WORSE
+
+
+def is_noise(outcome: str) -> bool:
+    """Whether ``outcome`` is within noise, before or after Holm's correction."""
+    return outcome in (Outcome.NOISE, Outcome.NOISE_AFTER_HOLM)
+
+
 ALPHA = 0.05
 POWER = 0.8
 # Beyond this many repeats of the outer folds the advice is "not by repeats" all the same.
@@ -281,19 +306,18 @@ def summarise(
     gain = summary["gain"]
     summary["outcome"] = np.where(
         summary["score_mean"].isna(),
-        "failed",
+        Outcome.FAILED,
         np.where(
             summary["p_holm"].isna(),
-            "",
+            Outcome.NOT_COMPARED,
             np.where(
                 ~significant,
-                # The arm's own interval excludes zero, but not once the arms are many.
-                np.where(summary["p_value"] < alpha, NOISE_AFTER_HOLM, NOISE),
-                np.where(gain > 0, "better", "worse"),
+                np.where(summary["p_value"] < alpha, Outcome.NOISE_AFTER_HOLM, Outcome.NOISE),
+                np.where(gain > 0, Outcome.BETTER, Outcome.WORSE),
             ),
         ),
     )
-    summary["underpowered"] = summary["outcome"].str.startswith(NOISE) & (
+    summary["underpowered"] = summary["outcome"].map(is_noise).astype(bool) & (
         gain.abs() < summary["detectable"]
     )
     extra_minutes = (summary["fit_cpu_seconds"] - base_cost) / 60
@@ -363,7 +387,7 @@ def cheapest_equivalent(
     complete = summary[summary["n_failed_folds"] == 0].reset_index(drop=True)
     if complete.empty:
         return None
-    winners = complete[complete["outcome"] == "better"]
+    winners = complete[complete["outcome"] == Outcome.BETTER]
     if winners.empty:
         if baseline not in set(complete["arm"]):
             return None

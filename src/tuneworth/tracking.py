@@ -36,7 +36,7 @@ from tuneworth.errors import TuneworthError, closest
 from tuneworth.evaluate import FoldResult, fold_results, results_frame
 from tuneworth.files import PROBE_PREFIX, probe_directory
 from tuneworth.rows import row_change, row_metrics
-from tuneworth.search import best_so_far
+from tuneworth.trials import best_so_far
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 # MLflow's log_batch limits per request: 100 params, 100 tags, 1000 entities in all.
@@ -665,7 +665,7 @@ class Tracker:
 
     @_guarded
     def log_tuning(self, run_ids: Mapping[str, str], comparison: pd.DataFrame) -> None:
-        """What each tuning arm's search found (:func:`tuneworth.search.compare_strategies`),
+        """What each tuning arm's search found (:func:`tuneworth.strategies.compare_strategies`),
         on its arm run. An unreached grid score logs no ``trials_to_match_grid``."""
         keys = (
             "configurations",

@@ -22,12 +22,13 @@ from tuneworth.design import BASELINE
 from tuneworth.levers import FAMILIES
 from tuneworth.metrics import Metric
 from tuneworth.stats import (
-    NOISE,
     Comparison,
+    Outcome,
     Recommendation,
     cheapest_equivalent,
     corrected_ttest,
     folds_per_repeat,
+    is_noise,
     paired,
     shapley,
     summarise,
@@ -110,7 +111,7 @@ def decide(
 ) -> Verdict:
     """Compare every arm with the baseline on the paired folds and say what it means.
 
-    ``tuning`` is the search comparison of :func:`tuneworth.search.compare_strategies`
+    ``tuning`` is the search comparison of :func:`tuneworth.strategies.compare_strategies`
     (trials to match grid search, optimism gap), when the experiment has searches.
     """
     summary = summarise(results, [a.name for a in arms], BASELINE, metric.sign)
@@ -151,9 +152,9 @@ def _or_empty(frame: pd.DataFrame | None) -> pd.DataFrame:
 def _effect(name: str, family: str, c: Comparison, cost_factor: float) -> Effect:
     """A step or share from its paired comparison (gains: positive is better)."""
     if math.isnan(c.ci_low) or c.ci_low <= 0 <= c.ci_high:
-        outcome = NOISE
+        outcome = Outcome.NOISE
     else:
-        outcome = "better" if c.delta > 0 else "worse"
+        outcome = Outcome.of_gain(c.delta)
     return Effect(
         name,
         family,
@@ -261,21 +262,21 @@ def describe_outcome(e: Effect) -> str:
     (or lost) on every fold ``better on 5 of 5 folds, but the design cannot separate it
     from noise (could detect ≥ 0.045)``.
     """
-    if not e.outcome.startswith(NOISE):
+    if not is_noise(e.outcome):
         return e.outcome
     if math.isnan(e.detectable):
         return e.outcome
     if e.detectable == 0 and e.gain == 0:
         return f"{e.outcome} (no difference on any fold)"
     seen = f"could detect ≥ {e.detectable:.3f}"
-    holm = " after Holm" if e.outcome != NOISE else ""
+    holm = " after Holm" if e.outcome == Outcome.NOISE_AFTER_HOLM else ""
     if e.folds >= 2 and e.folds_better in (0, e.folds) and e.gain != 0:
-        side = "better" if e.gain > 0 else "worse"
+        side = Outcome.of_gain(e.gain)
         return (
             f"{side} on {e.folds} of {e.folds} folds, but the design cannot separate it from "
             f"noise{holm} ({seen})"
         )
-    return f"{NOISE}{holm} ({seen})"
+    return f"{Outcome.NOISE}{holm} ({seen})"
 
 
 def _describe(e: Effect, unit: str) -> str:
@@ -294,9 +295,9 @@ def _sentences(v: Verdict) -> list[str]:
     if v.design == "one_at_a_time":
         for family in FAMILIES:
             mine = [e for e in v.effects if e.family == family]
-            ran = [e for e in mine if e.outcome != "failed"]
+            ran = [e for e in mine if e.outcome != Outcome.FAILED]
             if ran:
-                paid = [e for e in ran if e.outcome == "better"] or ran
+                paid = [e for e in ran if e.outcome == Outcome.BETTER] or ran
                 top = max(paid, key=lambda e: e.gain)
                 best_of = f" (best of {len(mine)})" if len(mine) > 1 else ""
                 said.append(f"{family.capitalize()}{best_of}: {_describe(top, unit)}.")
@@ -317,8 +318,12 @@ def _sentences(v: Verdict) -> list[str]:
     said.append(_cheapest_sentence(v))
     failed = v.summary[v.summary["n_failed_folds"] > 0]
     for row in failed.to_dict("records"):
-        scope = "every fold" if row["outcome"] == "failed" else f"{row['n_failed_folds']} folds"
-        rest = "" if row["outcome"] == "failed" else "; its numbers use the folds that finished"
+        scope = (
+            "every fold" if row["outcome"] == Outcome.FAILED else f"{row['n_failed_folds']} folds"
+        )
+        rest = (
+            "" if row["outcome"] == Outcome.FAILED else "; its numbers use the folds that finished"
+        )
         said.append(f"Incomplete: '{row['arm']}' failed on {scope}{rest}: {row['error']}")
     return said
 
@@ -327,31 +332,35 @@ def _tuning_sentence(v: Verdict) -> str:
     """The answer to the question the tool exists for."""
     unit = v.metric.label
     searches = v.summary[v.summary["family"].str.split("+").map(lambda f: "tuning" in f)]
-    if len(searches) and (searches["outcome"] == "failed").all():
+    if len(searches) and (searches["outcome"] == Outcome.FAILED).all():
         first = searches.iloc[0]
         return (
             f"Tuning cannot be judged here: every search failed on every fold, so nothing "
             f"says whether it pays. The first error ({first['arm']}): {first['error']}"
         )
-    tuning = [e for e in v.effects if e.family == "tuning" and e.outcome != "failed"]
-    others = [e for e in v.effects if e.family != "tuning" and e.outcome == "better"]
+    tuning = [e for e in v.effects if e.family == "tuning" and e.outcome != Outcome.FAILED]
+    others = [e for e in v.effects if e.family != "tuning" and e.outcome == Outcome.BETTER]
     if not tuning:
         tuned_arms = v.summary["family"].str.contains("tuning").any()
         if v.design == "factorial" and tuned_arms:
             return f"Tuning is not worth it here: the best arm ({v.best}) does not tune."
         return "No tuning lever ran, so this experiment cannot say whether tuning pays."
     # The best search that beat the baseline beyond the noise, else the best search at all.
-    paid = [e for e in tuning if e.outcome == "better"] or tuning
+    paid = [e for e in tuning if e.outcome == Outcome.BETTER] or tuning
     top = max(paid, key=lambda e: e.gain)
     rival = max(others, key=lambda e: e.gain, default=None)
-    if top.outcome != "better":
+    if top.outcome != Outcome.BETTER:
         instead = (
             f" Instead, {rival.name} paid ({_num(rival.gain)} {unit}, at "
             f"{ratio(rival.cost_factor)} the fit cost): spend the effort there."
             if rival is not None
             else ""
         )
-        why = "it made things worse" if top.outcome == "worse" else "its gain is inside the noise"
+        why = (
+            "it made things worse"
+            if top.outcome == Outcome.WORSE
+            else "its gain is inside the noise"
+        )
         return f"Tuning is not worth it here: {why} ({_describe(top, unit)}).{instead}"
     if rival is not None and rival.gain >= top.gain:
         cheaper = " and for less compute" if rival.cost_factor < top.cost_factor else ""
@@ -361,7 +370,9 @@ def _tuning_sentence(v: Verdict) -> str:
             "spend the effort there first."
         )
     unsure = [
-        e for e in v.effects if e.family != "tuning" and e.outcome != "failed" and e.gain > top.gain
+        e
+        for e in v.effects
+        if e.family != "tuning" and e.outcome != Outcome.FAILED and e.gain > top.gain
     ]
     if unsure:
         maybe = max(unsure, key=lambda e: e.gain)
@@ -485,7 +496,7 @@ def _cheapest_sentence(v: Verdict) -> str:
     score = table["score_mean"]
     if r.reference == BASELINE:
         everywhere = v.summary[
-            v.summary["outcome"].str.startswith(NOISE)
+            v.summary["outcome"].map(is_noise).astype(bool)
             & (v.summary["folds_paired"] >= 2)
             & (v.summary["folds_better"] == v.summary["folds_paired"])
         ]
@@ -505,7 +516,7 @@ def _cheapest_sentence(v: Verdict) -> str:
     if v.best != r.reference:
         also = f" ({v.best} scored higher, but not beyond the noise)"
     gain = float(table["gain"][r.reference])
-    if r.arm == r.reference and len(table[table["outcome"] == "better"]) == 1:
+    if r.arm == r.reference and len(table[table["outcome"] == Outcome.BETTER]) == 1:
         return (
             f"Recommendation: {r.reference} ({score[r.reference]:.3f} {unit}), the only arm "
             f"that beat the baseline beyond the noise{also}."

@@ -39,7 +39,8 @@ def shared_studies(plan: Plan, storage: str | None = None) -> list[Share]:
     """
     from sklearn.base import clone
 
-    from tuneworth.search import OptunaSearchCV, for_outer_fold
+    from tuneworth.optuna_search import OptunaSearchCV
+    from tuneworth.search import for_outer_fold
 
     searches = {
         name: pipeline

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
         OutlierFilter,
         TargetNoiseFilter,
     )
-    from tuneworth.steps.preprocess import make_preprocessor, mutual_information
+    from tuneworth.steps.preprocess import Preprocessor, mutual_information
 
 _EXPORTS = {
     "DuplicateFilter": "tuneworth.steps.clean",
@@ -33,7 +33,7 @@ _EXPORTS = {
     "NoiseInjection": "tuneworth.steps.augment",
     "Oversampler": "tuneworth.steps.augment",
     "TextAugmentation": "tuneworth.steps.augment",
-    "make_preprocessor": "tuneworth.steps.preprocess",
+    "Preprocessor": "tuneworth.steps.preprocess",
     "mutual_information": "tuneworth.steps.preprocess",
 }
 __all__ = [
@@ -44,9 +44,9 @@ __all__ = [
     "NoiseInjection",
     "OutlierFilter",
     "Oversampler",
+    "Preprocessor",
     "TargetNoiseFilter",
     "TextAugmentation",
-    "make_preprocessor",
     "mutual_information",
 ]
 

@@ -107,11 +107,13 @@ def with_values(like: pd.DataFrame, rows: np.ndarray, updates: dict[Hashable, np
 class TabularSampler(BaseSampler):  # type: ignore[misc]
     """Base of tuneworth's samplers: a template for ``fit_resample`` on raw tabular data.
 
-    Subclasses write ``_fit_resample(frame, y)``, which receives the rows as a DataFrame (an
-    array becomes a frame with positional column labels) and the target as a 1-D array,
-    and returns the new frame and target. The base validates the parameters and the
-    input, converts the result back to the container the caller gave, and counts the rows
-    before and after, so that a pipeline can say what its samplers did.
+    imbalanced-learn's own template: subclasses write ``_fit_resample(frame, y)``, which
+    receives the rows as a DataFrame (an array becomes a frame with positional column
+    labels) and the target as a 1-D array, and returns the new frame and target. The base
+    validates the parameters, checks the input in ``_check_X_y`` (the hook imbalanced-learn's
+    samplers override; here raw tabular rows, and a continuous target for samplers that
+    take one), converts the result back to the container the caller gave, and counts the
+    rows before and after, so that a pipeline can say what its samplers did.
 
     Attributes
     ----------
@@ -150,6 +152,10 @@ class TabularSampler(BaseSampler):  # type: ignore[misc]
     def fit_resample(self, X: Any, y: Any) -> tuple[Any, Any]:
         """Resample the rows: clean them or add synthetic ones.
 
+        imbalanced-learn's template, as its ``FunctionSampler`` writes it for targets
+        beyond class labels: :meth:`_check_X_y` validates, ``_fit_resample`` resamples, and
+        the result goes back into the containers the caller gave.
+
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
@@ -163,14 +169,10 @@ class TabularSampler(BaseSampler):  # type: ignore[misc]
         y_resampled : same container as y
         """
         self._validate_params()
-        labels, one_vs_all, continuous = self._check_target(y)
-        self._target_is_continuous = continuous
-        frame = self._check_X(X, y)
-        if not continuous:
-            self._check_classes(labels)
+        frame, labels, binarize_y = self._check_X_y(X, y)
         new_frame, new_labels = self._fit_resample(frame, labels)
-        self._count_rows(labels, new_labels, continuous)
-        return _restore(X, y, new_frame, new_labels, one_vs_all, labels)
+        self._count_rows(labels, new_labels, self._target_is_continuous)
+        return _restore(X, y, new_frame, new_labels, binarize_y, labels)
 
     def _fit_resample(self, frame: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
         raise NotImplementedError
@@ -187,7 +189,35 @@ class TabularSampler(BaseSampler):  # type: ignore[misc]
             self.class_rows_in_[label] = int(count)
             self.class_rows_out_[label] = int(kept.get(label, 0))
 
+    def _check_X_y(
+        self, X: Any, y: Any, accept_sparse: Any = None
+    ) -> tuple[pd.DataFrame, np.ndarray, bool]:
+        """imbalanced-learn's input check, for raw tabular rows and any target the sampler
+        takes: the rows as a DataFrame (an array's columns labelled by position), the target
+        as a 1-D array, and whether it came one-vs-all encoded. Sparse input is refused."""
+        target, binarize_y, continuous = self._check_target(y)
+        self._target_is_continuous = continuous
+        validate_data(self, X=X, reset=True, skip_check_array=True)
+        if isinstance(X, pd.DataFrame):
+            if X.shape[0] < 1 or X.shape[1] < 1:
+                raise ValueError(
+                    f"Found array with {X.shape[0]} sample(s) and {X.shape[1]} feature(s) "
+                    "while a minimum of 1 is required."
+                )
+            frame = X
+        else:
+            frame = pd.DataFrame(
+                check_array(X, dtype=None, accept_sparse=False, ensure_all_finite="allow-nan")
+            )
+        check_consistent_length(frame, y)
+        if not continuous and (n_classes := np.unique(target).size) < 2:
+            raise ValueError(
+                f"The target 'y' needs to have more than 1 class. Got {n_classes} class instead"
+            )
+        return frame, target, binarize_y
+
     def _check_target(self, y: Any) -> tuple[np.ndarray, bool, bool]:
+        """The target as a 1-D array, whether it was one-vs-all, whether it is continuous."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
@@ -201,33 +231,11 @@ class TabularSampler(BaseSampler):  # type: ignore[misc]
                 )
             return target.astype(float), False, True
         kind = type_of_target(y, input_name="y")
-        continuous = kind == "continuous" and self._accepts_continuous_target
-        if continuous:
+        if kind == "continuous" and self._accepts_continuous_target:
             return np.asarray(y).reshape(-1) if np.ndim(y) == 2 else np.asarray(y), False, True
         check_classification_targets(y)
         labels, one_vs_all = check_target_type(y, indicate_one_vs_all=True)
         return np.asarray(labels), bool(one_vs_all), False
-
-    def _check_classes(self, labels: np.ndarray) -> None:
-        n_classes = np.unique(labels).size
-        if n_classes < 2:
-            raise ValueError(
-                f"The target 'y' needs to have more than 1 class. Got {n_classes} class instead"
-            )
-
-    def _check_X(self, X: Any, y: Any) -> pd.DataFrame:
-        validate_data(self, X=X, reset=True, skip_check_array=True)
-        if isinstance(X, pd.DataFrame):
-            if X.shape[0] < 1 or X.shape[1] < 1:
-                raise ValueError(
-                    f"Found array with {X.shape[0]} sample(s) and {X.shape[1]} feature(s) "
-                    "while a minimum of 1 is required."
-                )
-            check_consistent_length(X, y)
-            return X
-        array = check_array(X, dtype=None, accept_sparse=False, ensure_all_finite="allow-nan")
-        check_consistent_length(array, y)
-        return pd.DataFrame(array)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

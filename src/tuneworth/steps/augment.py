@@ -247,17 +247,19 @@ class Oversampler(Augmenter, BaseOverSampler):  # type: ignore[misc]
         self.sampling_strategy_ = check_sampling_strategy(
             self.sampling_strategy, y, self._sampling_type
         )
-        random = check_random_state(self.random_state)
         if self.method == "random":
-            rows = np.concatenate(
-                [
-                    random.choice(np.flatnonzero(y == label), size=n_new, replace=True)
-                    for label, n_new in self.sampling_strategy_.items()
-                ]
-                or [np.empty(0, dtype=int)]
+            from imblearn.over_sampling import RandomOverSampler
+
+            # imbalanced-learn's own draws, on row positions: the rows themselves stay in
+            # their columns' dtypes, which an array of mixed columns would not keep.
+            sampler = RandomOverSampler(
+                sampling_strategy=self.sampling_strategy, random_state=self.random_state
             )
+            positions = np.arange(len(y)).reshape(-1, 1)
+            sampler.fit_resample(positions, y)
+            rows = np.asarray(sampler.sample_indices_[len(y) :], dtype=int)
             return with_values(frame, rows, {}), y[rows]
-        return self._smote(frame, y, random)
+        return self._smote(frame, y, check_random_state(self.random_state))
 
     def _smote(
         self, frame: pd.DataFrame, y: np.ndarray, random: np.random.RandomState

@@ -21,7 +21,7 @@ from tuneworth.steps._sampling import (
     column_kinds,
     dense,
 )
-from tuneworth.steps.preprocess import make_preprocessor
+from tuneworth.steps.preprocess import Preprocessor
 
 
 class LabelNoiseFilter(Cleaner):
@@ -138,7 +138,7 @@ class LabelNoiseFilter(Cleaner):
             return clone(self.estimator)
         columns = column_kinds(frame, self.categorical_features)
         return make_pipeline(
-            make_preprocessor(columns, impute="median", scale="standard"),
+            Preprocessor(columns, impute="median", scale="standard"),
             LogisticRegression(max_iter=1000),
         )
 
@@ -258,7 +258,7 @@ class TargetNoiseFilter(Cleaner):
             return clone(self.estimator)
         columns = column_kinds(frame, self.categorical_features)
         return make_pipeline(
-            make_preprocessor(columns, impute="median", scale="standard"),
+            Preprocessor(columns, impute="median", scale="standard"),
             HuberRegressor(max_iter=1000),
         )
 

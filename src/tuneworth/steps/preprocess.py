@@ -1,4 +1,4 @@
-"""Preprocessing: one ColumnTransformer whose choices are parameters.
+"""Preprocessing: one transformer, :class:`Preprocessor`, whose choices are parameters.
 
 Each column is handled by its role (see :func:`tuneworth.data.infer_schema`): numeric
 columns are scaled and imputed; categorical ones encoded; high-cardinality categorical ones
@@ -12,10 +12,13 @@ which are then scaled and imputed as numeric columns.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, Protocol
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 Impute = Literal["none", "mean", "median", "most_frequent", "knn", "iterative"]
 Scale = Literal["none", "standard", "robust", "quantile", "power"]
@@ -50,31 +53,24 @@ def _role(schema: ColumnKinds, name: str) -> list[Hashable]:
     return list(getattr(schema, name, ()))
 
 
-def make_preprocessor(
-    schema: ColumnKinds,
-    *,
-    impute: Impute = "median",
-    add_indicator: bool = False,
-    scale: Scale = "none",
-    encode: Encode = "onehot",
-    min_frequency: int | float | None = None,
-    select: Select = "none",
-    k: int = 10,
-    variance_threshold: float = 0.0,
-    dates: Dates = "calendar",
-    random_state: int | None = None,
-) -> Any:
-    """Build an unfitted ``ColumnTransformer`` that encodes each column by its role.
+class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Encode each column by its role; every choice is a parameter.
 
-    Everything it learns (medians, neighbours, scales, categories, target statistics,
-    selected features) it learns in ``fit``, so inside a pipeline it is fitted on training
-    folds only.
+    A scikit-learn transformer whose constructor parameters are the preprocessing choices,
+    so that a search can tune them (``set_params(preprocess__scale="robust")``), ``clone``
+    copies them and a pipeline's ``memory`` caches its fit. ``fit`` builds the
+    ``ColumnTransformer`` these choices describe (:attr:`transformer_`) and fits it;
+    everything it learns (medians, neighbours, scales, categories, target statistics,
+    selected features) it learns there, so inside a pipeline it is fitted on training folds
+    only.
 
     Parameters
     ----------
-    schema : object with ``numeric`` and ``categorical`` column names
+    schema : object with ``numeric`` and ``categorical`` column names, or None
         Usually :class:`tuneworth.data.Schema`, which also names ``high_cardinality``,
-        ``text`` and ``dates`` columns.
+        ``text`` and ``dates`` columns (an arm's ``roles`` lever changes the schema it
+        passes here). None infers it in ``fit``: from a DataFrame with
+        :func:`tuneworth.data.infer_schema`, and every column of an array is numeric.
     impute : {"none", "mean", "median", "most_frequent", "knn", "iterative"}
         How missing numeric values are filled. ``"none"`` leaves them for models that
         handle missing values natively; ``"knn"`` averages the 5 nearest rows and
@@ -115,31 +111,148 @@ def make_preprocessor(
         Seed of the steps that draw random numbers (iterative imputation, quantile
         subsampling, mutual-information estimates, target-encoding folds).
 
-    Returns
-    -------
-    ColumnTransformer
-        Unfitted. With feature selection, its one transformer is a Pipeline of the column
-        transformer and the selector.
+    Attributes
+    ----------
+    transformer_ : ColumnTransformer or Pipeline
+        The fitted column transformer; with feature selection, a Pipeline of it
+        (``columns``) and the selector (``select``).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Defined when ``X`` has string column names.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from tuneworth.data import infer_schema
     >>> X = pd.DataFrame({"age": [30.0, None, 41.0], "city": ["Oslo", "Rome", None]})
-    >>> pre = make_preprocessor(infer_schema(X), scale="standard")
-    >>> pre.fit_transform(X).shape
+    >>> Preprocessor(infer_schema(X), scale="standard").fit_transform(X).shape
     (3, 4)
-    >>> pre = make_preprocessor(infer_schema(X), impute="knn", add_indicator=True,
-    ...                         encode="ordinal")
-    >>> pre.fit_transform(X).shape
-    (3, 3)
+    >>> pre = Preprocessor(impute="knn", add_indicator=True, encode="ordinal").fit(X)
+    >>> pre.get_feature_names_out().tolist()
+    ['age', 'missingindicator_age', 'city']
     >>> from tuneworth.data import Schema
     >>> X = pd.DataFrame({"day": ["2026-11-27", "2026-11-28", None]})
-    >>> pre = make_preprocessor(Schema(numeric=(), categorical=(), dates=("day",)),
-    ...                         impute="none")
+    >>> pre = Preprocessor(Schema(numeric=(), categorical=(), dates=("day",)), impute="none")
     >>> pre.fit_transform(X)[:, -1].round(2).tolist()  # weekday (Friday, Saturday), standardised
     [-1.0, 1.0, nan]
     """
+
+    def __init__(
+        self,
+        schema: ColumnKinds | None = None,
+        *,
+        impute: Impute = "median",
+        add_indicator: bool = False,
+        scale: Scale = "none",
+        encode: Encode = "onehot",
+        min_frequency: int | float | None = None,
+        select: Select = "none",
+        k: int = 10,
+        variance_threshold: float = 0.0,
+        dates: Dates = "calendar",
+        random_state: int | None = None,
+    ) -> None:
+        self.schema = schema
+        self.impute = impute
+        self.add_indicator = add_indicator
+        self.scale = scale
+        self.encode = encode
+        self.min_frequency = min_frequency
+        self.select = select
+        self.k = k
+        self.variance_threshold = variance_threshold
+        self.dates = dates
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any = None) -> Preprocessor:
+        """Build the column transformer for ``X``'s columns and fit it."""
+        X = self._check_input(X, reset=True)
+        self.transformer_ = self._build(X).fit(X, y)
+        return self
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
+        """Fit and transform in one pass, as the column transformer does: a target encoder
+        then encodes each training row out of fold (``fit(X).transform(X)`` would not)."""
+        X = self._check_input(X, reset=True)
+        self.transformer_ = self._build(X)
+        return self.transformer_.fit_transform(X, y, **fit_params)
+
+    def transform(self, X: Any) -> Any:
+        """Encode ``X`` as learnt in ``fit``."""
+        check_is_fitted(self)
+        return self.transformer_.transform(self._check_input(X, reset=False))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the encoded columns, as the column transformer names them."""
+        check_is_fitted(self)
+        return np.asarray(self.transformer_.get_feature_names_out(), dtype=object)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # imputed, or left for a model that takes them
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.target_tags.required = self.encode == "target" or self.select == "mutual_info"
+        return tags
+
+    def _check_input(self, X: Any, *, reset: bool) -> Any:
+        """A DataFrame is taken as is (the column transformer selects its columns by name,
+        and ignores extra ones); anything else is checked as a 2-D array, NaN allowed."""
+        if hasattr(X, "columns"):
+            if reset:
+                validate_data(self, X, skip_check_array=True)
+            return X
+        return validate_data(self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan")
+
+    def _build(self, X: Any) -> Any:
+        """The unfitted column transformer that these choices describe, for ``X``."""
+        schema = self.schema
+        if schema is None:
+            if hasattr(X, "columns"):
+                from tuneworth.data import infer_schema
+
+                schema = infer_schema(X)
+            else:
+                schema = _AllNumeric(tuple(range(X.shape[1])))
+        return _column_transformer(
+            schema,
+            impute=self.impute,
+            add_indicator=self.add_indicator,
+            scale=self.scale,
+            encode=self.encode,
+            min_frequency=self.min_frequency,
+            select=self.select,
+            k=self.k,
+            variance_threshold=self.variance_threshold,
+            dates=self.dates,
+            random_state=self.random_state,
+        )
+
+
+@dataclass(frozen=True)
+class _AllNumeric:
+    """The columns of an array: numeric, by position."""
+
+    numeric: tuple[int, ...]
+    categorical: tuple[int, ...] = ()
+
+
+def _column_transformer(
+    schema: ColumnKinds,
+    *,
+    impute: Impute,
+    add_indicator: bool,
+    scale: Scale,
+    encode: Encode,
+    min_frequency: int | float | None,
+    select: Select,
+    k: int,
+    variance_threshold: float,
+    dates: Dates,
+    random_state: int | None,
+) -> Any:
+    """The unfitted ColumnTransformer (or, with selection, Pipeline) of
+    :class:`Preprocessor`'s choices for the columns of ``schema``."""
     from sklearn.base import clone
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline, make_pipeline
@@ -194,21 +307,9 @@ def make_preprocessor(
         columns.set_output(transform="pandas")
     if select == "none":
         return columns
-    # Selection spans all encoded columns, so it follows the column transformer. Wrapping
-    # both in one more ColumnTransformer keeps the return type, and keeps it usable inside
-    # an imbalanced-learn Pipeline, which refuses a Pipeline as an intermediate step.
-    selected = Pipeline(
+    # Selection spans all encoded columns, so it follows the column transformer.
+    return Pipeline(
         [("columns", columns), ("select", _selector(select, k, variance_threshold, random_state))]
-    )
-    features = [
-        *schema.numeric,
-        *schema.categorical,
-        *_role(schema, "high_cardinality"),
-        *_role(schema, "text"),
-        *_role(schema, "dates"),
-    ]
-    return ColumnTransformer(
-        [("selected", selected, features)], remainder="drop", verbose_feature_names_out=False
     )
 
 
