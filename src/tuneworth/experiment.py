@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pandas as pd
 import yaml
 
+from tuneworth.budget import TimeBudget
 from tuneworth.data import Dataset, infer_schema, load_dataset, shown
 from tuneworth.defects import corrupt, distort
 from tuneworth.design import (
@@ -33,6 +34,7 @@ from tuneworth.design import (
     preprocessor_for,
     resolve_encoding,
 )
+from tuneworth.diagnose import Finding, findings_frame
 from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import (
     FoldResult,
@@ -46,7 +48,7 @@ from tuneworth.evaluate import (
 )
 from tuneworth.levers import BuildContext
 from tuneworth.metrics import Metric, resolve_metric
-from tuneworth.report import Context, verdict_markdown, write_report
+from tuneworth.report import Context, diagnosis_markdown, verdict_markdown, write_report
 from tuneworth.search import compare_strategies, name_studies
 from tuneworth.spec import Spec
 from tuneworth.verdict import ArmInfo, Verdict, decide
@@ -397,6 +399,8 @@ def run_experiment(
     fresh: bool = False,
     plan: Plan | None = None,
     scheduler: str | None = None,
+    budget: TimeBudget | None = None,
+    findings: Sequence[Finding] = (),
 ) -> ExperimentResult:
     """Run every arm on every outer fold, track it in MLflow, decide and report.
 
@@ -405,6 +409,10 @@ def run_experiment(
     goes to ``report_dir/<spec>/<timestamp>/`` (nowhere if ``None``) and, always, to the
     study run's artifacts. With ``scheduler`` (a Dask scheduler address) the arm-fold tasks
     run on that cluster instead of local processes.
+
+    With a ``budget``, the arm-folds still running at its deadline are stopped: the arms
+    that finished every fold are compared, and the verdict names those cut. ``findings``,
+    the table's diagnosis, go into the report and onto the study run.
     """
     from tuneworth.tracking import Tracker, environment_tags, resolve_tracking_uri
 
@@ -421,7 +429,7 @@ def run_experiment(
         cluster.enter_context(dask_cluster(scheduler))
     try:
         tracker = Tracker(uri)
-        kept = _start(tracker, spec, plan, fresh)
+        kept = _start(tracker, spec, plan, fresh, findings)
     except BaseException:
         cluster.close()
         raise
@@ -460,6 +468,7 @@ def run_experiment(
                 skip=skip,
                 ticks=ticks,
                 inject=plan.inject,
+                deadline=budget.deadline if budget is not None and scheduler is None else None,
             ):
                 done += 1
                 by_arm[result.arm].append(result)
@@ -481,11 +490,29 @@ def run_experiment(
                     greater_is_better=plan.metric.greater_is_better,
                     trial_runs=spec.tracking.trial_runs,
                 )
-        fold_results = [r for arm in plan.arms for r in by_arm[arm.name]]
+        # Paired comparisons need every fold: an arm the budget stopped short is cut.
+        finished = [a for a in plan.arms if len(by_arm[a.name]) == len(plan.splits)]
+        cut = tuple(a.name for a in plan.arms if a not in finished)
+        if cut:
+            _check_cut(cut, budget)
+            tracker.end_cut_arms(cut, budget.cut_by if budget is not None else "")
+        fold_results = [r for arm in finished for r in by_arm[arm.name]]
         results = results_frame(fold_results)
-        infos = [ArmInfo(a.name, a.family, a.lever) for a in plan.arms]
-        tuning = compare_strategies(plan.arms, by_arm, plan.metric.greater_is_better)
-        verdict = decide(results, infos, plan.metric, spec.design, tuning)
+        infos = [ArmInfo(a.name, a.family, a.lever) for a in finished]
+        tuning = compare_strategies(finished, by_arm, plan.metric.greater_is_better)
+        left_out = budget.left_out if budget is not None else ()
+        design = spec.design
+        if design == "factorial" and cut:
+            design = "one_at_a_time"  # Shapley shares need every arm
+        verdict = decide(
+            results,
+            infos,
+            plan.metric,
+            design,
+            tuning,
+            cut=(*left_out, *cut),
+            cut_by=budget.cut_by if budget is not None else "",
+        )
         tracker.log_comparisons(run_ids, verdict.summary)
         tracker.log_tuning(run_ids, tuning)
         trials = trials_frame(fold_results)
@@ -500,6 +527,7 @@ def run_experiment(
             repeats=spec.cv.repeats,
             inner_folds=spec.cv.inner_folds,
             notes=dataset.notes,
+            findings=tuple(findings),
             study_run_id=tracker.study_run_id,
             started=_utc(started),
             wall_seconds=time.time() - started,
@@ -518,6 +546,8 @@ def run_experiment(
                 trials.to_csv(study / "trials.csv", index=False)
             if not tuning.empty:
                 tuning.to_csv(study / "tuning.csv", index=False)
+            if findings:
+                findings_frame(findings).to_csv(study / "diagnosis.csv", index=False)
             saved = new_report_dir(report_dir, spec.name) if report_dir else None
             report = saved or Path(tmp, "report")
             write_report(verdict, context, results, trials, report)
@@ -527,7 +557,11 @@ def run_experiment(
                 study,
                 report,
                 (f"{verdict.convention}.", *verdict.sentences),
-                description=verdict_markdown(verdict),
+                description="\n\n".join(
+                    part
+                    for part in (verdict_markdown(verdict), diagnosis_markdown(findings))
+                    if part
+                ),
             )
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
@@ -538,6 +572,17 @@ def run_experiment(
     finally:
         cluster.close()
     return ExperimentResult(plan, results, verdict, tracker.study_run_id, saved, tuple(kept))
+
+
+def _check_cut(cut: Sequence[str], budget: TimeBudget | None) -> None:
+    """Arms are cut only by a time budget, and a verdict needs the baseline."""
+    if budget is None:
+        raise RuntimeError(f"arms without every fold and no time budget: {', '.join(cut)}")
+    if BASELINE in cut:
+        raise TuneworthError(
+            f"{budget.cut_by} ran out before the baseline finished its folds: give a longer "
+            "--time-budget"
+        )
 
 
 def _utc(seconds: float) -> str:
@@ -563,7 +608,7 @@ def _tags(spec: Spec, plan: Plan) -> dict[str, str]:
 
 
 def _start(
-    tracker: Tracker, spec: Spec, plan: Plan, fresh: bool
+    tracker: Tracker, spec: Spec, plan: Plan, fresh: bool, findings: Sequence[Finding] = ()
 ) -> dict[str, tuple[str, list[FoldResult]]]:
     """Open (or resume) the study run with the spec's tags and parameters."""
     from tuneworth.tracking import environment_tags
@@ -571,6 +616,9 @@ def _start(
     dataset = plan.dataset
     tags = _tags(spec, plan)
     notes = {"tuneworth.notes": "\n".join(dataset.notes)} if dataset.notes else {}
+    found = [f"{f.name} ({f.severity}): {f.summary}" for f in findings if f.severity != "ok"]
+    if findings:
+        notes["tuneworth.diagnosis"] = "\n".join(found) or "nothing found"
     kept = tracker.start_study(
         spec.name,
         tags={**tags, **environment_tags(), "tuneworth.task": dataset.task, **notes},
@@ -634,7 +682,17 @@ def report_from_store(
     p = stored.params
     infos = [ArmInfo(str(r.name), str(r.family), str(r.lever)) for r in stored.arms.itertuples()]
     metric = resolve_metric(p["metric"], p["task"])  # type: ignore[arg-type]
-    verdict = decide(stored.results, infos, metric, p["design"], stored.tuning)
+    cut = tuple(stored.tags.get("tuneworth.cut", "").splitlines())
+    design = "one_at_a_time" if cut and p["design"] == "factorial" else p["design"]
+    verdict = decide(
+        stored.results,
+        infos,
+        metric,
+        design,
+        stored.tuning,
+        cut=cut,
+        cut_by=stored.tags.get("tuneworth.cut_by", ""),
+    )
     notes = stored.tags.get("tuneworth.notes", "")
     context = Context(
         spec_name=str(stored.spec.get("name", experiment)),

@@ -77,9 +77,24 @@ class BaselineSpec(Strict):
 
 
 class BudgetSpec(Strict):
-    """Default search budget: configurations evaluated per search (per outer fold)."""
+    """Default search budget: configurations evaluated per search (per outer fold); and
+    ``time``, a wall-time budget for the whole run ('10m', '1h30m') that sizes folds,
+    trials and arms to fit (:mod:`tuneworth.budget`)."""
 
     trials: int = Field(default=20, gt=0, le=100_000)
+    time: str | None = None
+
+    @field_validator("time")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            from tuneworth.budget import parse_duration
+
+            try:
+                parse_duration(value, "budget.time")
+            except TuneworthError as exc:
+                raise ValueError(str(exc).removeprefix("budget.time ")) from None
+        return value
 
 
 class TrackingSpec(Strict):

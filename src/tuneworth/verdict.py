@@ -78,7 +78,8 @@ class Verdict:
     """Everything an experiment concluded; ``summary`` has one row per arm.
 
     ``cheapest`` is the cheapest arm as good as the best (``recommendation`` says by which
-    rule), "" when every arm failed a fold.
+    rule), "" when every arm failed a fold. ``cut`` are the arms ``cut_by`` (a time budget)
+    kept from finishing every fold: they are not in ``summary``.
     """
 
     metric: Metric
@@ -91,6 +92,8 @@ class Verdict:
     tuning: pd.DataFrame = field(default_factory=pd.DataFrame)
     recommendation: Recommendation | None = None
     folds_per_repeat: int = 1
+    cut: tuple[str, ...] = ()
+    cut_by: str = ""
 
     @property
     def convention(self) -> str:
@@ -107,11 +110,16 @@ def decide(
     metric: Metric,
     design: str,
     tuning: pd.DataFrame | None = None,
+    *,
+    cut: Sequence[str] = (),
+    cut_by: str = "",
 ) -> Verdict:
     """Compare every arm with the baseline on the paired folds and say what it means.
 
     ``tuning`` is the search comparison of :func:`tuneworth.search.compare_strategies`
     (trials to match grid search, optimism gap), when the experiment has searches.
+    ``cut`` names the arms ``cut_by`` (e.g. "the 10 min time budget") stopped: ``arms``
+    holds only those that finished, and the verdict says which were cut.
     """
     summary = summarise(results, [a.name for a in arms], BASELINE, metric.sign)
     info = {a.name: a for a in arms}
@@ -140,6 +148,8 @@ def decide(
         tuning=_or_empty(tuning),
         recommendation=recommendation,
         folds_per_repeat=folds_per_repeat(results),
+        cut=tuple(cut),
+        cut_by=cut_by,
     )
     return replace(verdict, sentences=tuple(_sentences(verdict)))
 
@@ -291,6 +301,11 @@ def _describe(e: Effect, unit: str) -> str:
 def _sentences(v: Verdict) -> list[str]:
     unit = v.metric.label
     said: list[str] = []
+    if v.cut:
+        said.append(
+            f"Cut by {v.cut_by or 'the time budget'}: {', '.join(v.cut)} "
+            "(not compared: a paired comparison needs every fold)."
+        )
     if v.design == "one_at_a_time":
         for family in FAMILIES:
             mine = [e for e in v.effects if e.family == family]
