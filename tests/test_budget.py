@@ -21,6 +21,7 @@ from tuneworth.budget import (
 )
 from tuneworth.cli import _Progress, main
 from tuneworth.errors import TuneworthError
+from tuneworth.report import headline
 from tuneworth.spec import parse_spec
 
 
@@ -202,6 +203,11 @@ def test_the_run_stops_at_the_deadline_and_names_the_cut_arms(cut_run: Any) -> N
         "comparison needs every fold)."
     )
     assert list(result.verdict.summary["arm"]) == ["baseline", "random oversampling"]
+    assert headline(result.verdict).endswith(" (an arm cut by the 20 s time budget).")
+    assert (
+        "No tuning arm finished within the 20 s time budget, so this experiment cannot say "
+        "whether tuning pays: give a longer --time-budget."
+    ) in result.verdict.sentences
 
 
 @pytest.mark.slow

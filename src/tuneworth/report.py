@@ -385,6 +385,9 @@ def headline(verdict: Verdict) -> str:
         rest = f"; tuning also pays ({top.name}: {_signed(top.gain)})"
     else:
         rest = "; no search beats the noise"
+    if verdict.cut:
+        arms = "an arm" if len(verdict.cut) == 1 else f"{len(verdict.cut)} arms"
+        rest += f" ({arms} cut by {verdict.cut_by or 'the time budget'})"
     return f"{first}{rest}."
 
 

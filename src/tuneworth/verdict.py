@@ -354,6 +354,11 @@ def _tuning_sentence(v: Verdict) -> str:
         tuned_arms = v.summary["family"].str.contains("tuning").any()
         if v.design == "factorial" and tuned_arms:
             return f"Tuning is not worth it here: the best arm ({v.best}) does not tune."
+        if v.cut:
+            return (
+                f"No tuning arm finished within {v.cut_by or 'the time budget'}, so this "
+                "experiment cannot say whether tuning pays: give a longer --time-budget."
+            )
         return "No tuning lever ran, so this experiment cannot say whether tuning pays."
     # The best search that beat the baseline beyond the noise, else the best search at all.
     paid = [e for e in tuning if e.outcome == "better"] or tuning
