@@ -191,12 +191,17 @@ class Spec(Strict):
 
     def digest(self) -> str:
         """A hash of everything that changes results; equal digests, equal experiments."""
-        payload = json.dumps(self.to_document(), sort_keys=True, default=str)
+        document = self.to_document()
+        # A time budget changes results only through the folds and trials it sets.
+        document["budget"].pop("time", None)
+        payload = json.dumps(document, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def to_document(self) -> dict[str, Any]:
         """The spec as a plain document, defaults filled in, levers in their YAML form."""
         document = self.model_dump(mode="json", exclude={"levers"})
+        if document["budget"]["time"] is None:
+            del document["budget"]["time"]  # no budget: the document of a spec without the key
         document["levers"] = [
             {lever.name: lever.model_dump(mode="json", by_alias=True)} for lever in self.levers
         ]
