@@ -269,3 +269,23 @@ def test_the_study_run_logs_the_diagnosis(cut_run: Any, tracking_uri: str) -> No
     description = study.data.tags["mlflow.note.content"]
     assert "## Diagnosis" in description
     assert description.index("## Diagnosis") > description.index("Cut by")
+
+
+@pytest.mark.slow
+def test_run_prints_the_sized_plan_with_each_arm_s_estimate_before_work(
+    tmp_path: Path, tracking_uri: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "timed.yaml"
+    spec.write_text(
+        "name: timed\ndataset: {source: 'sklearn:iris'}\nlevers: [{scaling: {method: robust}}]\n"
+        "budget: {time: 40s}\n"
+    )
+    args = ["run", str(spec), "-j", "1", "--tracking-uri", tracking_uri]
+    assert main([*args, "--report-dir", str(tmp_path / "reports")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    (head,) = [line for line in err if line.startswith("time budget 40 s (")]
+    assert head.split("): ")[1].startswith("2 arms x 10 outer folds (5-fold x 2); estimated ")
+    start = err.index(head)
+    assert [line.split()[0] for line in err[start + 1 : start + 3]] == ["baseline", "robust"]
+    assert err[start + 1].split()[-2].startswith("~")
+    assert "s of a 40 s time budget; MLflow study run" in err[-2]

@@ -236,9 +236,10 @@ def _run(args: argparse.Namespace) -> int:
     estimates: dict[str, float] = {}
     duration = args.time_budget or spec.budget.time
     if duration is not None:
+        before = time.time() - started
         plan, budget, sizing = _fit_budget(plan, duration, started, args.jobs)
         spec, estimates = plan.spec, dict(sizing.fold_seconds)
-        say(f"{_describe_sizing(plan, budget, sizing, time.time() - started)}\n")
+        say(f"{_describe_sizing(plan, budget, sizing, before, time.time() - started)}\n")
         shown_notes.update(sizing.notes)
     for note in plan.dataset.notes:
         if note not in shown_notes:
@@ -348,8 +349,11 @@ def _fit_budget(
     return plan, TimeBudget(seconds, deadline, label, sizing.left_out), sizing
 
 
-def _describe_sizing(plan: Plan, budget: TimeBudget, sizing: Sizing, pilot: float) -> str:
-    """The plan a time budget allows, with each arm's estimated wall time."""
+def _describe_sizing(
+    plan: Plan, budget: TimeBudget, sizing: Sizing, before: float, spent: float
+) -> str:
+    """The plan a time budget allows, with each arm's estimated wall time; ``before`` the
+    pilot, loading and diagnosing took seconds, ``spent`` in all."""
     from tuneworth.report import wall_time
 
     spec = plan.spec
@@ -357,9 +361,10 @@ def _describe_sizing(plan: Plan, budget: TimeBudget, sizing: Sizing, pilot: floa
     searches = any("tuning" in arm.families for arm in plan.arms)
     trials = f", searches {sizing.trials} trials" if searches else ""
     lines = [
-        f"time budget {budget.label} ({wall_time(pilot)} spent loading, diagnosing and on the "
-        f"pilot): {len(plan.arms)} arms x {folds} outer folds ({spec.cv.folds}-fold x "
-        f"{spec.cv.repeats}){trials}; estimated {wall_time(sizing.seconds)}",
+        f"time budget {budget.label} ({wall_time(before)} loading and diagnosing, "
+        f"{wall_time(spent - before)} timing each arm): {len(plan.arms)} arms x {folds} outer "
+        f"folds ({spec.cv.folds}-fold x {spec.cv.repeats}){trials}; estimated "
+        f"{wall_time(sizing.seconds)} more",
     ]
     width = max(len(arm.name) for arm in plan.arms)
     for arm in plan.arms:
