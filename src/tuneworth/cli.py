@@ -268,7 +268,8 @@ def _run(args: argparse.Namespace) -> int:
     if result.resumed_arms:
         say(f"resumed an interrupted study: kept {len(result.resumed_arms)} finished arms")
     cut = len(result.verdict.cut)
-    arms = f"{len(plan.arms)} arms" + (f" ({cut} cut by the time budget)" if cut else "")
+    planned = len(plan.arms) + (len(budget.left_out) if budget is not None else 0)
+    arms = f"{planned} arms" + (f" ({cut} cut by the time budget)" if cut else "")
     print(
         f"\n{spec.name}: {len(plan.dataset.y)} rows, {len(plan.dataset.schema.features)} features, "
         f"{plan.dataset.task}; {arms} x {len(plan.splits)} outer folds "
