@@ -179,7 +179,8 @@ def cut_run(tracking_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     plan = plan_experiment(spec)
     data = plan.dataset
     findings = diagnose(data.X, data.y, data.task, data.schema)
-    budget = TimeBudget(20, time.time() + 20, "20 s", left_out=())
+    # As if the plan had left a forest out before the run.
+    budget = TimeBudget(20, time.time() + 20, "20 s", left_out=("random forest",))
     started = time.time()
     result = run_experiment(
         spec,
@@ -197,13 +198,13 @@ def cut_run(tracking_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
 def test_the_run_stops_at_the_deadline_and_names_the_cut_arms(cut_run: Any) -> None:
     result, wall, _ = cut_run
     assert wall < 20 + 15  # the deadline, then the verdict, report and MLflow writes
-    assert result.verdict.cut == ("optuna TPE, 100000 trials",)
+    assert result.verdict.cut == ("random forest", "optuna TPE, 100000 trials")
     assert result.verdict.sentences[0] == (
-        "Cut by the 20 s time budget: optuna TPE, 100000 trials (not compared: a paired "
-        "comparison needs every fold)."
+        "Cut by the 20 s time budget: random forest; optuna TPE, 100000 trials (not compared: "
+        "a paired comparison needs every fold)."
     )
     assert list(result.verdict.summary["arm"]) == ["baseline", "random oversampling"]
-    assert headline(result.verdict).endswith(" (an arm cut by the 20 s time budget).")
+    assert headline(result.verdict).endswith(" (2 arms cut by the 20 s time budget).")
     assert (
         "No tuning arm finished within the 20 s time budget, so this experiment cannot say "
         "whether tuning pays: give a longer --time-budget."
@@ -225,7 +226,7 @@ def test_mlflow_names_the_cut_arms_and_leaves_no_run_running(
     client = mlflow.MlflowClient(tracking_uri)
     study = client.get_run(result.study_run_id)
     assert study.info.status == "FINISHED"
-    assert study.data.tags["tuneworth.cut"] == "optuna TPE, 100000 trials"
+    assert study.data.tags["tuneworth.cut"] == "random forest\noptuna TPE, 100000 trials"
     assert study.data.tags["tuneworth.cut_by"] == "the 20 s time budget"
     assert "Cut by the 20 s time budget" in study.data.tags["tuneworth.verdict"]
     children = client.search_runs(
@@ -242,7 +243,7 @@ def test_mlflow_names_the_cut_arms_and_leaves_no_run_running(
 def test_the_report_shows_the_diagnosis_and_the_cut_arms(cut_run: Any) -> None:
     result, _, findings = cut_run
     markdown = (Path(result.report_dir) / "report.md").read_text()
-    assert "- Cut by the 20 s time budget: optuna TPE, 100000 trials" in markdown
+    assert "- Cut by the 20 s time budget: random forest; optuna TPE, 100000 trials" in markdown
     section = markdown.split("## Diagnosis\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert section[0] == "| check | severity | lever | finding |"
     assert len(section) == 2 + len(findings)
@@ -289,3 +290,17 @@ def test_run_prints_the_sized_plan_with_each_arm_s_estimate_before_work(
     assert [line.split()[0] for line in err[start + 1 : start + 3]] == ["baseline", "robust"]
     assert err[start + 1].split()[-2].startswith("~")
     assert "s of a 40 s time budget; MLflow study run" in err[-2]
+
+
+@pytest.mark.slow
+def test_a_report_rebuilt_from_the_store_names_the_cut_arms(
+    cut_run: Any, tracking_uri: str, tmp_path: Path
+) -> None:
+    from tuneworth.experiment import report_from_store
+
+    result, _, _ = cut_run
+    verdict, _ = report_from_store(
+        "budget_cut", tracking_uri=tracking_uri, run_id=result.study_run_id, report_dir=tmp_path
+    )
+    assert verdict.cut == result.verdict.cut
+    assert verdict.sentences[0] == result.verdict.sentences[0]

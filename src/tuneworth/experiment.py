@@ -495,12 +495,13 @@ def run_experiment(
         cut = tuple(a.name for a in plan.arms if a not in finished)
         if cut:
             _check_cut(cut, budget)
-            tracker.end_cut_arms(cut, budget.cut_by if budget is not None else "")
+        left_out = budget.left_out if budget is not None else ()
+        if budget is not None and (left_out or cut):
+            tracker.end_cut_arms((*left_out, *cut), budget.cut_by)
         fold_results = [r for arm in finished for r in by_arm[arm.name]]
         results = results_frame(fold_results)
         infos = [ArmInfo(a.name, a.family, a.lever) for a in finished]
         tuning = compare_strategies(finished, by_arm, plan.metric.greater_is_better)
-        left_out = budget.left_out if budget is not None else ()
         design = spec.design
         if design == "factorial" and cut:
             design = "one_at_a_time"  # Shapley shares need every arm

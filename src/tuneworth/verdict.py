@@ -302,8 +302,9 @@ def _sentences(v: Verdict) -> list[str]:
     unit = v.metric.label
     said: list[str] = []
     if v.cut:
+        sep = "; " if any("," in arm for arm in v.cut) else ", "  # 'optuna TPE, 40 trials'
         said.append(
-            f"Cut by {v.cut_by or 'the time budget'}: {', '.join(v.cut)} "
+            f"Cut by {v.cut_by or 'the time budget'}: {sep.join(v.cut)} "
             "(not compared: a paired comparison needs every fold)."
         )
     if v.design == "one_at_a_time":
