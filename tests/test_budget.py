@@ -284,11 +284,13 @@ def test_run_prints_the_sized_plan_with_each_arm_s_estimate_before_work(
     args = ["run", str(spec), "-j", "1", "--tracking-uri", tracking_uri]
     assert main([*args, "--report-dir", str(tmp_path / "reports")]) == 0
     err = capsys.readouterr().err.splitlines()
-    (head,) = [line for line in err if line.startswith("time budget 40 s (")]
-    assert head.split("): ")[1].startswith("2 arms x 10 outer folds (5-fold x 2); estimated ")
-    start = err.index(head)
-    assert [line.split()[0] for line in err[start + 1 : start + 3]] == ["baseline", "robust"]
-    assert err[start + 1].split()[-2].startswith("~")
+    (start,) = [i for i, line in enumerate(err) if line.startswith("time budget 40 s (")]
+    arms = [i for i, line in enumerate(err) if line.startswith(("  baseline ", "  robust "))]
+    head = " ".join(" ".join(err[start : arms[0]]).split())  # wrapped at 100 columns
+    assert "timing each arm): 2 arms x 10 outer folds (5-fold x 2); estimated " in head
+    assert arms == [arms[0], arms[0] + 1] and arms[0] > start
+    assert err[arms[0]].split()[-2].startswith("~")
+    assert max(len(line) for line in err[start : arms[1] + 1]) <= 100
     assert "s of a 40 s time budget; MLflow study run" in err[-2]
 
 

@@ -351,7 +351,7 @@ def _fit_budget(
 
 
 def _describe_sizing(
-    plan: Plan, budget: TimeBudget, sizing: Sizing, before: float, spent: float
+    plan: Plan, budget: TimeBudget, sizing: Sizing, before: float, spent: float, width: int = 100
 ) -> str:
     """The plan a time budget allows, with each arm's estimated wall time; ``before`` the
     pilot, loading and diagnosing took seconds, ``spent`` in all."""
@@ -367,12 +367,16 @@ def _describe_sizing(
         f"folds ({spec.cv.folds}-fold x {spec.cv.repeats}){trials}; estimated "
         f"{wall_time(sizing.seconds)} more",
     ]
-    width = max(len(arm.name) for arm in plan.arms)
+    name_w = max(len(arm.name) for arm in plan.arms)
     for arm in plan.arms:
         each = sizing.fold_seconds[arm.name]
-        lines.append(f"  {arm.name:<{width}}  ~{wall_time(each * folds)}")
+        lines.append(f"  {arm.name:<{name_w}}  ~{wall_time(each * folds)}")
     lines += [f"  note: {note}" for note in sizing.notes]
-    return "\n".join(lines)
+    wrapped: list[str] = []
+    for line in lines:
+        indent = " " * (len(line) - len(line.lstrip()) + 4)
+        wrapped += textwrap.wrap(line, width, subsequent_indent=indent)
+    return "\n".join(wrapped)
 
 
 def _worker(args: argparse.Namespace) -> int:
