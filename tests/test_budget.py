@@ -126,6 +126,9 @@ def test_trials_go_before_folds_and_folds_before_arms() -> None:
     # costliest arm at that many trials (a search fits 11 times at 0.1 s), 37.5 s at 6.
     fewer_arms = _size(45)
     assert fewer_arms.left_out == ("forest",)
+    assert fewer_arms.notes[-1] == (
+        "left out to fit the 5 min time budget: forest (the most costly arm)"
+    )
     assert fewer_arms.arms == ("baseline", "oversampling", "grid search", "optuna")
     assert (fewer_arms.folds, fewer_arms.repeats, fewer_arms.trials) == (5, 1, 6)
     assert fewer_arms.seconds == pytest.approx(37.5)

@@ -261,7 +261,8 @@ def _sizing(
         notes.append(f"searches get {t} trials instead of {trials} to fit {budget}")
     if dropped:
         notes.append(
-            f"left out to fit {budget}: {', '.join(c.name for c in dropped)} (the most costly arms)"
+            f"left out to fit {budget}: {', '.join(c.name for c in dropped)} "
+            f"(the most costly {'arm' if len(dropped) == 1 else 'arms'})"
         )
     return Sizing(
         folds=f,
