@@ -229,3 +229,46 @@ def test_an_unknown_target_on_the_command_line_names_the_option(
     assert "dataset.target" not in err
     with pytest.raises(TuneworthError, match=r"set dataset\.target to one of its 3 columns"):
         load_dataset(str(path), "churn")
+
+
+def _write_european(tmp_path: Path, columns: dict[str, list[str]]) -> Path:
+    """A semicolon CSV of the given columns beside a decimal-dot column ``ratio``, so the
+    file as a whole reads with a decimal dot, and a binary target ``y``."""
+    frame = pd.DataFrame(columns)
+    frame["ratio"] = [f"{v / 7:.3f}" for v in range(len(frame))]
+    frame["y"] = np.where(np.arange(len(frame)) % 2 == 0, "ja", "nein")
+    path = tmp_path / "euro.csv"
+    frame.to_csv(path, index=False, sep=";")
+    return path
+
+
+def test_decimal_comma_columns_are_read_as_numbers_with_one_note_each(tmp_path: Path) -> None:
+    price = (
+        [f"{v:,.1f}".translate(str.maketrans(",.", ".,")) for v in (1234.5, 980.0, 12345.25)] * N
+    )[:N]
+    rate = (["3,5", "12,25", "?", "-0,75"] * N)[:N]
+    dataset = load_dataset(str(_write_european(tmp_path, {"price": price, "rate": rate})), "y")
+    assert price[:2] == ["1.234,5", "980,0"]
+    assert dataset.X["price"].tolist()[:3] == [1234.5, 980.0, 12345.2]
+    assert dataset.X["rate"].tolist()[:2] == [3.5, 12.25]
+    assert dataset.X["rate"].isna().sum() == N // 4
+    assert dataset.X["ratio"].iloc[1] == pytest.approx(0.143)
+    assert set(dataset.schema.numeric) == {"price", "rate", "ratio"}
+    assert _notes_about(dataset.notes, "price") == [
+        "column 'price' read as numbers: decimal comma, '1.234,5' style"
+    ]
+    assert _notes_about(dataset.notes, "rate") == [
+        "column 'rate' read as numbers: decimal comma, 15 cells of '?' as missing"
+    ]
+
+
+def test_a_column_mixing_decimal_marks_stays_text(tmp_path: Path) -> None:
+    mixed = (["3,5", "2.25", "4,75", "1.5"] * N)[:N]  # half one way, half the other
+    dataset = load_dataset(str(_write_european(tmp_path, {"mixed": mixed})), "y")
+    assert dataset.X["mixed"].dtype == "str"
+    assert not _notes_about(dataset.notes, "mixed")
+
+
+def test_three_digits_after_a_lone_comma_stay_thousands(tmp_path: Path) -> None:
+    dataset = load_dataset(str(_write_european(tmp_path, {"units": ["1,234", "2,500"] * 30})), "y")
+    assert dataset.X["units"].tolist()[:2] == [1234, 2500]

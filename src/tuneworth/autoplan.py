@@ -345,6 +345,7 @@ def spec_yaml(plan: AutoPlan, command: str) -> str:
         f"design: {doc['design']}",
         "budget:",
         f"  trials: {doc['budget']['trials']}   # configurations per search and outer fold",
+        "  # time: 10m   # a wall-time budget: folds, trials and arms sized to fit it",
         f"seed: {doc['seed']}",
     ]
     return "\n".join(lines) + "\n"

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tuneworth.autoplan import AutoPlan
+    from tuneworth.budget import Sizing, TimeBudget
     from tuneworth.data import Dataset
     from tuneworth.evaluate import FoldResult
+    from tuneworth.experiment import Plan
 
 EXIT_USAGE = 2
 # A failure of the machine (disk full, a path gone read-only) during the work, not bad input.
@@ -118,8 +120,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--register",
         metavar="NAME",
-        help="register the best arm's model, fitted on every row, as a version of the MLflow "
-        "registered model NAME",
+        help="register the recommended arm's model, fitted on every row, as a version of the "
+        "MLflow registered model NAME",
+    )
+    run.add_argument(
+        "--time-budget",
+        metavar="DURATION",
+        help="wall time for the whole run, e.g. 90s, 10m, 1h30m: a short pilot sizes folds, "
+        "trials and arms to fit, and arms still running at the end are cut "
+        "(default: the spec's budget.time, else none)",
     )
     run.add_argument("-q", "--quiet", action="store_true", help="print only the table")
     run.set_defaults(command=_run)
@@ -190,6 +199,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from tuneworth.budget import parse_duration
+    from tuneworth.diagnose import Finding
     from tuneworth.experiment import plan_experiment, run_experiment
     from tuneworth.report import (
         format_row_changes,
@@ -201,8 +212,11 @@ def _run(args: argparse.Namespace) -> int:
     from tuneworth.spec import load_spec
 
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
-    start = time.perf_counter()
+    start, started = time.perf_counter(), time.time()
     shown_notes: set[str] = set()
+    if args.time_budget is not None:
+        parse_duration(args.time_budget)  # a bad value stops before any work
+    findings: list[Finding] = []
     if _is_data(args.spec, args.target):
         from tuneworth.autoplan import describe_plan
         from tuneworth.diagnose import format_findings
@@ -214,13 +228,33 @@ def _run(args: argparse.Namespace) -> int:
         say(f"\n{format_findings(list(auto.findings))}\n")
         say(f"{describe_plan(auto)}\n")
         spec = auto.spec()
+        findings = list(auto.findings)
     else:
         spec = load_spec(args.spec)
     plan = plan_experiment(spec)
+    if not findings:
+        from tuneworth.diagnose import diagnose
+
+        # Cheap (model-based checks see 5,000 rows at most): the report shows it too.
+        data = plan.dataset
+        findings = diagnose(data.X, data.y, data.task, data.schema, seed=spec.seed)
+    budget = None
+    estimates: dict[str, float] = {}
+    duration = args.time_budget or spec.budget.time
+    if duration is not None:
+        before = time.time() - started
+        plan, budget, sizing = _fit_budget(plan, duration, started, args.jobs)
+        spec, estimates = plan.spec, dict(sizing.fold_seconds)
+        say(f"{_describe_sizing(plan, budget, sizing, before, time.time() - started)}\n")
+        shown_notes.update(sizing.notes)
     for note in plan.dataset.notes:
         if note not in shown_notes:
             say(f"note: {note}")
-    progress = None if args.quiet else _Progress(spec.cv.inner_folds, tty=sys.stderr.isatty())
+    progress = (
+        None
+        if args.quiet
+        else _Progress(spec.cv.inner_folds, tty=sys.stderr.isatty(), estimates=estimates)
+    )
     try:
         result = run_experiment(
             spec,
@@ -232,15 +266,20 @@ def _run(args: argparse.Namespace) -> int:
             fresh=args.fresh,
             scheduler=args.scheduler,
             register=args.register,
+            budget=budget,
+            findings=findings,
         )
     finally:
         if progress:
             progress.close()
     if result.resumed_arms:
         say(f"resumed an interrupted study: kept {len(result.resumed_arms)} finished arms")
+    cut = len(result.verdict.cut)
+    planned = len(plan.arms) + (len(budget.left_out) if budget is not None else 0)
+    arms = f"{planned} arms" + (f" ({cut} cut by the time budget)" if cut else "")
     print(
         f"\n{spec.name}: {len(plan.dataset.y)} rows, {len(plan.dataset.schema.features)} features, "
-        f"{plan.dataset.task}; {len(plan.arms)} arms x {len(plan.splits)} outer folds "
+        f"{plan.dataset.task}; {arms} x {len(plan.splits)} outer folds "
         f"({spec.cv.folds}-fold x {spec.cv.repeats})\n"
     )
     width = terminal_width()
@@ -251,13 +290,100 @@ def _run(args: argparse.Namespace) -> int:
         print(f"\n{rows}")
     print()
     print(format_verdict(result.verdict, width))
+    of_budget = f" of a {budget.label} time budget" if budget is not None else ""
     say(
-        f"\nfinished in {time.perf_counter() - start:.1f} s; MLflow study run "
+        f"\nfinished in {time.perf_counter() - start:.1f} s{of_budget}; MLflow study run "
         f"{result.study_run_id} (make ui to browse)"
     )
     if result.report_dir:
         say(f"report in {result.report_dir}/report.html")
     return 0
+
+
+def _fit_budget(
+    plan: Plan, duration: str, started: float, jobs: int
+) -> tuple[Plan, TimeBudget, Sizing]:
+    """Time a pilot of every arm and size folds, trials and arms to the budget ``duration``
+    that began at ``started`` (:func:`time.time`); the pilot's time counts against it."""
+    from dataclasses import replace
+
+    from joblib import effective_n_jobs
+
+    from tuneworth.budget import (
+        TimeBudget,
+        budget_label,
+        finish_reserve,
+        parse_duration,
+        size_plan,
+    )
+    from tuneworth.experiment import plan_experiment
+    from tuneworth.pilot import measure_costs
+
+    spec = plan.spec
+    seconds = parse_duration(
+        duration, "--time-budget" if duration != spec.budget.time else "budget.time"
+    )
+    label = budget_label(seconds)
+    data = plan.dataset
+    costs = measure_costs(plan.arms, plan.pipelines, data.X, data.y, plan.splits[0].train)
+    sizing = size_plan(
+        costs,
+        seconds - (time.time() - started),
+        trials=spec.budget.trials,
+        inner_folds=spec.cv.inner_folds,
+        workers=effective_n_jobs(jobs),
+        folds=spec.cv.folds,
+        repeats=spec.cv.repeats,
+        label=f"{label} time",
+        drop={"one_at_a_time": "costliest", "ladder": "last"}.get(spec.design, "none"),  # type: ignore[arg-type]
+    )
+    sized = spec.model_copy(
+        update={
+            "cv": spec.cv.model_copy(update={"folds": sizing.folds, "repeats": sizing.repeats}),
+            "budget": spec.budget.model_copy(update={"trials": sizing.trials, "time": duration}),
+        }
+    )
+    if (sized.cv, sized.budget.trials) != (spec.cv, spec.budget.trials):
+        plan = plan_experiment(sized)
+    kept = [arm for arm in plan.arms if arm.name in sizing.arms]
+    plan = replace(
+        plan,
+        spec=sized,
+        arms=kept,
+        pipelines={arm.name: plan.pipelines[arm.name] for arm in kept},
+        dataset=replace(plan.dataset, notes=plan.dataset.notes + sizing.notes),
+    )
+    deadline = started + seconds - finish_reserve(seconds)
+    return plan, TimeBudget(seconds, deadline, label, sizing.left_out), sizing
+
+
+def _describe_sizing(
+    plan: Plan, budget: TimeBudget, sizing: Sizing, before: float, spent: float, width: int = 100
+) -> str:
+    """The plan a time budget allows, with each arm's estimated wall time; ``before`` the
+    pilot, loading and diagnosing took seconds, ``spent`` in all."""
+    from tuneworth.report import wall_time
+
+    spec = plan.spec
+    folds = len(plan.splits)
+    searches = any("tuning" in arm.families for arm in plan.arms)
+    trials = f", searches {sizing.trials} trials" if searches else ""
+    lines = [
+        f"time budget {budget.label} ({wall_time(before)} loading and diagnosing, "
+        f"{wall_time(spent - before)} timing each arm): {len(plan.arms)} arms x {folds} outer "
+        f"folds ({spec.cv.folds}-fold x {spec.cv.repeats}){trials}; estimated "
+        f"{wall_time(sizing.seconds)} more",
+    ]
+    name_w = max(len(arm.name) for arm in plan.arms)
+    for arm in plan.arms:
+        each = sizing.fold_seconds[arm.name]
+        lines.append(f"  {arm.name:<{name_w}}  ~{wall_time(each * folds)}")
+    lines += [f"  note: {note}" for note in sizing.notes]
+    wrapped: list[str] = []
+    for line in lines:
+        indent = " " * (len(line) - len(line.lstrip()) + 4)
+        wrapped += textwrap.wrap(line, width, subsequent_indent=indent)
+    return "\n".join(wrapped)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -436,12 +562,21 @@ class _Progress:
     line every ``every`` seconds; both name the arm running now and the time left.
 
     The time left is each arm's own: its remaining folds times the mean wall time of its
-    finished folds (an arm not started yet: the mean of the arms that have), not one pace
-    for every arm.
+    finished folds (an arm not started yet: its time budget pilot's estimate in
+    ``estimates``, else the mean of the arms that have), not one pace for every arm.
     """
 
-    def __init__(self, inner_folds: int, *, tty: bool, every: float = 30.0) -> None:
+    def __init__(
+        self,
+        inner_folds: int,
+        *,
+        tty: bool,
+        every: float = 30.0,
+        estimates: dict[str, float] | None = None,
+    ) -> None:
         self.inner_folds = inner_folds
+        # Seconds per fold of each arm before it has run one (a time budget's pilot).
+        self.estimates = estimates or {}
         self.tty, self.every = tty, every
         # Search trials are counted on a terminal only: the count takes a manager process.
         self.inner = tty
@@ -489,15 +624,16 @@ class _Progress:
 
     def seconds_left(self) -> float | None:
         known = [sum(s) / len(s) for s in self.seconds.values()]
-        if not known:
+        if not known and not self.estimates:
             return None
-        fallback = sum(known) / len(known)
-        return sum(
-            left
-            * (sum(self.seconds[arm]) / len(self.seconds[arm]) if arm in self.seconds else fallback)
-            for arm, left in self.left.items()
-            if left > 0
-        )
+        fallback = sum(known) / len(known) if known else 0.0
+
+        def per_fold(arm: str) -> float:
+            if arm in self.seconds:
+                return sum(self.seconds[arm]) / len(self.seconds[arm])
+            return self.estimates.get(arm, fallback)
+
+        return sum(left * per_fold(arm) for arm, left in self.left.items() if left > 0)
 
     def _status(self) -> str:
         from tuneworth.report import wall_time

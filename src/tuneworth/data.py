@@ -502,7 +502,8 @@ def parse_numbers(
 ) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
     """Read the string columns of numbers written as text as numbers (see
     :func:`read_numbers`), except those in ``keep``; those in ``numeric`` even if they
-    hold codes.
+    hold codes. In a file read with a decimal dot, a column that parses only with decimal
+    commas ('3,5', '1.234,5') is read with them.
 
     Returns the table; for each column read, how its numbers were written; and, for each
     column of digits left as text because it holds codes, a code with its leading zero.
@@ -519,6 +520,11 @@ def parse_numbers(
         ):
             continue
         reading = read_numbers(values, decimal)
+        comma = False
+        if decimal == "." and (reading is None or reading.share < NUMBER_SHARE):
+            # A column written with decimal commas ('3,5', '1.234,5') in a file that is
+            # otherwise not: read so only when the whole column is consistently that way.
+            reading, comma = read_numbers(values, ","), True
         if reading is None or reading.share < NUMBER_SHARE:
             continue
         if reading.codes and column not in numeric:
@@ -530,7 +536,10 @@ def parse_numbers(
         if whole and numbers.abs().max() < 2**53:  # exactly representable either way
             numbers = numbers.astype("int64")
         columns[str(column)] = numbers
-        parsed[str(column)] = reading.describe()
+        how = reading.describe()
+        if comma:
+            how = "decimal comma" if how == "numbers stored as strings" else f"decimal comma, {how}"
+        parsed[str(column)] = how
     return (X.assign(**columns) if columns else X), parsed, kept
 
 

@@ -10,7 +10,7 @@ for a numeric target) and the fence scores of :class:`~tuneworth.steps.OutlierFi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -586,6 +586,26 @@ def numbers_as_text(X: pd.DataFrame, schema: Schema) -> Finding:
         numbers,
         "warning" if found else "info",
         columns=(*found, *parsed),
+    )
+
+
+def findings_frame(findings: Sequence[Finding]) -> pd.DataFrame:
+    """The findings as a table, one row per check, its numbers as JSON (for tracking)."""
+    import json
+
+    return pd.DataFrame(
+        [
+            {
+                "check": f.name,
+                "severity": f.severity,
+                "lever": f.lever or "",
+                "finding": f.summary,
+                "columns": ", ".join(f.columns),
+                "numbers": json.dumps({k: float(v) for k, v in f.numbers.items()}),
+            }
+            for f in findings
+        ],
+        columns=["check", "severity", "lever", "finding", "columns", "numbers"],
     )
 
 

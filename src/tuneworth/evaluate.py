@@ -97,6 +97,7 @@ def evaluate(
     skip: frozenset[tuple[str, int]] = frozenset(),
     ticks: Any = None,
     inject: Inject | None = None,
+    deadline: float | None = None,
 ) -> Iterator[FoldResult]:
     """Fit every arm's pipeline on every outer training fold and score it on the test fold.
 
@@ -105,6 +106,10 @@ def evaluate(
     :func:`inner_progress`), receives one item per inner-CV score a search computes.
     ``inject(X_train, y_train, fold=...)`` corrupts each outer training fold before any arm
     sees it (see :mod:`tuneworth.defects`); test folds are never touched.
+
+    With a ``deadline`` (:func:`time.time` seconds), the tasks run in worker processes even
+    for ``n_jobs=1``, and at the deadline the workers are killed: the arm-folds running
+    then, and those not started, yield nothing.
     """
     from joblib import Parallel, delayed
 
@@ -118,8 +123,41 @@ def evaluate(
         return
     # Read by worker processes, which inherit the environment when they start.
     os.environ[PARENT_PID] = str(os.getpid())
+    if deadline is not None:
+        yield from _until(deadline, tasks, n_jobs)
+        return
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     yield from parallel(tasks)
+
+
+def _until(deadline: float, tasks: list[Any], n_jobs: int) -> Iterator[FoldResult]:
+    """Run joblib's delayed ``tasks`` in loky worker processes, in order, until ``deadline``.
+
+    Only a few tasks are queued ahead of the workers, so that the data is not copied for
+    every task at once and the order is kept; at the deadline the workers are killed.
+    """
+    from concurrent.futures import FIRST_COMPLETED, Future, wait
+
+    from joblib import effective_n_jobs
+    from joblib.externals.loky.process_executor import ProcessPoolExecutor
+
+    workers = max(1, min(effective_n_jobs(n_jobs), len(tasks)))
+    executor = ProcessPoolExecutor(max_workers=workers)
+    queue = list(reversed(tasks))
+    running: set[Future[FoldResult]] = set()
+    try:
+        while queue or running:
+            while queue and len(running) < workers + 1:
+                function, args, kwargs = queue.pop()
+                running.add(executor.submit(function, *args, **kwargs))
+            left = deadline - time.time()
+            if left <= 0:
+                return
+            done, running = wait(running, timeout=left, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+    finally:
+        executor.shutdown(wait=not (queue or running), kill_workers=bool(queue or running))
 
 
 def fit_and_score(

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pandas as pd
 import yaml
 
+from tuneworth.budget import TimeBudget
 from tuneworth.data import Dataset, infer_schema, load_dataset, shown
 from tuneworth.defects import corrupt, distort
 from tuneworth.design import (
@@ -34,6 +35,7 @@ from tuneworth.design import (
     preprocessor_for,
     resolve_encoding,
 )
+from tuneworth.diagnose import Finding, findings_frame
 from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import (
     FoldResult,
@@ -47,7 +49,7 @@ from tuneworth.evaluate import (
 )
 from tuneworth.levers import BuildContext
 from tuneworth.metrics import Metric, resolve_metric
-from tuneworth.report import Context, verdict_markdown, write_report
+from tuneworth.report import Context, diagnosis_markdown, verdict_markdown, write_report
 from tuneworth.search import name_studies
 from tuneworth.spec import Spec
 from tuneworth.strategies import compare_strategies
@@ -400,6 +402,8 @@ def run_experiment(
     plan: Plan | None = None,
     scheduler: str | None = None,
     register: str | None = None,
+    budget: TimeBudget | None = None,
+    findings: Sequence[Finding] = (),
 ) -> ExperimentResult:
     """Run every arm on every outer fold, track it in MLflow, decide and report.
 
@@ -413,6 +417,10 @@ def run_experiment(
     baseline when no arm beat it beyond the noise), fitted on every row
     (:func:`refit_arm`), is logged on the study run as the MLflow model ``model``;
     ``register`` names the registered model it becomes a version of.
+
+    With a ``budget``, the arm-folds still running at its deadline are stopped: the arms
+    that finished every fold are compared, and the verdict names those cut. ``findings``,
+    the table's diagnosis, go into the report and onto the study run.
     """
     from tuneworth.tracking import Tracker, environment_tags, resolve_tracking_uri, run_url
 
@@ -429,7 +437,7 @@ def run_experiment(
         cluster.enter_context(dask_cluster(scheduler))
     try:
         tracker = Tracker(uri)
-        kept = _start(tracker, spec, plan, fresh)
+        kept = _start(tracker, spec, plan, fresh, findings)
     except BaseException:
         cluster.close()
         raise
@@ -463,7 +471,7 @@ def run_experiment(
             # as each finishes. Its arm's run opens then, RUNNING until its last fold.
             workers = _workers(n_jobs)
             arm_runs.open(pending[:workers])
-            for finished, result in enumerate(
+            for count, result in enumerate(
                 evaluate(
                     plan.pipelines,
                     dataset.X,
@@ -474,24 +482,45 @@ def run_experiment(
                     skip=skip,
                     ticks=ticks,
                     inject=plan.inject,
+                    deadline=budget.deadline if budget is not None and scheduler is None else None,
                 ),
                 start=1,
             ):
                 done += 1
                 by_arm[result.arm].append(result)
                 arm_runs.fold_done(result, by_arm[result.arm])
-                arm_runs.open(pending[: finished + workers])
+                arm_runs.open(pending[: count + workers])
                 if progress is not None:
                     progress.fold_done(done, total, result)
-        fold_results = [r for arm in plan.arms for r in by_arm[arm.name]]
+        # Paired comparisons need every fold: an arm the budget stopped short is cut.
+        finished = [a for a in plan.arms if len(by_arm[a.name]) == len(plan.splits)]
+        cut = tuple(a.name for a in plan.arms if a not in finished)
+        if cut:
+            _check_cut(cut, budget)
+        left_out = budget.left_out if budget is not None else ()
+        if budget is not None and (left_out or cut):
+            tracker.end_cut_arms((*left_out, *cut), budget.cut_by)
+        fold_results = [r for arm in finished for r in by_arm[arm.name]]
         results = results_frame(fold_results)
-        infos = [ArmInfo(a.name, a.family, a.lever) for a in plan.arms]
-        tuning = compare_strategies(plan.arms, by_arm, plan.metric.greater_is_better)
-        verdict = decide(results, infos, plan.metric, spec.design, tuning)
+        infos = [ArmInfo(a.name, a.family, a.lever) for a in finished]
+        tuning = compare_strategies(finished, by_arm, plan.metric.greater_is_better)
+        design = spec.design
+        if design == "factorial" and cut:
+            design = "one_at_a_time"  # Shapley shares need every arm
+        verdict = decide(
+            results,
+            infos,
+            plan.metric,
+            design,
+            tuning,
+            cut=(*left_out, *cut),
+            cut_by=budget.cut_by if budget is not None else "",
+        )
         tracker.log_comparisons(run_ids, verdict.summary)
         tracker.log_tuning(run_ids, tuning)
         trials = trials_frame(fold_results)
-        _log_model(tracker, plan, verdict.cheapest or verdict.best, register)
+        chosen = verdict.cheapest or verdict.best
+        _log_model(tracker, plan, chosen, register, budget, by_arm[chosen])
         context = Context(
             spec_name=spec.name,
             description=spec.description,
@@ -503,6 +532,7 @@ def run_experiment(
             repeats=spec.cv.repeats,
             inner_folds=spec.cv.inner_folds,
             notes=dataset.notes,
+            findings=tuple(findings),
             study_run_id=tracker.study_run_id,
             run_url=run_url(uri, tracker.experiment_id, tracker.study_run_id),
             started=_utc(started),
@@ -522,6 +552,8 @@ def run_experiment(
                 trials.to_csv(study / "trials.csv", index=False)
             if not tuning.empty:
                 tuning.to_csv(study / "tuning.csv", index=False)
+            if findings:
+                findings_frame(findings).to_csv(study / "diagnosis.csv", index=False)
             saved = new_report_dir(report_dir, spec.name) if report_dir else None
             report = saved or Path(tmp, "report")
             write_report(verdict, context, results, trials, report)
@@ -534,7 +566,11 @@ def run_experiment(
                 study,
                 report,
                 (f"{verdict.convention}.", *verdict.sentences),
-                description=verdict_markdown(verdict),
+                description="\n\n".join(
+                    part
+                    for part in (verdict_markdown(verdict), diagnosis_markdown(findings))
+                    if part
+                ),
             )
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
@@ -547,12 +583,33 @@ def run_experiment(
     return ExperimentResult(plan, results, verdict, tracker.study_run_id, saved, tuple(kept))
 
 
-def _log_model(tracker: Tracker, plan: Plan, arm: str, register: str | None) -> None:
+def _log_model(
+    tracker: Tracker,
+    plan: Plan,
+    arm: str,
+    register: str | None,
+    budget: TimeBudget | None = None,
+    folds: Sequence[FoldResult] = (),
+) -> None:
     """Refit ``arm`` on every row and log it on the study run, with the refit's seconds.
 
     A refit that fails leaves a tag saying why on the study run, not a failed study: the
-    verdict stands without a model.
+    verdict stands without a model. So does a refit that would end past a time ``budget``:
+    its cost is estimated from the arm's folds (``folds``), on all rows instead of a
+    training fold's.
     """
+    if budget is not None and folds:
+        training_share = 1 - 1 / plan.spec.cv.folds
+        estimate = sum(r.fit_seconds for r in folds) / len(folds) / training_share
+        if time.time() + estimate > budget.ends:
+            tracker.note(
+                tags={
+                    "tuneworth.model_not_logged": f"refitting {arm} on every row would take "
+                    f"about {estimate:.0f} s, past {budget.cut_by}: run with a longer budget "
+                    "to get the model"
+                }
+            )
+            return
     try:
         model, seconds, cpu_seconds = refit_arm(plan, arm)
     except Exception as exc:
@@ -704,6 +761,17 @@ def refit_arm(plan: Plan, arm: str) -> tuple[Any, float, float]:
     return getattr(estimator, "best_estimator_", estimator), seconds, cpu_seconds
 
 
+def _check_cut(cut: Sequence[str], budget: TimeBudget | None) -> None:
+    """Arms are cut only by a time budget, and a verdict needs the baseline."""
+    if budget is None:
+        raise RuntimeError(f"arms without every fold and no time budget: {', '.join(cut)}")
+    if BASELINE in cut:
+        raise TuneworthError(
+            f"{budget.cut_by} ran out before the baseline finished its folds: give a longer "
+            "--time-budget"
+        )
+
+
 def _utc(seconds: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(seconds))
 
@@ -727,7 +795,7 @@ def _tags(spec: Spec, plan: Plan) -> dict[str, str]:
 
 
 def _start(
-    tracker: Tracker, spec: Spec, plan: Plan, fresh: bool
+    tracker: Tracker, spec: Spec, plan: Plan, fresh: bool, findings: Sequence[Finding] = ()
 ) -> dict[str, tuple[str, list[FoldResult]]]:
     """Open (or resume) the study run with the spec's tags and parameters."""
     from tuneworth.tracking import environment_tags
@@ -735,6 +803,9 @@ def _start(
     dataset = plan.dataset
     tags = _tags(spec, plan)
     notes = {"tuneworth.notes": "\n".join(dataset.notes)} if dataset.notes else {}
+    found = [f"{f.name} ({f.severity}): {f.summary}" for f in findings if f.severity != "ok"]
+    if findings:
+        notes["tuneworth.diagnosis"] = "\n".join(found) or "nothing found"
     kept = tracker.start_study(
         spec.name,
         tags={**tags, **environment_tags(), "tuneworth.task": dataset.task, **notes},
@@ -798,7 +869,17 @@ def report_from_store(
     p = stored.params
     infos = [ArmInfo(str(r.name), str(r.family), str(r.lever)) for r in stored.arms.itertuples()]
     metric = resolve_metric(p["metric"], p["task"])  # type: ignore[arg-type]
-    verdict = decide(stored.results, infos, metric, p["design"], stored.tuning)
+    cut = tuple(stored.tags.get("tuneworth.cut", "").splitlines())
+    design = "one_at_a_time" if cut and p["design"] == "factorial" else p["design"]
+    verdict = decide(
+        stored.results,
+        infos,
+        metric,
+        design,
+        stored.tuning,
+        cut=cut,
+        cut_by=stored.tags.get("tuneworth.cut_by", ""),
+    )
     notes = stored.tags.get("tuneworth.notes", "")
     context = Context(
         spec_name=str(stored.spec.get("name", experiment)),

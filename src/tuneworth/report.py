@@ -13,13 +13,16 @@ import textwrap
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from tuneworth.design import BASELINE
 from tuneworth.stats import Outcome, is_noise
 from tuneworth.verdict import Effect, Verdict, describe_outcome, ratio
+
+if TYPE_CHECKING:
+    from tuneworth.diagnose import Finding
 
 HEADERS = (
     "arm",
@@ -51,6 +54,7 @@ class Context:
     repeats: int
     inner_folds: int
     notes: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()  # the table's diagnosis, when it was run
     study_run_id: str = ""
     run_url: str = ""  # the study run in the MLflow UI of a tracking server
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -392,6 +396,9 @@ def headline(verdict: Verdict) -> str:
         rest = f"; tuning also pays ({top.name}: {_signed(top.gain)})"
     else:
         rest = "; no search beats the noise"
+    if verdict.cut:
+        arms = "an arm" if len(verdict.cut) == 1 else f"{len(verdict.cut)} arms"
+        rest += f" ({arms} cut by {verdict.cut_by or 'the time budget'})"
     return f"{first}{rest}."
 
 
@@ -521,6 +528,31 @@ _SEARCH_RIGHT = frozenset({1, 2, 3, 4, 5, 6})
 _EFFECT_RIGHT = frozenset({2, 4, 5, 6})
 
 
+DIAGNOSIS_HEADERS = ("check", "severity", "lever", "finding")
+_DIAGNOSIS_NOTE = (
+    "What the table showed before any lever ran; a lever in the plan answers the finding "
+    "on its row."
+)
+
+
+def diagnosis_rows(findings: Sequence[Finding]) -> list[tuple[str, ...]]:
+    """One row per check of the diagnosis: check, severity, the lever that answers it."""
+    return [(f.name, f.severity, f.lever or "-", f.summary) for f in findings]
+
+
+def _markdown_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def diagnosis_markdown(findings: Sequence[Finding]) -> str:
+    """The diagnosis as a markdown section; "" without one."""
+    if not findings:
+        return ""
+    rows = [tuple(_markdown_cell(cell) for cell in row) for row in diagnosis_rows(findings)]
+    table = _markdown_table(DIAGNOSIS_HEADERS, rows, ())
+    return f"## Diagnosis\n\n{table}\n\n{_DIAGNOSIS_NOTE}"
+
+
 def _details_markdown(context: Context) -> list[str]:
     """Package versions and the spec, collapsed (GitHub and most viewers fold it)."""
     c = context
@@ -580,6 +612,8 @@ def render_markdown(
     if effects:
         lines += ["", f"## {_effects_heading(verdict)}", ""]
         lines += [_markdown_table(EFFECT_HEADERS, effects, _EFFECT_RIGHT)]
+    if c.findings:
+        lines += ["", diagnosis_markdown(c.findings)]
     if c.notes:
         lines += ["", "## Notes", "", *(f"- {n}" for n in c.notes)]
     if plots:
@@ -694,6 +728,13 @@ def render_html(
         effects = f"<h2>{esc(_effects_heading(verdict))}</h2>" + _html_table(
             EFFECT_HEADERS, effect_rows(verdict), _EFFECT_RIGHT, wrap={0, 7}
         )
+    diagnosis = ""
+    if c.findings:
+        diagnosis = (
+            "<h2>Diagnosis</h2>"
+            + _html_table(DIAGNOSIS_HEADERS, diagnosis_rows(c.findings), (), wrap={3})
+            + f'<p class="meta">{esc(_DIAGNOSIS_NOTE)}</p>'
+        )
     made = provenance(c)
     made_line = f'<p class="meta">{esc(_sentence(made))}.</p>' if made else ""
     return f"""<!doctype html>
@@ -717,6 +758,7 @@ def render_html(
 {_rows_html(rows)}
 {searches}
 {effects}
+{diagnosis}
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 <h2>Plots</h2>{figures}
 {_run_html(c)}

@@ -77,9 +77,24 @@ class BaselineSpec(Strict):
 
 
 class BudgetSpec(Strict):
-    """Default search budget: configurations evaluated per search (per outer fold)."""
+    """Default search budget: configurations evaluated per search (per outer fold); and
+    ``time``, a wall-time budget for the whole run ('10m', '1h30m') that sizes folds,
+    trials and arms to fit (:mod:`tuneworth.budget`)."""
 
     trials: int = Field(default=20, gt=0, le=100_000)
+    time: str | None = None
+
+    @field_validator("time")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            from tuneworth.budget import parse_duration
+
+            try:
+                parse_duration(value, "budget.time")
+            except TuneworthError as exc:
+                raise ValueError(str(exc).removeprefix("budget.time ")) from None
+        return value
 
 
 class TrackingSpec(Strict):
@@ -176,12 +191,17 @@ class Spec(Strict):
 
     def digest(self) -> str:
         """A hash of everything that changes results; equal digests, equal experiments."""
-        payload = json.dumps(self.to_document(), sort_keys=True, default=str)
+        document = self.to_document()
+        # A time budget changes results only through the folds and trials it sets.
+        document["budget"].pop("time", None)
+        payload = json.dumps(document, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def to_document(self) -> dict[str, Any]:
         """The spec as a plain document, defaults filled in, levers in their YAML form."""
         document = self.model_dump(mode="json", exclude={"levers"})
+        if document["budget"]["time"] is None:
+            del document["budget"]["time"]  # no budget: the document of a spec without the key
         document["levers"] = [
             {lever.name: lever.model_dump(mode="json", by_alias=True)} for lever in self.levers
         ]

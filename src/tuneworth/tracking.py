@@ -805,6 +805,15 @@ class Tracker:
             )
         return None
 
+    @_guarded
+    def end_cut_arms(self, arms: Sequence[str], cut_by: str) -> None:
+        """Name on the study run the arms ``cut_by`` (a time budget) stopped before their
+        last fold, and end any of their runs still open as KILLED: they are not compared."""
+        self._log(
+            self.study_run_id, tags={"tuneworth.cut": "\n".join(arms), "tuneworth.cut_by": cut_by}
+        )
+        self._end_running_children(self.study_run_id, "KILLED")
+
     def _end_running_children(self, parent: str, status: str) -> None:
         """End every RUNNING run under ``parent`` (arm runs, and their trial runs)."""
         pending = [parent]

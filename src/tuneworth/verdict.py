@@ -79,7 +79,8 @@ class Verdict:
     """Everything an experiment concluded; ``summary`` has one row per arm.
 
     ``cheapest`` is the cheapest arm as good as the best (``recommendation`` says by which
-    rule), "" when every arm failed a fold.
+    rule), "" when every arm failed a fold. ``cut`` are the arms ``cut_by`` (a time budget)
+    kept from finishing every fold: they are not in ``summary``.
     """
 
     metric: Metric
@@ -92,6 +93,8 @@ class Verdict:
     tuning: pd.DataFrame = field(default_factory=pd.DataFrame)
     recommendation: Recommendation | None = None
     folds_per_repeat: int = 1
+    cut: tuple[str, ...] = ()
+    cut_by: str = ""
 
     @property
     def convention(self) -> str:
@@ -108,11 +111,16 @@ def decide(
     metric: Metric,
     design: str,
     tuning: pd.DataFrame | None = None,
+    *,
+    cut: Sequence[str] = (),
+    cut_by: str = "",
 ) -> Verdict:
     """Compare every arm with the baseline on the paired folds and say what it means.
 
     ``tuning`` is the search comparison of :func:`tuneworth.strategies.compare_strategies`
     (trials to match grid search, optimism gap), when the experiment has searches.
+    ``cut`` names the arms ``cut_by`` (e.g. "the 10 min time budget") stopped: ``arms``
+    holds only those that finished, and the verdict says which were cut.
     """
     summary = summarise(results, [a.name for a in arms], BASELINE, metric.sign)
     info = {a.name: a for a in arms}
@@ -141,6 +149,8 @@ def decide(
         tuning=_or_empty(tuning),
         recommendation=recommendation,
         folds_per_repeat=folds_per_repeat(results),
+        cut=tuple(cut),
+        cut_by=cut_by,
     )
     return replace(verdict, sentences=tuple(_sentences(verdict)))
 
@@ -292,6 +302,12 @@ def _describe(e: Effect, unit: str) -> str:
 def _sentences(v: Verdict) -> list[str]:
     unit = v.metric.label
     said: list[str] = []
+    if v.cut:
+        sep = "; " if any("," in arm for arm in v.cut) else ", "  # 'optuna TPE, 40 trials'
+        said.append(
+            f"Cut by {v.cut_by or 'the time budget'}: {sep.join(v.cut)} "
+            "(not compared: a paired comparison needs every fold)."
+        )
     if v.design == "one_at_a_time":
         for family in FAMILIES:
             mine = [e for e in v.effects if e.family == family]
@@ -344,6 +360,11 @@ def _tuning_sentence(v: Verdict) -> str:
         tuned_arms = v.summary["family"].str.contains("tuning").any()
         if v.design == "factorial" and tuned_arms:
             return f"Tuning is not worth it here: the best arm ({v.best}) does not tune."
+        if v.cut:
+            return (
+                f"No tuning arm finished within {v.cut_by or 'the time budget'}, so this "
+                "experiment cannot say whether tuning pays: give a longer --time-budget."
+            )
         return "No tuning lever ran, so this experiment cannot say whether tuning pays."
     # The best search that beat the baseline beyond the noise, else the best search at all.
     paid = [e for e in tuning if e.outcome == Outcome.BETTER] or tuning
