@@ -379,3 +379,30 @@ def test_the_recommendation_sentence_states_the_half_gain_rule(base: np.ndarray)
         f"({table.loc['tuned', 'score_mean']:.3f}): it keeps at least half of its gain "
         f"(+{table.loc['tuned', 'gain']:.3f}) with 95% confidence, at 0.04x its CPU time per fold."
     )
+
+
+def test_power_names_only_arms_that_gained_as_worth_more_folds() -> None:
+    m = METRICS["roc_auc"]
+    base = [0.80, 0.82, 0.78, 0.81, 0.79]
+    up = [b + g for b, g in zip(base, CONSISTENT, strict=True)]
+    down = [b + g for b, g in zip(base, [-0.004, 0.003, -0.002, 0.004, -0.006], strict=True)]
+    frame = folds({"baseline": (base, 1.0), "forest": (up, 2.0), "binning": (down, 1.0)})
+    arms = [
+        ArmInfo("baseline", "baseline", "baseline"),
+        ArmInfo("forest", "model", "forest"),
+        ArmInfo("binning", "preprocess", "binning"),
+    ]
+    verdict = decide(frame, arms, m, "one_at_a_time")
+    power = next(s for s in verdict.sentences if s.startswith("Power:"))
+    assert "'no effect' for 2 arms" in power  # both are within noise
+    assert "forest (+0.050) with 5 repeats" in power
+    assert "binning" not in power  # below the baseline: no number of folds makes it pay
+
+
+def test_an_optimism_gap_that_rounds_to_zero_is_said_to_be_none() -> None:
+    from tuneworth.verdict import _optimism_sentence
+
+    assert _optimism_sentence(-0.0003, METRICS["roc_auc"]).startswith(
+        "Optimism gap of the searches: none to three decimals;"
+    )
+    assert "promised 0.012 ROC-AUC more (better)" in _optimism_sentence(0.012, METRICS["roc_auc"])

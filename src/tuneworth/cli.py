@@ -292,8 +292,8 @@ def _run(args: argparse.Namespace) -> int:
     print(format_verdict(result.verdict, width))
     of_budget = f" of a {budget.label} time budget" if budget is not None else ""
     say(
-        f"\nfinished in {time.perf_counter() - start:.1f} s{of_budget}; MLflow study run "
-        f"{result.study_run_id} (make ui to browse)"
+        f"\nfinished in {time.perf_counter() - start:.1f} s{of_budget}\n"
+        f"MLflow study run {result.study_run_id} (tuneworth ui to browse)"
     )
     if result.report_dir:
         say(f"report in {result.report_dir}/report.html")

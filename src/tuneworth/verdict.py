@@ -452,10 +452,10 @@ def _optimism_sentence(gap: float, metric: Metric) -> str:
     times the metric's sign): positive when inner CV promised better than the outer folds
     gave. Said in the metric's own terms, so a loss reads the right way round."""
     unit = metric.label
-    if gap == 0:
+    if f"{abs(gap):.3f}" == "0.000":
         return (
-            "Optimism gap of the searches: none; inner CV promised what the outer folds gave "
-            "(mean over searches)."
+            "Optimism gap of the searches: none to three decimals; inner CV promised what the "
+            "outer folds gave (mean over searches)."
         )
     higher = metric.sign * gap > 0  # the inner score, in the metric's own units
     promise = (
@@ -487,7 +487,10 @@ def _power_sentences(v: Verdict) -> list[str]:
         "corrected t-test), so 'within noise' does not mean 'no "
         f"effect' for {len(weak)} arm{'s' if len(weak) > 1 else ''}."
     )
-    ordered = weak.sort_values("gain", key=abs, ascending=False).to_dict("records")
+    # Only a gain is worth more folds to confirm: an arm below the baseline would not pay
+    # however precisely it were measured.
+    gaining = weak[weak["gain"] > 0]
+    ordered = gaining.sort_values("gain", ascending=False).to_dict("records")
     reachable = [r for r in ordered if math.isfinite(r["repeats_needed"])]
     never = [r for r in ordered if not math.isfinite(r["repeats_needed"])]
     if reachable:
