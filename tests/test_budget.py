@@ -336,3 +336,17 @@ def test_the_model_is_not_refitted_when_the_refit_would_end_past_the_budget() ->
         "refitting baseline on every row would take about 50 s, past the 1 min time budget: "
         "run with a longer budget to get the model"
     )
+
+
+def test_one_search_stays_while_any_arm_but_the_baseline_does() -> None:
+    # A search dearer than the forest: arms leave costliest first, but the cheaper search
+    # stays to the last, or the run could not say whether tuning pays.
+    costs = [
+        ArmCost("baseline", 0.1),
+        ArmCost("forest", 1.0),
+        ArmCost("grid search", 0.2, searches=True),
+        ArmCost("optuna", 0.3, searches=True),
+    ]
+    sizing = size_plan(costs, 40, trials=20, inner_folds=3)
+    assert sizing.arms == ("baseline", "grid search")
+    assert sizing.left_out == ("optuna", "forest")

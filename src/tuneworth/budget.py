@@ -161,6 +161,8 @@ def size_plan(
 ) -> Sizing:
     """The most a budget of ``seconds`` (left after the pilot) runs, in this order of worth:
     every arm (each is a question asked), then outer folds (power), then search trials.
+    When arms must leave, the most costly leave first, except that one search (the
+    cheapest) stays while any arm but the baseline does.
 
     Parameters
     ----------
@@ -207,6 +209,12 @@ def size_plan(
     if drop == "costliest":
         # Costliest as it would run: at the fewest trials, when arms must leave.
         by_cost.sort(key=lambda c: fold_seconds(c, 5, counts[-1], inner_folds))
+        # But the cheapest search leaves last: without one, the run cannot say whether
+        # tuning pays, the question it is asked first.
+        search = next((c for c in by_cost if c.searches), None)
+        if search is not None:
+            by_cost.remove(search)
+            by_cost.insert(0, search)
     fewest = len(costs) if drop == "none" else 1
     for n_arms in range(len(costs), fewest - 1, -1):
         kept_set = {c.name for c in [costs[0], *by_cost[: n_arms - 1]]}

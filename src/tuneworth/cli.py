@@ -277,12 +277,13 @@ def _run(args: argparse.Namespace) -> int:
     cut = len(result.verdict.cut)
     planned = len(plan.arms) + (len(budget.left_out) if budget is not None else 0)
     arms = f"{planned} arms" + (f" ({cut} cut by the time budget)" if cut else "")
-    print(
-        f"\n{spec.name}: {len(plan.dataset.y)} rows, {len(plan.dataset.schema.features)} features, "
-        f"{plan.dataset.task}; {arms} x {len(plan.splits)} outer folds "
-        f"({spec.cv.folds}-fold x {spec.cv.repeats})\n"
-    )
     width = terminal_width()
+    summary = (
+        f"{spec.name}: {len(plan.dataset.y)} rows, {len(plan.dataset.schema.features)} features, "
+        f"{plan.dataset.task}; {arms} x {len(plan.splits)} outer folds "
+        f"({spec.cv.folds}-fold x {spec.cv.repeats})"
+    )
+    print("\n" + textwrap.fill(summary, width, subsequent_indent="    ") + "\n")
     print(textwrap.fill(headline(result.verdict), width), end="\n\n")
     print(format_table(result.verdict, width))
     rows = format_row_changes(result.verdict, result.results, width)
