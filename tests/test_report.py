@@ -361,3 +361,18 @@ def test_cost_gain_labels_never_overlap_even_for_arms_of_equal_cost_and_gain(
     height = figure.text(0, 0, "search 0", fontsize=8).get_window_extent().height
     assert len(labels) == 6
     assert np.diff(centres).min() >= height
+
+
+def test_a_long_metric_label_heads_its_column_short_and_is_said_in_full_above(
+    base: np.ndarray,
+) -> None:
+    frame = fold_table({"baseline": (base, 1.0), "random oversampling": (base + 0.001, 1.4)})
+    arms = [
+        ArmInfo("baseline", "baseline", "baseline"),
+        ArmInfo("random oversampling", "data", "x"),
+    ]
+    verdict = decide(frame, arms, METRICS["roc_auc_ovr"], "one_at_a_time")
+    lines = format_table(verdict, 100).splitlines()
+    assert lines[0].startswith("ROC-AUC (one-vs-rest) (higher is better)")
+    assert lines[1].split()[:2] == ["arm", "ROC-AUC"]
+    assert any(line.startswith("random oversampling ") for line in lines)  # not cut to fit

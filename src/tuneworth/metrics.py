@@ -20,6 +20,16 @@ class Metric:
     scorer: str
     tasks: tuple[Task, ...]
     greater_is_better: bool = True
+    heading: str = ""  # a narrow table column's header, when the label is long
+
+    @property
+    def column(self) -> str:
+        """The header of the metric's column in a table: short, the label said in full above.
+
+        >>> METRICS["roc_auc_ovr"].column, METRICS["log_loss"].column
+        ('ROC-AUC', 'log loss')
+        """
+        return self.heading or self.label
 
     @property
     def sign(self) -> float:
@@ -67,10 +77,21 @@ METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
         Metric("roc_auc", "ROC-AUC", "roc_auc", ("binary",)),
-        Metric("roc_auc_ovr", "ROC-AUC (one-vs-rest)", "roc_auc_ovr", ("multiclass",)),
-        Metric("average_precision", "average precision", "average_precision", ("binary",)),
+        Metric(
+            "roc_auc_ovr", "ROC-AUC (one-vs-rest)", "roc_auc_ovr", ("multiclass",), True, "ROC-AUC"
+        ),
+        Metric(
+            "average_precision", "average precision", "average_precision", ("binary",), True, "AP"
+        ),
         Metric("accuracy", "accuracy", "accuracy", CLASSIFICATION),
-        Metric("balanced_accuracy", "balanced accuracy", "balanced_accuracy", CLASSIFICATION),
+        Metric(
+            "balanced_accuracy",
+            "balanced accuracy",
+            "balanced_accuracy",
+            CLASSIFICATION,
+            True,
+            "bal. acc.",
+        ),
         Metric("f1", "F1", "f1", ("binary",)),
         Metric("f1_macro", "macro F1", "f1_macro", CLASSIFICATION),
         Metric("log_loss", "log loss", "neg_log_loss", CLASSIFICATION, greater_is_better=False),

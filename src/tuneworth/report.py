@@ -256,7 +256,7 @@ def format_table(verdict: Verdict, width: int = TERMINAL_WIDTH) -> str:
     A verdict too long for what is left wraps onto lines of its own under its column.
     """
     headers = [*COMPACT_HEADERS, "verdict"]
-    headers[1] = verdict.metric.label
+    headers[1] = verdict.metric.column
     rows = compact_rows(verdict)
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     right = set(_COMPACT_RIGHT)
