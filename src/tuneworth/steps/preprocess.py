@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import partial
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -267,11 +267,15 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         )
 
 
-@cache
-def _param_names(cls: Any) -> list[str]:
-    """The constructor parameters of a Preprocessor class (``get_params`` reads them from
-    its signature on every call, a cost paid on every fit of a search)."""
-    return list(cls._get_param_names())
+# Constructor parameters by class: ``get_params`` reads them from the signature on every
+# call, a cost paid on every fit of a search.
+_PARAM_NAMES: dict[type, list[str]] = {}
+
+
+def _param_names(cls: type) -> list[str]:
+    if cls not in _PARAM_NAMES:
+        _PARAM_NAMES[cls] = list(cls._get_param_names())  # type: ignore[attr-defined]
+    return _PARAM_NAMES[cls]
 
 
 @dataclass(frozen=True)
