@@ -168,7 +168,9 @@ def fit_and_score(
         warnings.simplefilter("always")
         wall, cpu = time.perf_counter(), time.process_time()
         try:
-            estimator.fit(X_train, y_train)
+            # The target as an array, converted once: a search would otherwise index, check
+            # and classify a Series again in every one of its hundreds of fits and scores.
+            estimator.fit(X_train, y_train.to_numpy())
         except Exception as exc:  # a failing fit is a result, not a crash
             return FoldResult(
                 **common,
