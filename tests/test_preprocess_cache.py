@@ -193,6 +193,17 @@ def test_the_cache_keeps_within_its_memory_bound() -> None:
     assert cache._entries[b"big"].train is None
     cache.fit_transform(bytes([4]), lambda: (object(), np.zeros(100)))
     assert cache.info.fit_hits == 1
+    # A k-NN imputer keeps its training rows: a fit that holds more than a quarter is not
+    # kept either, and nested inside a column transformer it is still counted.
+    from sklearn.compose import make_column_transformer
+    from sklearn.impute import KNNImputer
+
+    X = np.zeros((101, 1))
+    cache.fit(b"knn", lambda: make_column_transformer((KNNImputer(), [0])).fit(X))
+    assert b"knn" not in cache._entries
+    cache.fit(b"small", lambda: make_column_transformer((KNNImputer(), [0])).fit(X[:50]))
+    assert b"small" in cache._entries
+    assert cache._nbytes <= cache.max_bytes
 
 
 def test_an_untimed_warm_up_leaves_the_cache_alone(

@@ -12,8 +12,8 @@ Outputs are handed out read-only (arrays) or as copy-on-write copies (DataFrames
 consumer can change what the next one receives. Warnings a fit or transform raised are kept
 and raised again on every hit, so each caller sees the warnings its own fit would have.
 Memory is bounded: least recently used entries go first beyond :data:`MAX_BYTES` of cached
-outputs or :data:`MAX_ENTRIES` fits, and an output larger than a quarter of the budget is
-never kept.
+outputs and fitted arrays, or :data:`MAX_ENTRIES` fits, and an output or fit larger than a
+quarter of the budget is never kept.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class FitCache:
             return entry.transformer
         self.info.fit_misses += 1
         transformer, caught = _recording(fit)
-        self._put(key, _Entry(transformer, caught))
+        self._put(key, _Entry(transformer, caught, nbytes=_footprint(transformer)))
         return transformer
 
     def fit_transform(self, key: bytes, fit_transform: Callable[[], tuple[Any, Any]]) -> Any:
@@ -111,7 +111,7 @@ class FitCache:
         self.info.fit_misses += 1
         (transformer, output), caught = _recording(fit_transform)
         output = _frozen(output)
-        entry = _Entry(transformer, caught)
+        entry = _Entry(transformer, caught, nbytes=_footprint(transformer))
         if self._keeps(output):
             entry.train = (output, [])
             entry.nbytes += _nbytes(output)
@@ -148,11 +148,11 @@ class FitCache:
         )
 
     def _put(self, key: bytes, entry: _Entry) -> None:
-        if not self.enabled:
-            return
         old = self._entries.pop(key, None)
         if old is not None:
             self._nbytes -= old.nbytes
+        if not self.enabled or entry.nbytes * 4 > self.max_bytes:
+            return
         self._entries[key] = entry
         self._nbytes += entry.nbytes
         self._evict()
@@ -268,7 +268,25 @@ def _handed_out(output: Any) -> Any:
     return output
 
 
+def _footprint(transformer: Any, depth: int = 8) -> int:
+    """Bytes of the arrays a fitted transformer holds (a k-NN imputer keeps its training
+    rows), found through its attributes and those of the estimators inside it."""
+    if isinstance(transformer, np.ndarray | pd.DataFrame | pd.Series):
+        return _nbytes(transformer)
+    if depth == 0:
+        return 0
+    if isinstance(transformer, list | tuple):
+        return sum(_footprint(item, depth - 1) for item in transformer)
+    if isinstance(transformer, dict):
+        return sum(_footprint(item, depth - 1) for item in transformer.values())
+    if hasattr(transformer, "get_params"):
+        return sum(_footprint(value, depth - 1) for value in vars(transformer).values())
+    return 0
+
+
 def _nbytes(output: Any) -> int:
     if isinstance(output, np.ndarray):
         return int(output.nbytes)
+    if isinstance(output, pd.Series):
+        return int(output.memory_usage(index=True, deep=False))
     return int(output.memory_usage(index=True, deep=False).sum())
