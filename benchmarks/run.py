@@ -30,7 +30,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-TUNEWORTH = str(Path(sys.executable).with_name("tuneworth"))
+# The console script beside this Python, or another one named by TUNEWORTH_BIN; either
+# imports tuneworth from PYTHONPATH first when it is set (to measure a checkout's source).
+TUNEWORTH = os.environ.get("TUNEWORTH_BIN") or str(Path(sys.executable).with_name("tuneworth"))
 
 Record = dict[str, Any]
 

@@ -39,7 +39,9 @@ import pandas as pd
 import yaml
 
 Record = dict[str, Any]
-TUNEWORTH = str(Path(sys.executable).with_name("tuneworth"))
+# The console script beside this Python, or another one (another checkout's) named by
+# TUNEWORTH_BIN; either imports tuneworth from PYTHONPATH first when it is set.
+TUNEWORTH = os.environ.get("TUNEWORTH_BIN") or str(Path(sys.executable).with_name("tuneworth"))
 SEED = 0
 INNER_FOLDS = 3
 

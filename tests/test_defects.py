@@ -70,7 +70,7 @@ class _Spy(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     seen: dict[str, Any] = {}
 
-    def fit(self, X: pd.DataFrame, y: pd.Series) -> _Spy:
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> _Spy:
         _Spy.seen["fit"] = (X.copy(), y.copy())
         self.classes_ = np.unique(y)
         return self
@@ -92,6 +92,6 @@ def test_defects_reach_the_training_fold_but_never_the_test_fold(
     result = fit_and_score("spy", _Spy(), X, Y, split, METRICS["roc_auc"], inject=inject)
     assert result.error is None
     fit_X, fit_y = _Spy.seen["fit"]
-    assert fit_X["a"].isna().any() and (fit_y.to_numpy() != Y.iloc[split.train].to_numpy()).any()
+    assert fit_X["a"].isna().any() and (np.asarray(fit_y) != Y.iloc[split.train].to_numpy()).any()
     predicted = _Spy.seen["predict"]
     pd.testing.assert_frame_equal(predicted, X.iloc[split.test])

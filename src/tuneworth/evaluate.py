@@ -206,7 +206,9 @@ def fit_and_score(
         warnings.simplefilter("always")
         wall, cpu = time.perf_counter(), time.process_time()
         try:
-            estimator.fit(X_train, y_train)
+            # The target as an array, converted once: a search would otherwise index, check
+            # and classify a Series again in every one of its hundreds of fits and scores.
+            estimator.fit(X_train, y_train.to_numpy())
         except Exception as exc:  # a failing fit is a result, not a crash
             return FoldResult(
                 **common,
@@ -403,12 +405,17 @@ def _warm_up(arm: str, pipeline: Any, X: pd.DataFrame, y: pd.Series) -> None:
     from sklearn.base import clone
     from threadpoolctl import threadpool_limits
 
+    from tuneworth.steps import preprocess_cache
+
     plain = getattr(pipeline, "estimator", pipeline)
     rows = warm_up_rows(len(y))
+    # Not cached: on a small fold it fits the very rows of the timed fit, which would then
+    # reuse its preprocessing and hide that cost from the arm.
     with (
         threadpool_limits(limits=1),
         parallel_config(backend="sequential"),
         warnings.catch_warnings(),
+        preprocess_cache().paused(),
     ):
         warnings.simplefilter("ignore")
         try:

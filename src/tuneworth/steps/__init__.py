@@ -13,6 +13,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tuneworth.steps._fitcache import CacheInfo, FitCache, preprocess_cache
     from tuneworth.steps.augment import Mixup, NoiseInjection, Oversampler, TextAugmentation
     from tuneworth.steps.clean import (
         DuplicateFilter,
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from tuneworth.steps.preprocess import Preprocessor, mutual_information
 
 _EXPORTS = {
+    "CacheInfo": "tuneworth.steps._fitcache",
+    "FitCache": "tuneworth.steps._fitcache",
+    "preprocess_cache": "tuneworth.steps._fitcache",
     "DuplicateFilter": "tuneworth.steps.clean",
     "IncompleteRowFilter": "tuneworth.steps.clean",
     "LabelNoiseFilter": "tuneworth.steps.clean",
@@ -37,7 +41,9 @@ _EXPORTS = {
     "mutual_information": "tuneworth.steps.preprocess",
 }
 __all__ = [
+    "CacheInfo",
     "DuplicateFilter",
+    "FitCache",
     "IncompleteRowFilter",
     "LabelNoiseFilter",
     "Mixup",
@@ -48,6 +54,7 @@ __all__ = [
     "TargetNoiseFilter",
     "TextAugmentation",
     "mutual_information",
+    "preprocess_cache",
 ]
 
 

@@ -20,6 +20,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from tuneworth.steps._fitcache import CACHE, fingerprint
+
 Impute = Literal["none", "mean", "median", "most_frequent", "knn", "iterative"]
 Scale = Literal["none", "standard", "robust", "quantile", "power"]
 Encode = Literal["onehot", "ordinal", "target", "native"]
@@ -63,6 +65,13 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     everything it learns (medians, neighbours, scales, categories, target statistics,
     selected features) it learns there, so inside a pipeline it is fitted on training folds
     only.
+
+    Fits are shared within a process: a fit with the same parameters on rows (and target)
+    of the same content reuses the fitted transformer, its output on those rows and its
+    outputs on inputs it transformed before (see :mod:`tuneworth.steps._fitcache`). Every
+    configuration of a search that moves only the model, every strategy on the same inner
+    folds and every arm with the same preprocessing on the same outer training rows thus
+    fits it once. Outputs are read-only arrays (or copy-on-write DataFrames).
 
     Parameters
     ----------
@@ -167,20 +176,49 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def fit(self, X: Any, y: Any = None) -> Preprocessor:
         """Build the column transformer for ``X``'s columns and fit it."""
         X = self._check_input(X, reset=True)
-        self.transformer_ = self._build(X).fit(X, y)
+        self._fit_key_ = key = self._cache_key(X, y)
+        if key is None:
+            self.transformer_ = self._build(X).fit(X, y)
+        else:
+            self.transformer_ = CACHE.fit(key, lambda: self._build(X).fit(X, y))
         return self
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
         """Fit and transform in one pass, as the column transformer does: a target encoder
         then encodes each training row out of fold (``fit(X).transform(X)`` would not)."""
         X = self._check_input(X, reset=True)
-        self.transformer_ = self._build(X)
-        return self.transformer_.fit_transform(X, y, **fit_params)
+        self._fit_key_ = key = None if fit_params else self._cache_key(X, y)
+        if key is None:
+            self.transformer_ = self._build(X)
+            return self.transformer_.fit_transform(X, y, **fit_params)
+
+        def fit_transform() -> tuple[Any, Any]:
+            transformer = self._build(X)
+            return transformer, transformer.fit_transform(X, y)
+
+        self.transformer_, output = CACHE.fit_transform(key, fit_transform)
+        return output
 
     def transform(self, X: Any) -> Any:
         """Encode ``X`` as learnt in ``fit``."""
         check_is_fitted(self)
-        return self.transformer_.transform(self._check_input(X, reset=False))
+        X = self._check_input(X, reset=False)
+        key = getattr(self, "_fit_key_", None)
+        if key is None:
+            return self.transformer_.transform(X)
+        return CACHE.transform(key, fingerprint(X), lambda: self.transformer_.transform(X))
+
+    def _cache_key(self, X: Any, y: Any) -> bytes | None:
+        """What determines a fit: these parameters and the content of ``X`` and ``y``;
+        None when the fit may not be shared (a random generator as seed, no cache)."""
+        if not CACHE.enabled or not (
+            self.random_state is None or isinstance(self.random_state, int | np.integer)
+        ):
+            return None
+        params = repr([(name, getattr(self, name)) for name in _param_names(type(self))])
+        if " at 0x" in params:  # an object known by its address, not its content
+            return None
+        return fingerprint(type(self).__qualname__, params, X, y)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the encoded columns, as the column transformer names them."""
@@ -227,6 +265,17 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             dates=self.dates,
             random_state=self.random_state,
         )
+
+
+# Constructor parameters by class: ``get_params`` reads them from the signature on every
+# call, a cost paid on every fit of a search.
+_PARAM_NAMES: dict[type, list[str]] = {}
+
+
+def _param_names(cls: type) -> list[str]:
+    if cls not in _PARAM_NAMES:
+        _PARAM_NAMES[cls] = list(cls._get_param_names())  # type: ignore[attr-defined]
+    return _PARAM_NAMES[cls]
 
 
 @dataclass(frozen=True)
