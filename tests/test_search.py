@@ -19,10 +19,11 @@ import tuneworth.optuna_search
 from tuneworth.data import Schema
 from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import fit_and_score
-from tuneworth.experiment import Plan, plan_experiment, run_experiment
+from tuneworth.experiment import plan_experiment, run_experiment
 from tuneworth.levers import BuildContext
 from tuneworth.metrics import METRICS
 from tuneworth.optuna_search import OptunaSearchCV, startup_trials
+from tuneworth.planning import Plan
 from tuneworth.search import STRATEGIES, for_outer_fold, make_search
 from tuneworth.space import Choice, FloatRange, IntRange, grid, grid_size
 from tuneworth.spec import parse_spec
