@@ -484,3 +484,33 @@ def test_the_study_log_turns_the_cores_events_into_tracker_calls_in_order() -> N
         ("log_fold", "run of standard scaling, fold 1"),
         ("finish_arm", "run of standard scaling"),
     ]
+
+
+def test_compare_with_a_tracking_uri_writes_the_study_as_a_spec_run_does(
+    tracking_uri: str,
+) -> None:
+    from sklearn.datasets import load_iris
+
+    from tuneworth import compare
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    result = compare(
+        X,
+        y,
+        levers=["scaling"],
+        cv={"folds": 2, "repeats": 1},
+        name="tracked_compare",
+        tracking=tracking_uri,
+    )
+    client = MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name("tracked_compare")
+    assert experiment is not None
+    runs = client.search_runs([experiment.experiment_id])
+    kinds = sorted((r.data.tags["tuneworth.kind"], r.info.status) for r in runs)
+    assert kinds == [("arm", "FINISHED"), ("arm", "FINISHED"), ("study", "FINISHED")]
+    study = next(r for r in runs if r.data.tags["tuneworth.kind"] == "study")
+    assert study.data.params["dataset"] == "DataFrame"
+    metric = result.verdict.metric.name
+    assert study.data.metrics[f"baseline_{metric}_mean"] == pytest.approx(
+        result.summary.set_index("arm").loc["baseline", "score_mean"]
+    )

@@ -124,8 +124,6 @@ class Comparison:
         from tuneworth.tracking import environment_tags
 
         spec, dataset = self.plan.spec, self.plan.dataset
-        tags = environment_tags()
-        prefix = "tuneworth.version."
         fields: dict[str, Any] = {
             "spec_name": spec.name,
             "description": spec.description,
@@ -142,11 +140,9 @@ class Comparison:
             "wall_seconds": self.wall_seconds,
             "seed": spec.seed,
             "spec": yaml.safe_dump(spec.to_document(), sort_keys=False),
-            "versions": {
-                k.removeprefix(prefix): v for k, v in tags.items() if k.startswith(prefix)
-            },
-            "commit": tags.get("mlflow.source.git.commit", ""),
         }
+        if "versions" not in extra:
+            fields.update(made_with(environment_tags()))
         return Context(**{**fields, **extra})
 
     def plot(self) -> dict[str, Figure]:
@@ -181,7 +177,7 @@ class Comparison:
     def _repr_html_(self) -> str:
         from tuneworth.report import summary_html
 
-        return summary_html(self.verdict, self.context())
+        return summary_html(self.verdict, self.context(versions={}))
 
     def __repr__(self) -> str:
         dataset = self.plan.dataset
@@ -359,6 +355,16 @@ def _check_cut(cut: Sequence[str], budget: TimeBudget | None) -> None:
             f"{budget.cut_by} ran out before the baseline finished its folds: give a longer "
             "--time-budget"
         )
+
+
+def made_with(tags: Mapping[str, str]) -> dict[str, Any]:
+    """Package versions and commit, for a report's :class:`tuneworth.report.Context`, from
+    a study run's tags (:func:`tuneworth.tracking.environment_tags`)."""
+    prefix = "tuneworth.version."
+    return {
+        "versions": {k.removeprefix(prefix): v for k, v in tags.items() if k.startswith(prefix)},
+        "commit": tags.get("mlflow.source.git.commit", ""),
+    }
 
 
 def utc(seconds: float) -> str:

@@ -14,18 +14,18 @@ import errno
 import math
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import yaml
 
 from tuneworth.budget import TimeBudget
-from tuneworth.comparison import Comparison, Progress, run_plan, utc
+from tuneworth.comparison import Comparison, Progress, made_with, run_plan, utc
 from tuneworth.data import infer_schema, load_dataset
 from tuneworth.defects import corrupt, distort
 from tuneworth.diagnose import Finding
@@ -204,8 +204,8 @@ def run_experiment(
             budget=budget,
             # Workers on a cluster are not killed at a deadline: they finish their folds.
             deadline=budget.deadline if budget is not None and scheduler is None else None,
-            # A manager queue reaches local workers only; on a cluster, folds alone count.
             progress=progress,
+            # A manager queue reaches local workers only; on a cluster, folds alone count.
             inner=scheduler is None,
             report_dir=report_dir,
             register=register,
@@ -270,15 +270,6 @@ def run_tracked(
     return ExperimentResult(comparison, tracker.study_run_id, saved, tuple(kept))
 
 
-def _made_with(tags: Mapping[str, str]) -> dict[str, Any]:
-    """Package versions and commit, for a :class:`Context`, from the study run's tags."""
-    prefix = "tuneworth.version."
-    return {
-        "versions": {k.removeprefix(prefix): v for k, v in tags.items() if k.startswith(prefix)},
-        "commit": tags.get("mlflow.source.git.commit", ""),
-    }
-
-
 def report_from_store(
     experiment: str,
     *,
@@ -321,7 +312,7 @@ def report_from_store(
         wall_seconds=(stored.end_ms - stored.start_ms) / 1000 if stored.end_ms else math.nan,
         seed=int(p["seed"]) if "seed" in p else None,
         spec=yaml.safe_dump(stored.spec, sort_keys=False),
-        **_made_with(stored.tags),
+        **made_with(stored.tags),
     )
     directory = new_report_dir(report_dir, context.spec_name)
     trials = stored.trials if not stored.trials.empty else None
