@@ -198,3 +198,23 @@ def test_the_lever_classes_are_public_under_the_names_a_user_guesses() -> None:
 def test_the_package_lists_compare_and_comparison() -> None:
     assert {"compare", "Comparison", "Baseline", "CV", "Budget"} <= set(dir(tuneworth))
     assert {"compare", "Comparison"} <= set(tuneworth.__all__)
+
+
+@pytest.mark.slow
+def test_a_time_budget_cuts_the_arms_still_running_when_it_runs_out() -> None:
+    from sklearn.datasets import load_iris
+
+    from tuneworth import Budget
+    from tuneworth.levers import Optuna
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    comparison = compare(
+        X,
+        y,
+        levers=["scaling", Optuna(trials=100_000)],
+        cv={"folds": 2, "repeats": 1, "inner_folds": 2},
+        budget=Budget(time="10s"),
+    )
+    assert list(comparison.summary["arm"]) == ["baseline", "standard scaling"]
+    assert comparison.verdict.cut == ("optuna TPE, 100000 trials",)
+    assert comparison.headline().endswith("(an arm cut by the 10 s time budget).")

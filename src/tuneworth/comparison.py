@@ -120,8 +120,8 @@ class Comparison:
     def context(self, **extra: Any) -> Context:
         """What the report says besides the verdict: the data, the folds, the seed, the
         spec; ``extra`` adds or overrides fields (a study run's ID, for one)."""
+        from tuneworth.provenance import environment_tags
         from tuneworth.report import Context
-        from tuneworth.tracking import environment_tags
 
         spec, dataset = self.plan.spec, self.plan.dataset
         fields: dict[str, Any] = {
@@ -359,7 +359,7 @@ def _check_cut(cut: Sequence[str], budget: TimeBudget | None) -> None:
 
 def made_with(tags: Mapping[str, str]) -> dict[str, Any]:
     """Package versions and commit, for a report's :class:`tuneworth.report.Context`, from
-    a study run's tags (:func:`tuneworth.tracking.environment_tags`)."""
+    a study run's tags (:func:`tuneworth.provenance.environment_tags`)."""
     prefix = "tuneworth.version."
     return {
         "versions": {k.removeprefix(prefix): v for k, v in tags.items() if k.startswith(prefix)},

@@ -25,8 +25,9 @@ from tuneworth.diagnose import Finding, findings_frame
 from tuneworth.evaluate import FoldResult
 from tuneworth.metrics import Metric
 from tuneworth.planning import Plan
+from tuneworth.provenance import environment_tags
 from tuneworth.report import diagnosis_markdown, verdict_markdown, write_report
-from tuneworth.tracking import Tracker, environment_tags, run_url
+from tuneworth.tracking import Tracker, run_url
 from tuneworth.verdict import ArmInfo
 
 

@@ -18,7 +18,6 @@ import math
 import os
 import socket
 import sqlite3
-import subprocess
 import tempfile
 import time
 import warnings
@@ -43,7 +42,6 @@ from tuneworth.trials import best_so_far, trials_frame
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 # MLflow's log_batch limits per request: 100 params, 100 tags, 1000 entities in all.
 _BATCH_METRICS, _BATCH_PARAMS = 800, 100
-_PACKAGES = ("tuneworth", "scikit-learn", "imbalanced-learn", "optuna", "pandas", "mlflow")
 # Schemes of the stores tuneworth writes to. MLflow's plain directory ("file") store is left
 # out: MLflow 3 refuses it unless MLFLOW_ALLOW_FILE_STORE is set.
 _DATABASES = ("postgresql", "mysql", "mssql")
@@ -953,24 +951,6 @@ def _quiet_mlflow() -> None:
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def environment_tags() -> dict[str, str]:
-    """Git commit and package versions, so a study run says what produced it."""
-    tags = {}
-    for package in _PACKAGES:
-        try:
-            tags[f"tuneworth.version.{package}"] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
-        ).stdout.strip()
-        tags["mlflow.source.git.commit"] = commit
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return tags
 
 
 @dataclass(frozen=True)
