@@ -121,7 +121,7 @@ def _one_seed(source: str, target: str, seed: int, budget: int) -> pd.DataFrame:
             skip=skip,
         ):
             by_arm[result.arm].append(result)
-    table = compare_strategies(plan.arms, by_arm, plan.metric.greater_is_better)
+    table = compare_strategies(plan.arms, by_arm, plan.metric)
     table["fit_cpu_seconds"] = [sum(r.fit_cpu_seconds for r in by_arm[arm]) for arm in table["arm"]]
     table["folds"] = len(plan.splits)
     return table

@@ -1,8 +1,9 @@
 """Fold scores of every scenario, to prove a refactoring leaves them unchanged.
 
 ``python benchmarks/fold_scores.py record OUT.csv [spec ...]`` runs each spec (every
-``pipelines/*.yaml`` by default) through the planner and :func:`tuneworth.evaluate.evaluate`,
-in one process, with nothing tracked or written but ``OUT.csv``: one row per arm and outer
+``pipelines/*.yaml`` by default) through the planner and the core that ``tuneworth run`` and
+:func:`tuneworth.compare` share (:func:`tuneworth.comparison.run_plan`), in one process,
+with nothing tracked or written but ``OUT.csv``: one row per arm and outer
 fold with its score and row counts. ``python benchmarks/fold_scores.py diff A.csv B.csv``
 prints every row that differs and exits 1 if any does.
 
@@ -43,24 +44,12 @@ def reduced(
 
 def fold_scores(path: Path, **reduce: int | None) -> pd.DataFrame:
     """One scenario's fold scores, computed without tracking or report."""
-    from tuneworth.evaluate import evaluate, results_frame
+    from tuneworth.comparison import run_plan
     from tuneworth.experiment import plan_experiment
     from tuneworth.spec import parse_spec
 
     document = reduced(yaml.safe_load(path.read_text(encoding="utf-8")), **reduce)
-    plan = plan_experiment(parse_spec(document, str(path)))
-    results = list(
-        evaluate(
-            plan.pipelines,
-            plan.dataset.X,
-            plan.dataset.y,
-            plan.splits,
-            plan.metric,
-            n_jobs=1,
-            inject=plan.inject,
-        )
-    )
-    frame = results_frame(results)
+    frame = run_plan(plan_experiment(parse_spec(document, str(path))), n_jobs=1).results
     frame.insert(0, "spec", path.stem)
     return frame[COLUMNS]
 

@@ -51,7 +51,7 @@ def measure(document: dict[str, Any], seed: int, n_jobs: int = -1) -> Record:
         everything = clone(search).fit(X, y)
     non_nested = search_outcome(everything, metric.greater_is_better)["inner_best_score"]
     nested = float(outer["score"].mean())
-    sign = 1.0 if metric.greater_is_better else -1.0
+    sign = metric.sign
     return {
         "seed": seed,
         "arm": arm.name,

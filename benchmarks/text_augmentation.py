@@ -14,11 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from tuneworth.evaluate import evaluate, results_frame
+from tuneworth.comparison import run_plan
 from tuneworth.experiment import plan_experiment
 from tuneworth.generate import product_reviews
 from tuneworth.spec import parse_spec
-from tuneworth.stats import summarise
 
 
 def main(sizes: list[int]) -> None:
@@ -44,21 +43,14 @@ def main(sizes: list[int]) -> None:
             )
             plan = plan_experiment(spec)
             start = time.perf_counter()
-            folds = results_frame(
-                list(
-                    evaluate(
-                        plan.pipelines, plan.dataset.X, plan.dataset.y, plan.splits, plan.metric
-                    )
-                )
-            )
-            summary = summarise(folds, [arm.name for arm in plan.arms], "baseline")
-            scores = folds.groupby("arm")["score"].mean()
+            summary = run_plan(plan).summary
+            scores = summary.set_index("arm")["score_mean"]
             print(f"{n} rows ({n * 4 // 5} per training fold), {time.perf_counter() - start:.0f} s")
             for row in summary.itertuples():
                 if row.arm != "baseline":
                     print(
                         f"  {row.arm:30s} {scores[row.arm]:.3f} vs {scores['baseline']:.3f}  "
-                        f"{row.delta:+.3f} [{row.ci_low:+.3f}, {row.ci_high:+.3f}]  {row.outcome}"
+                        f"{row.gain:+.3f} [{row.ci_low:+.3f}, {row.ci_high:+.3f}]  {row.outcome}"
                     )
 
 

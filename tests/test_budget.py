@@ -317,7 +317,7 @@ def test_the_model_is_not_refitted_when_the_refit_would_end_past_the_budget() ->
     from types import SimpleNamespace
 
     from tuneworth.evaluate import FoldResult
-    from tuneworth.experiment import _log_model
+    from tuneworth.study_log import log_model
 
     class Notes:
         def __init__(self) -> None:
@@ -331,7 +331,7 @@ def test_the_model_is_not_refitted_when_the_refit_would_end_past_the_budget() ->
     # The folds' fits took 40 s each, on 4/5 of the rows: on every row about 50 s.
     folds = [FoldResult("baseline", k, 0, 0.9, 40.0, 40.0, 0.1, 1, 455, 114) for k in range(5)]
     budget = TimeBudget(60, time.time() + 8, "1 min")
-    _log_model(tracker, plan, "baseline", None, budget, folds)  # type: ignore[arg-type]
+    log_model(tracker, plan, "baseline", None, budget, folds)  # type: ignore[arg-type]
     assert tracker.tags["tuneworth.model_not_logged"] == (
         "refitting baseline on every row would take about 50 s, past the 1 min time budget: "
         "run with a longer budget to get the model"

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tuneworth.evaluate import dask_cluster, evaluate, results_frame
+from tuneworth.comparison import run_plan
+from tuneworth.evaluate import dask_cluster
 from tuneworth.experiment import plan_experiment, run_experiment
 from tuneworth.spec import parse_spec
 
@@ -43,10 +44,9 @@ def test_fold_scores_on_a_two_worker_dask_cluster_equal_the_local_run(
     from distributed import get_task_stream
 
     plan = plan_experiment(parse_spec(SPEC))
-    args = (plan.pipelines, plan.dataset.X, plan.dataset.y, plan.splits, plan.metric)
-    local = results_frame(list(evaluate(*args, n_jobs=1)))
+    local = run_plan(plan, n_jobs=1).results
     with dask_cluster(dask_scheduler), get_task_stream() as tasks:
-        remote = results_frame(list(evaluate(*args, n_jobs=-1)))
+        remote = run_plan(plan, n_jobs=-1).results
     pd.testing.assert_series_equal(local["score"], remote["score"])
     assert (local["n_fits"] == remote["n_fits"]).all()
     # One task per arm-fold at most (joblib may batch them): a search's inner fits stay in

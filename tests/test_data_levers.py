@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tuneworth.comparison import run_plan
 from tuneworth.design import build_arms
 from tuneworth.errors import TuneworthError
-from tuneworth.evaluate import evaluate, results_frame
 from tuneworth.experiment import plan_experiment
 from tuneworth.levers import LEVERS, DataLever, PreprocessLever
 from tuneworth.spec import parse_spec
@@ -198,9 +198,7 @@ def test_label_agnostic_levers_serve_a_regression_task() -> None:
         dataset={"source": "sklearn:diabetes"},
     )
     plan = plan_experiment(parse_spec(document))
-    results = results_frame(
-        list(evaluate(plan.pipelines, plan.dataset.X, plan.dataset.y, plan.splits, plan.metric))
-    )
+    results = run_plan(plan).results
     assert (results["error"] == "").all()
 
 
@@ -234,9 +232,7 @@ def test_every_data_and_preprocess_lever_runs_on_a_raw_mixed_table(
         ("note",),
         ("joined",),
     )
-    results = results_frame(
-        list(evaluate(plan.pipelines, plan.dataset.X, plan.dataset.y, plan.splits, plan.metric))
-    )
+    results = run_plan(plan).results
     assert len(results) == 2 * (1 + len(levers))
     assert results.loc[results["error"] != "", ["arm", "error"]].to_dict("records") == []
 

@@ -10,12 +10,13 @@ import pytest
 import yaml
 from scipy import stats
 
+from tuneworth.comparison import run_plan
 from tuneworth.evaluate import evaluate, make_splits, results_frame
 from tuneworth.experiment import plan_experiment
 from tuneworth.metrics import METRICS
 from tuneworth.spec import Spec, load_spec, parse_spec
 from tuneworth.stats import paired, summarise
-from tuneworth.verdict import ArmInfo, Verdict, decide
+from tuneworth.verdict import Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 SEARCHES = ["grid_search", "random_search", "optuna", "halving"]
@@ -32,21 +33,8 @@ def scenario(name: str, **changes: Any) -> Spec:
 
 def run(spec: Spec) -> tuple[Verdict, pd.DataFrame]:
     """The verdict of a spec and its fold table, from the library, without tracking."""
-    plan = plan_experiment(spec)
-    folds = results_frame(
-        list(
-            evaluate(
-                plan.pipelines,
-                plan.dataset.X,
-                plan.dataset.y,
-                plan.splits,
-                plan.metric,
-                inject=plan.inject,
-            )
-        )
-    )
-    infos = [ArmInfo(arm.name, arm.family, arm.lever) for arm in plan.arms]
-    return decide(folds, infos, plan.metric, spec.design), folds
+    comparison = run_plan(plan_experiment(spec))
+    return comparison.verdict, comparison.results
 
 
 def gain(verdict: Verdict, arm: str) -> float:

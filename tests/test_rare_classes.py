@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from tuneworth.errors import TuneworthError
-from tuneworth.experiment import check_folds, plan_experiment
+from tuneworth.experiment import plan_experiment
+from tuneworth.planning import check_folds
 from tuneworth.spec import parse_spec
 
 

@@ -449,14 +449,12 @@ def test_nothing_unpickles_files() -> None:
 def test_same_seed_gives_identical_fold_scores_with_one_and_two_workers(
     tracking_uri: str,
 ) -> None:
-    from tuneworth.evaluate import evaluate, results_frame
+    from tuneworth.comparison import run_plan
     from tuneworth.experiment import plan_experiment
 
     plan = plan_experiment(parse_spec({**RESUMABLE, "levers": [{"random_search": {"trials": 3}}]}))
 
     def scores(jobs: int) -> np.ndarray:
-        args = (plan.pipelines, plan.dataset.X, plan.dataset.y, plan.splits, plan.metric)
-        frame = results_frame(list(evaluate(*args, n_jobs=jobs)))
-        return frame["score"].to_numpy()
+        return run_plan(plan, n_jobs=jobs).results["score"].to_numpy()
 
     np.testing.assert_array_equal(scores(1), scores(2))

@@ -19,10 +19,11 @@ import tuneworth.optuna_search
 from tuneworth.data import Schema
 from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import fit_and_score
-from tuneworth.experiment import Plan, plan_experiment, run_experiment
+from tuneworth.experiment import plan_experiment, run_experiment
 from tuneworth.levers import BuildContext
 from tuneworth.metrics import METRICS
 from tuneworth.optuna_search import OptunaSearchCV, startup_trials
+from tuneworth.planning import Plan
 from tuneworth.search import STRATEGIES, for_outer_fold, make_search
 from tuneworth.space import Choice, FloatRange, IntRange, grid, grid_size
 from tuneworth.spec import parse_spec
@@ -445,7 +446,7 @@ def test_optuna_storage_is_checked_before_any_work(tmp_path: Path) -> None:
 def test_optuna_studies_are_named_by_experiment_arm_repeat_and_fold(tmp_path: Path) -> None:
     import optuna
 
-    from tuneworth.evaluate import evaluate
+    from tuneworth.comparison import run_plan
 
     url = f"sqlite:///{tmp_path}/optuna.db"
     document = {
@@ -456,7 +457,7 @@ def test_optuna_studies_are_named_by_experiment_arm_repeat_and_fold(tmp_path: Pa
         "levers": [{"optuna": {"trials": 2, "storage": url}}],
     }
     plan = plan_experiment(parse_spec(document))
-    list(evaluate(plan.pipelines, plan.dataset.X, plan.dataset.y, plan.splits, plan.metric))
+    run_plan(plan)
     storage = open_storage(url)
     names = sorted(optuna.get_all_study_names(storage))
     assert names == [f"named/optuna TPE, 2 trials/r{s.repeat}-f{s.index}" for s in plan.splits]

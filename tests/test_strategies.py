@@ -11,6 +11,7 @@ import pytest
 from tuneworth.design import Arm
 from tuneworth.evaluate import FoldResult
 from tuneworth.levers import GridSearch, OptunaTPE, RandomSearch
+from tuneworth.metrics import METRICS
 from tuneworth.strategies import compare_strategies
 
 
@@ -56,7 +57,7 @@ def test_compare_strategies_against_grid_and_untuned_for_a_lower_is_better_metri
         ],
         "optuna": [fold("optuna", f, 1.4, 1.2, [1.2, 1.2, 1.2, 1.2]) for f in range(3)],
     }
-    table = compare_strategies(arms, results, greater_is_better=False).set_index("arm")
+    table = compare_strategies(arms, results, METRICS["log_loss"]).set_index("arm")
     assert list(table.index) == ["grid", "random", "optuna"]
     assert (table["untuned"] == "baseline").all()
     # Positive gap: the inner CV promised a lower RMSE than the outer fold delivered.
@@ -84,6 +85,6 @@ def test_compare_strategies_without_a_grid_arm_leaves_the_match_empty(
         "baseline": [fold("baseline", 0, 0.8, math.nan, [])],
         "random": [fold("random", 0, 0.85, 0.9, [0.9])],
     }
-    row = compare_strategies(arms, results, greater_is_better=True).iloc[0]
+    row = compare_strategies(arms, results, METRICS["roc_auc"]).iloc[0]
     assert math.isnan(row["trials_to_match_grid"])
     assert row["optimism_gap"] == pytest.approx(0.05)

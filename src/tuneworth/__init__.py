@@ -1,6 +1,11 @@
 """tuneworth: is hyperparameter tuning worth it on your tabular data?
 
-The public API is re-exported here; heavy modules load on first use.
+The public API is re-exported here; heavy modules load on first use::
+
+    from tuneworth import compare
+    from tuneworth.levers import GridSearch, LabelNoiseFilter
+
+    result = compare(X, y, levers=[LabelNoiseFilter(), GridSearch(trials=20)])
 """
 
 from __future__ import annotations
@@ -11,6 +16,11 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "compare": "tuneworth.api",
+    "Comparison": "tuneworth.comparison",
+    "Baseline": "tuneworth.api",
+    "CV": "tuneworth.api",
+    "Budget": "tuneworth.api",
     "Spec": "tuneworth.spec",
     "load_spec": "tuneworth.spec",
     "parse_spec": "tuneworth.spec",
@@ -29,3 +39,7 @@ def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'tuneworth' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

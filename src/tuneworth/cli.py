@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from tuneworth.budget import Sizing, TimeBudget
     from tuneworth.data import Dataset
     from tuneworth.evaluate import FoldResult
-    from tuneworth.experiment import Plan
+    from tuneworth.planning import Plan
 
 EXIT_USAGE = 2
 # A failure of the machine (disk full, a path gone read-only) during the work, not bad input.

@@ -607,6 +607,34 @@ def load_dataset(
     named the target (``"--target"`` on the command line), for the hint of an unknown one.
     """
     frame, decimal = _read(source)
+    return frame_dataset(
+        frame,
+        target,
+        task,
+        drop,
+        min_class_rows,
+        roles,
+        source=source,
+        decimal=decimal,
+        target_setting=target_setting,
+    )
+
+
+def frame_dataset(
+    frame: pd.DataFrame,
+    target: str,
+    task: Task | Literal["auto"] = "auto",
+    drop: tuple[str, ...] = (),
+    min_class_rows: int | None = None,
+    roles: Mapping[str, Role] | None = None,
+    *,
+    source: str = "DataFrame",
+    decimal: str = ".",
+    target_setting: str = "dataset.target",
+) -> Dataset:
+    """The :class:`Dataset` of a table already in memory, as :func:`load_dataset` makes it
+    of a file (``source`` names the table in notes and errors; ``decimal`` is the decimal
+    mark of numbers written as text)."""
     columns = [str(c) for c in frame.columns]
     _refuse_duplicates(columns, source)
     frame.columns = pd.Index(columns)

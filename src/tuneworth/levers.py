@@ -9,6 +9,15 @@ A lever in a spec is a name, optionally with parameters::
       - model: {name: random_forest}
       - optuna: {trials: 40}
 
+In Python the same levers are objects, for :func:`tuneworth.compare`; a spec's names are
+accepted there too:
+
+>>> from tuneworth.levers import GridSearch, LabelNoiseFilter, LEVERS, Scaling
+>>> [LabelNoiseFilter(), Scaling(method="quantile"), GridSearch(trials=10)]  # doctest: +ELLIPSIS
+[LabelNoiseFilter(threshold='confident_learning', folds=5, model='linear'), ...]
+>>> LEVERS["grid_search"] is GridSearch
+True
+
 Each name maps to a small pydantic model that validates its parameters when the spec loads
 and knows how it changes an arm: a ``data`` lever adds a sampler, a ``preprocess`` lever
 changes the preprocessing settings, a ``model`` lever swaps the estimator and a ``tuning``
@@ -137,8 +146,27 @@ class DataLever(Lever):
 ALL_TASKS: tuple[Task, ...] = ("binary", "multiclass", "regression")
 
 
-class LabelNoiseFiltering(DataLever):
-    """Drop training rows whose label an out-of-fold model finds implausible."""
+class LabelNoiseFilter(DataLever):
+    """Drop training rows whose label an out-of-fold model finds implausible.
+
+    Parameters
+    ----------
+    threshold : {"confident_learning", "prediction"} or float
+        Which rows go: those confident learning flags, those the model predicts another
+        label for, or those whose label's out-of-fold probability is below the fraction.
+    folds : int
+        The out-of-fold model's folds.
+    model : str
+        The out-of-fold model, a name of :mod:`tuneworth.models`.
+
+    Examples
+    --------
+    >>> from tuneworth.levers import LabelNoiseFilter
+    >>> LabelNoiseFilter().describe()
+    'label-noise filter'
+    >>> LabelNoiseFilter(threshold=0.1, model="random_forest").describe()
+    'label-noise filter (random_forest, 0.1)'
+    """
 
     name: ClassVar[str] = "label_noise_filter"
     instead: ClassVar[str] = "target_noise_filter"
@@ -157,19 +185,19 @@ class LabelNoiseFiltering(DataLever):
     def build(self, ctx: BuildContext) -> Any:
         from sklearn.pipeline import make_pipeline
 
+        from tuneworth import steps
         from tuneworth.models import get_model
-        from tuneworth.steps import LabelNoiseFilter, Preprocessor
 
         estimator = make_pipeline(
-            Preprocessor(ctx.schema, impute="median", scale="standard"),
+            steps.Preprocessor(ctx.schema, impute="median", scale="standard"),
             get_model(self.model).make(ctx.task, ctx.seed),
         )
-        return LabelNoiseFilter(
+        return steps.LabelNoiseFilter(
             estimator, cv=self.folds, threshold=self.threshold, random_state=ctx.seed
         )
 
 
-class TargetNoiseFiltering(DataLever):
+class TargetNoiseFilter(DataLever):
     """Drop training rows whose numeric target an out-of-fold model finds implausible.
 
     The regression form of ``label_noise_filter``: rows whose out-of-fold residual lies
@@ -196,16 +224,16 @@ class TargetNoiseFiltering(DataLever):
     def build(self, ctx: BuildContext) -> Any:
         from sklearn.pipeline import make_pipeline
 
+        from tuneworth import steps
         from tuneworth.models import get_model
-        from tuneworth.steps import Preprocessor, TargetNoiseFilter
 
         estimator = None
         if self.model != "linear":
             estimator = make_pipeline(
-                Preprocessor(ctx.schema, impute="median", scale="standard"),
+                steps.Preprocessor(ctx.schema, impute="median", scale="standard"),
                 get_model(self.model).make(ctx.task, ctx.seed),
             )
-        return TargetNoiseFilter(
+        return steps.TargetNoiseFilter(
             estimator,
             cv=self.folds,
             threshold=self.threshold,
@@ -214,7 +242,7 @@ class TargetNoiseFiltering(DataLever):
         )
 
 
-class OutlierRemoval(DataLever):
+class OutlierFilter(DataLever):
     """Drop training rows with outlying numeric values."""
 
     name: ClassVar[str] = "outlier_filter"
@@ -225,7 +253,7 @@ class OutlierRemoval(DataLever):
     contamination: float = Field(default=0.05, gt=0, le=0.5)
 
     @model_validator(mode="after")
-    def _parameters_of_the_method(self) -> OutlierRemoval:
+    def _parameters_of_the_method(self) -> OutlierFilter:
         unused = ("contamination",) if self.method == "iqr" else ("threshold", "max_share")
         for key in unused:
             if key in self.model_fields_set:
@@ -239,9 +267,9 @@ class OutlierRemoval(DataLever):
         return f"outlier filter (isolation forest, {self.contamination:.0%})"
 
     def build(self, ctx: BuildContext) -> Any:
-        from tuneworth.steps import OutlierFilter
+        from tuneworth import steps
 
-        return OutlierFilter(
+        return steps.OutlierFilter(
             self.method,
             threshold=self.threshold,
             max_share=self.max_share,
@@ -252,7 +280,7 @@ class OutlierRemoval(DataLever):
         )
 
 
-class DuplicateRemoval(DataLever):
+class DuplicateFilter(DataLever):
     """Drop repeated rows, and repeats whose labels conflict."""
 
     name: ClassVar[str] = "duplicate_filter"
@@ -260,12 +288,12 @@ class DuplicateRemoval(DataLever):
     conflicts: Literal["drop", "majority", "keep"] = "drop"
 
     def build(self, ctx: BuildContext) -> Any:
-        from tuneworth.steps import DuplicateFilter
+        from tuneworth import steps
 
-        return DuplicateFilter(self.conflicts, per_class=ctx.task != "regression")
+        return steps.DuplicateFilter(self.conflicts, per_class=ctx.task != "regression")
 
 
-class IncompleteRowRemoval(DataLever):
+class DropIncompleteRows(DataLever):
     """Drop training rows with any missing value (complete-case analysis)."""
 
     name: ClassVar[str] = "drop_incomplete_rows"
@@ -280,7 +308,7 @@ class IncompleteRowRemoval(DataLever):
         return IncompleteRowFilter(per_class=ctx.task != "regression")
 
 
-class NoiseAugmentation(DataLever):
+class NoiseInjection(DataLever):
     """Append copies of the training rows with Gaussian jitter on numeric columns."""
 
     name: ClassVar[str] = "noise_injection"
@@ -293,9 +321,9 @@ class NoiseAugmentation(DataLever):
         return f"noise injection ({copies}, {self.scale:g} sd)"
 
     def build(self, ctx: BuildContext) -> Any:
-        from tuneworth.steps import NoiseInjection
+        from tuneworth import steps
 
-        return NoiseInjection(
+        return steps.NoiseInjection(
             self.copies,
             scale=self.scale,
             categorical_features=list(ctx.schema.non_numeric),
@@ -303,7 +331,7 @@ class NoiseAugmentation(DataLever):
         )
 
 
-class MixupAugmentation(DataLever):
+class Mixup(DataLever):
     """Append mixtures of two training rows of the same class."""
 
     name: ClassVar[str] = "mixup"
@@ -314,9 +342,9 @@ class MixupAugmentation(DataLever):
         return "within-class mixup"
 
     def build(self, ctx: BuildContext) -> Any:
-        from tuneworth.steps import Mixup
+        from tuneworth import steps
 
-        return Mixup(
+        return steps.Mixup(
             self.ratio,
             alpha=self.alpha,
             categorical_features=list(ctx.schema.non_numeric),
@@ -324,7 +352,7 @@ class MixupAugmentation(DataLever):
         )
 
 
-class TextAugmentationLever(DataLever):
+class TextAugmentation(DataLever):
     """Append copies of the training rows with words of their text swapped and dropped."""
 
     name: ClassVar[str] = "text_augmentation"
@@ -338,14 +366,14 @@ class TextAugmentationLever(DataLever):
         return f"text augmentation ({copies})"
 
     def build(self, ctx: BuildContext) -> Any:
-        from tuneworth.steps import TextAugmentation
+        from tuneworth import steps
 
         if not ctx.schema.text:
             raise TuneworthError(
                 "lever 'text_augmentation' needs a text column and the data has none: set a "
                 "column's role to text in dataset.roles, or remove the lever"
             )
-        return TextAugmentation(
+        return steps.TextAugmentation(
             self.copies,
             swap=self.swap,
             delete=self.delete,
@@ -366,7 +394,14 @@ class RandomOversampling(DataLever):
 
 
 class SmoteOversampling(DataLever):
-    """Balance the classes with SMOTE (SMOTE-NC when categorical columns are present)."""
+    """Balance the classes with SMOTE (SMOTE-NC when categorical columns are present).
+
+    Examples
+    --------
+    >>> from tuneworth.levers import SMOTE
+    >>> SMOTE(k_neighbors=3).settings()
+    {'k_neighbors': 3}
+    """
 
     name: ClassVar[str] = "smote"
     k_neighbors: int = Field(default=5, ge=1, le=100)
@@ -396,7 +431,14 @@ class PreprocessLever(Lever):
 
 
 class Scaling(PreprocessLever):
-    """Scale numeric columns."""
+    """Scale numeric columns.
+
+    Examples
+    --------
+    >>> from tuneworth.levers import Scaling
+    >>> Scaling(method="standard").describe()
+    'standard scaling'
+    """
 
     name: ClassVar[str] = "scaling"
     method: Literal["standard", "robust", "quantile", "power"] = "standard"
@@ -528,6 +570,14 @@ class ModelLever(Lever):
 
     ``space`` overrides or narrows the model's declared search space for tuning levers,
     e.g. ``{C: {low: 0.1, high: 100, log: true}, gamma: [scale, 0.01]}``.
+
+    Examples
+    --------
+    >>> from tuneworth.levers import Model
+    >>> Model(name="random_forest").describe()
+    'random forest'
+    >>> Model(name="svm", params={"C": 10}).settings()
+    {'name': 'svm', 'params': {'C': 10}, 'space': {}}
     """
 
     name: ClassVar[str] = "model"
@@ -606,14 +656,38 @@ class TuningLever(Lever):
 
 
 class GridSearch(TuningLever):
-    """scikit-learn's GridSearchCV on a grid whose resolution fits the budget."""
+    """scikit-learn's GridSearchCV on a grid whose resolution fits the budget.
+
+    Parameters
+    ----------
+    trials : int, optional
+        Configurations per outer fold; by default the comparison's budget.
+
+    Examples
+    --------
+    >>> from tuneworth.levers import GridSearch
+    >>> GridSearch().describe(), GridSearch(trials=10).describe()
+    ('grid search', 'grid search, 10 trials')
+    """
 
     name: ClassVar[str] = "grid_search"
     strategy_label: ClassVar[str] = "grid search"
 
 
 class RandomSearch(TuningLever):
-    """scikit-learn's RandomizedSearchCV."""
+    """scikit-learn's RandomizedSearchCV.
+
+    Parameters
+    ----------
+    trials : int, optional
+        Configurations per outer fold; by default the comparison's budget.
+
+    Examples
+    --------
+    >>> from tuneworth.levers import RandomSearch
+    >>> RandomSearch(trials=5).describe()
+    'random search, 5 trials'
+    """
 
     name: ClassVar[str] = "random_search"
     strategy_label: ClassVar[str] = "random search"
@@ -632,6 +706,12 @@ class OptunaTPE(TuningLever):
     database, ``tuneworth worker`` processes can add trials to the same studies; running
     trials record a heartbeat every ``heartbeat`` seconds, and the trial of a worker silent
     for three heartbeats is failed and run again.
+
+    Examples
+    --------
+    >>> from tuneworth.levers import Optuna
+    >>> Optuna(trials=30).describe(), Optuna(sampler="random").describe()
+    ('optuna TPE, 30 trials', 'optuna random')
     """
 
     name: ClassVar[str] = "optuna"
@@ -723,14 +803,14 @@ class Halving(TuningLever):
 LEVERS: dict[str, type[Lever]] = {
     cls.name: cls
     for cls in (
-        LabelNoiseFiltering,
-        TargetNoiseFiltering,
-        OutlierRemoval,
-        DuplicateRemoval,
-        IncompleteRowRemoval,
-        NoiseAugmentation,
-        MixupAugmentation,
-        TextAugmentationLever,
+        LabelNoiseFilter,
+        TargetNoiseFilter,
+        OutlierFilter,
+        DuplicateFilter,
+        DropIncompleteRows,
+        NoiseInjection,
+        Mixup,
+        TextAugmentation,
         RandomOversampling,
         SmoteOversampling,
         Scaling,
@@ -746,3 +826,44 @@ LEVERS: dict[str, type[Lever]] = {
         Halving,
     )
 }
+
+# The names a notebook guesses; the spec's lever names (``"grid_search"``) are LEVERS' keys.
+SMOTE = SmoteOversampling
+Model = ModelLever
+Optuna = OptunaTPE
+SuccessiveHalving = Halving
+
+__all__ = [
+    "LEVERS",
+    "SMOTE",
+    "ColumnRoles",
+    "DataLever",
+    "DateFeatures",
+    "DropIncompleteRows",
+    "DuplicateFilter",
+    "Encoding",
+    "FeatureSelection",
+    "GridSearch",
+    "Halving",
+    "Imputation",
+    "LabelNoiseFilter",
+    "Lever",
+    "Mixup",
+    "Model",
+    "NoiseInjection",
+    "Optuna",
+    "OutlierFilter",
+    "PreprocessLever",
+    "Preprocessing",
+    "RandomOversampling",
+    "RandomSearch",
+    "Scaling",
+    "SuccessiveHalving",
+    "TargetNoiseFilter",
+    "TextAugmentation",
+    "TuningLever",
+]
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -767,6 +767,43 @@ def render_html(
 """
 
 
+# The report's styles for the fragment a notebook shows, scoped so they leave the page alone.
+_FRAGMENT_CSS = """
+.tuneworth{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2430}
+.tuneworth p.headline{font-size:1.15em;font-weight:600;margin:.3em 0 .6em;padding:.45em .8em;
+background:#eef4ff;border-left:4px solid #3b6fd8}
+.tuneworth .meta{color:#5a6472} .tuneworth ul.verdict li{margin:.3em 0}
+.tuneworth .scroll{overflow-x:auto;max-width:100%}
+.tuneworth table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}
+.tuneworth th,.tuneworth td{padding:4px 8px;border-bottom:1px solid #e8ecf1;vertical-align:top;
+text-align:left;white-space:nowrap}
+.tuneworth th{background:#f4f6f9} .tuneworth .num{text-align:right}
+.tuneworth td.text{white-space:normal;min-width:9em}
+.tuneworth td.verdict{white-space:normal;min-width:16em}
+.tuneworth tr.better td.verdict{color:#137333;font-weight:600}
+.tuneworth tr.worse td.verdict{color:#b3261e;font-weight:600}
+.tuneworth tr.noise td.verdict{color:#6b7280}
+"""
+
+
+def summary_html(verdict: Verdict, context: Context) -> str:
+    """The comparison as a notebook shows it: the headline, the data and folds, the verdict
+    sentences and the arms table; the report's styles, scoped to this fragment."""
+    c = context
+    esc = html.escape
+    outcomes = ["noise" if is_noise(outcome) else outcome for outcome in verdict.summary["outcome"]]
+    arms = _html_table(_headers(verdict), table_rows(verdict), _RIGHT, outcomes, {0, 10})
+    folds = f"{c.folds}-fold x {c.repeats}"
+    return f"""<div class="tuneworth"><style>{_FRAGMENT_CSS}</style>
+<p class="headline">{esc(headline(verdict))}</p>
+<p class="meta">{esc(c.dataset)}: {c.rows} rows, {c.features} features, {esc(c.task)};
+{len(verdict.summary)} arms ({esc(verdict.design)}) on {c.folds * c.repeats} shared outer folds
+({folds}). {esc(verdict.convention)}.</p>
+{arms}
+<ul class="verdict">{"".join(f"<li>{esc(s)}</li>" for s in verdict.sentences)}</ul>
+</div>"""
+
+
 def write_report(
     verdict: Verdict,
     context: Context,

@@ -212,9 +212,12 @@ class Spec(Strict):
 
 
 def parse_lever(item: Any, index: int) -> Lever:
-    """Turn ``"name"`` or ``{"name": {params}}`` into a validated lever."""
+    """Turn ``"name"`` or ``{"name": {params}}`` into a validated lever (a lever object,
+    already validated, is taken as it is)."""
     where = f"levers.{index}"
     params: Any
+    if isinstance(item, Lever):
+        return item
     if isinstance(item, str):
         name, params = item, {}
     elif isinstance(item, dict) and len(item) == 1:

@@ -18,8 +18,8 @@ import pandas as pd
 
 from tuneworth.evaluate import FoldResult
 from tuneworth.levers import Lever, TuningLever
-from tuneworth.metrics import orientation
-from tuneworth.trials import trials_to_match
+from tuneworth.metrics import Metric
+from tuneworth.trials import trials_frame, trials_to_match
 
 
 class ArmLike(Protocol):
@@ -35,7 +35,7 @@ class ArmLike(Protocol):
 def compare_strategies(
     arms: Sequence[ArmLike],
     results: Mapping[str, Sequence[FoldResult]],
-    greater_is_better: bool,
+    metric: Metric,
 ) -> pd.DataFrame:
     """One row per tuning arm: what its search found, against grid search and untuned.
 
@@ -89,14 +89,14 @@ def compare_strategies(
     def scored(name: str) -> dict[int, FoldResult]:
         return {r.fold: r for r in results.get(name, ()) if not r.failed}
 
-    sign = orientation(greater_is_better)
+    sign = metric.sign
     rows = []
     for arm in arms:
         if not strategy(arm):
             continue
         folds = scored(arm.name)
-        tables = [r.trials.assign(fold=fold) for fold, r in folds.items() if r.trials is not None]
-        trials = pd.concat(tables, ignore_index=True) if tables else None
+        table = trials_frame(folds.values())
+        trials = table.drop(columns="arm") if not table.empty else None
         row: dict[str, Any] = {
             "arm": arm.name,
             "strategy": strategy(arm),
@@ -126,7 +126,7 @@ def compare_strategies(
             grid_folds = scored(grids.get(group(arm), ""))
             targets = {f: r.inner_best_score for f, r in grid_folds.items() if f in folds}
             if targets:
-                needed = trials_to_match(trials, targets, greater_is_better)
+                needed = trials_to_match(trials, targets, metric.greater_is_better)
                 row["trials_to_match_grid"] = float(np.median(needed))
                 row["folds_matching_grid"] = int(np.isfinite(needed).sum())
         twin = scored(row["untuned"])

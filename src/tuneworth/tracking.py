@@ -18,7 +18,6 @@ import math
 import os
 import socket
 import sqlite3
-import subprocess
 import tempfile
 import time
 import warnings
@@ -33,15 +32,16 @@ import pandas as pd
 import yaml
 
 from tuneworth.errors import TuneworthError, closest
-from tuneworth.evaluate import FoldResult, fold_results, results_frame
+from tuneworth.evaluate import FoldResult, results_frame
 from tuneworth.files import PROBE_PREFIX, probe_directory
+from tuneworth.metrics import Metric
 from tuneworth.rows import row_change, row_metrics
-from tuneworth.trials import best_so_far
+from tuneworth.stats import Outcome
+from tuneworth.trials import best_so_far, trials_frame
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 # MLflow's log_batch limits per request: 100 params, 100 tags, 1000 entities in all.
 _BATCH_METRICS, _BATCH_PARAMS = 800, 100
-_PACKAGES = ("tuneworth", "scikit-learn", "imbalanced-learn", "optuna", "pandas", "mlflow")
 # Schemes of the stores tuneworth writes to. MLflow's plain directory ("file") store is left
 # out: MLflow 3 refuses it unless MLFLOW_ALLOW_FILE_STORE is set.
 _DATABASES = ("postgresql", "mysql", "mssql")
@@ -338,7 +338,7 @@ class Tracker:
         params: Mapping[str, Any],
         resume: bool = True,
         description: str = "",
-    ) -> dict[str, tuple[str, list[FoldResult]]]:
+    ) -> bool:
         """Open a study run for the spec, resuming the last one if it did not finish.
 
         The experiment is tagged so MLflow's UI opens it on its runs, with ``description``
@@ -347,8 +347,8 @@ class Tracker:
 
         The spec's latest study with the same spec hash and data fingerprint is resumed when
         it was interrupted (KILLED), failed, or orphaned by a killed process (RUNNING, but its
-        process on this host is gone; it is marked FAILED first). Returns the arms that study
-        had finished, as ``name -> (arm run ID, fold results)``, so they are not recomputed.
+        process on this host is gone; it is marked FAILED first). Returns whether a study was
+        resumed: its finished arms are its checkpoint (:mod:`tuneworth.checkpoint`).
         """
         self._use_experiment(experiment, description)
         same = (
@@ -380,10 +380,10 @@ class Tracker:
             self.client.update_run(self.study_run_id, status="RUNNING")
             try:
                 self._log(self.study_run_id, tags=owner)
-                return self._finished_arms()
             except BaseException as exc:
                 self._end_quietly(self.study_run_id, exc)
                 raise
+            return True
         run = self.client.create_run(
             self.experiment_id,
             tags={"tuneworth.kind": "study", **tags, **owner},
@@ -395,7 +395,7 @@ class Tracker:
         except BaseException as exc:
             self._end_quietly(self.study_run_id, exc)
             raise
-        return {}
+        return False
 
     def _use_experiment(self, experiment: str, description: str = "") -> None:
         found = self.client.get_experiment_by_name(experiment)
@@ -433,31 +433,6 @@ class Tracker:
             self._log(self.study_run_id, tags={"tuneworth.dataset_not_logged": str(first)})
             return
         self.client.log_inputs(self.study_run_id, datasets=[self._dataset])
-
-    def _finished_arms(self) -> dict[str, tuple[str, list[FoldResult]]]:
-        """The finished arm runs of the current study, with their fold results."""
-        runs = self.client.search_runs(
-            [self.experiment_id],
-            f"tags.`mlflow.parentRunId` = '{self.study_run_id}' and attributes.status = 'FINISHED'",
-        )
-        finished: dict[str, tuple[str, list[FoldResult]]] = {}
-        with tempfile.TemporaryDirectory() as tmp:
-            for run in runs:
-                run_id = run.info.run_id
-                folds = pd.read_csv(
-                    self.client.download_artifacts(run_id, "folds.csv", tmp),
-                    dtype={"error": "str"},
-                )
-                folds["error"] = folds["error"].fillna("")
-                names = {a.path for a in self.client.list_artifacts(run_id)}
-                trials = (
-                    pd.read_csv(self.client.download_artifacts(run_id, "trials.csv", tmp))
-                    if "trials.csv" in names
-                    else None
-                )
-                name = run.data.tags["tuneworth.arm"]
-                finished[name] = (run_id, fold_results(folds, trials))
-        return finished
 
     @_guarded
     def start_arm(
@@ -526,54 +501,22 @@ class Tracker:
         tags: Mapping[str, str],
         results: Sequence[FoldResult],
         *,
-        greater_is_better: bool = True,
+        metric: Metric,
         trial_runs: bool = False,
-        metric: str = "score",
-        logged: bool = True,
     ) -> None:
-        """Close an arm run whose folds are all done: its summary metrics, trial table,
-        chosen configurations and fold table; FINISHED, or FAILED when no fold scored.
+        """Close an arm run whose folds are all done (each logged by :meth:`log_fold`): its
+        summary metrics, trial table, chosen configurations and fold table; FINISHED, or
+        FAILED when no fold scored.
 
         A tuning arm also gets its trial table as ``trials.csv`` and the ``best_so_far``
         curve (step = configurations evaluated, mean over folds); with ``trial_runs``, one
-        nested run per trial. Unless ``logged``, the per-fold series of :meth:`log_fold`
-        are written here too.
+        nested run per trial.
         """
         try:
-            if not logged:
-                for count, result in enumerate(results, start=1):
-                    self.log_fold(run_id, result, metric, results[:count])
-            self._write_arm(run_id, arm, results, tags, greater_is_better, trial_runs, metric)
+            self._write_arm(run_id, arm, results, tags, metric, trial_runs)
         except BaseException as exc:
             self._end_quietly(run_id, exc)
             raise
-
-    def log_arm(
-        self,
-        arm: str,
-        tags: Mapping[str, str],
-        params: Mapping[str, Any],
-        results: Sequence[FoldResult],
-        *,
-        greater_is_better: bool = True,
-        trial_runs: bool = False,
-        metric: str = "score",
-        space: Mapping[str, str] | None = None,
-    ) -> str:
-        """One nested run for an arm already finished: :meth:`start_arm` then
-        :meth:`finish_arm`, for callers that hold every fold result at once."""
-        run_id = self.start_arm(arm, tags, params, space)
-        self.finish_arm(
-            run_id,
-            arm,
-            tags,
-            results,
-            greater_is_better=greater_is_better,
-            trial_runs=trial_runs,
-            metric=metric,
-            logged=False,
-        )
-        return run_id
 
     def _write_arm(
         self,
@@ -581,14 +524,14 @@ class Tracker:
         arm: str,
         results: Sequence[FoldResult],
         tags: Mapping[str, str],
-        greater_is_better: bool,
+        metric: Metric,
         trial_runs: bool,
-        metric: str,
     ) -> None:
+        name = metric.name
         frame = results_frame(list(results))
         ok = frame[frame["error"] == ""]
         metrics: dict[str, Any] = {
-            f"{metric}_std": ok["score"].std(ddof=1),
+            f"{name}_std": ok["score"].std(ddof=1),
             "fit_cpu_seconds": frame["fit_cpu_seconds"].sum(),
             "fit_seconds": frame["fit_seconds"].sum(),
             "predict_seconds": frame["predict_seconds"].sum(),
@@ -596,9 +539,7 @@ class Tracker:
             "n_failed_folds": int((frame["error"] != "").sum()),
         }
         # At the step of the running mean log_fold wrote: the last, so the one shown.
-        series: list[tuple[str, int, float]] = [
-            (f"{metric}_mean", len(results), ok["score"].mean())
-        ]
+        series: list[tuple[str, int, float]] = [(f"{name}_mean", len(results), ok["score"].mean())]
         row_warnings: list[str] = []
         if "data" in tags.get("tuneworth.family", "").split("+"):
             rows = row_change(arm, frame)
@@ -606,11 +547,11 @@ class Tracker:
             row_warnings = rows.warnings()
             series += [("rows_removed", r.fold, r.rows_removed) for r in results]
             series += [("rows_added", r.fold, r.rows_added) for r in results]
-        tables = [r.trials.assign(fold=r.fold) for r in results if r.trials is not None]
-        trials = pd.concat(tables, ignore_index=True) if tables else None
+        table = trials_frame(results)
+        trials = table.drop(columns="arm") if not table.empty else None
         if trials is not None:
-            curve = best_so_far(trials, greater_is_better)
-            key = f"best_so_far_inner_{metric}"
+            curve = best_so_far(trials, metric.greater_is_better)
+            key = f"best_so_far_inner_{name}"
             series += [(key, int(step), float(curve[step])) for step in curve.index]
         self._log(run_id, metrics=metrics, series=series)
         if trial_runs and trials is not None:
@@ -711,7 +652,9 @@ class Tracker:
                 self._log(
                     run_id,
                     metrics=metrics,
-                    tags={"tuneworth.outcome": row["outcome"]} if row["outcome"] else None,
+                    tags={"tuneworth.outcome": Outcome(row["outcome"]).value}
+                    if row["outcome"]
+                    else None,
                 )
 
     @_guarded
@@ -1008,24 +951,6 @@ def _quiet_mlflow() -> None:
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def environment_tags() -> dict[str, str]:
-    """Git commit and package versions, so a study run says what produced it."""
-    tags = {}
-    for package in _PACKAGES:
-        try:
-            tags[f"tuneworth.version.{package}"] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
-        ).stdout.strip()
-        tags["mlflow.source.git.commit"] = commit
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return tags
 
 
 @dataclass(frozen=True)

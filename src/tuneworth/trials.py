@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,39 @@ from tuneworth.metrics import orientation
 # Inner scores of one configuration on the same splits are bit-identical; this only absorbs
 # summation-order noise between strategies that average the same fold scores.
 _MATCH_TOLERANCE = 1e-12
+
+
+class Searched(Protocol):
+    """What :func:`trials_frame` reads of a fold result."""
+
+    @property
+    def arm(self) -> str: ...
+
+    @property
+    def fold(self) -> int: ...
+
+    @property
+    def trials(self) -> pd.DataFrame | None: ...
+
+
+def trials_frame(results: Iterable[Searched]) -> pd.DataFrame:
+    """Every search trial of ``results`` (fold results of one arm or many) in one table:
+    ``arm``, ``fold``, then the columns of :func:`trial_table`; empty without searches.
+
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace as Fold
+    >>> trials = pd.DataFrame({"trial": [0, 1], "score": [0.8, 0.9]})
+    >>> folds = [Fold(arm="grid", fold=3, trials=trials), Fold(arm="b", fold=0, trials=None)]
+    >>> trials_frame(folds)
+        arm  fold  trial  score
+    0  grid     3      0    0.8
+    1  grid     3      1    0.9
+    """
+    tables = [r.trials.assign(arm=r.arm, fold=r.fold) for r in results if r.trials is not None]
+    if not tables:
+        return pd.DataFrame()
+    frame = pd.concat(tables, ignore_index=True)
+    return frame[["arm", "fold", *[c for c in frame.columns if c not in ("arm", "fold")]]]
 
 
 class SearchError(RuntimeError):

@@ -14,6 +14,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,12 @@ class ArmInfo:
     @property
     def families(self) -> tuple[str, ...]:
         return () if self.family == BASELINE else tuple(self.family.split("+"))
+
+    @classmethod
+    def of(cls, arm: Any) -> ArmInfo:
+        """The information of an arm (:class:`tuneworth.design.Arm`, or anything with
+        its ``name``, ``family`` and ``lever``)."""
+        return cls(arm.name, arm.family, arm.lever)
 
 
 @dataclass(frozen=True)

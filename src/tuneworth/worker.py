@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import training_fold
-from tuneworth.experiment import Plan
+from tuneworth.planning import Plan
 from tuneworth.studies import POLL_SECONDS, SharedStudy
 
 

@@ -1,0 +1,372 @@
+"""The core of every run: a plan's arms on its shared folds, compared, as a :class:`Comparison`.
+
+:func:`run_plan` evaluates the arm-folds, tells whoever listens what happens as it happens
+(:class:`Events`: an arm started, a fold finished, an arm finished; :class:`Progress` for a
+progress bar) and decides. Nothing here writes: MLflow tracking
+(:mod:`tuneworth.study_log`) and the report files are sinks at the edges, fed by the
+events and by the :class:`Comparison` this returns.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pandas as pd
+import yaml
+
+from tuneworth.budget import TimeBudget
+from tuneworth.design import BASELINE, Arm
+from tuneworth.diagnose import Finding
+from tuneworth.errors import TuneworthError
+from tuneworth.evaluate import FoldResult, evaluate, results_frame
+from tuneworth.planning import Plan
+from tuneworth.strategies import compare_strategies
+from tuneworth.trials import trials_frame
+from tuneworth.verdict import ArmInfo, Verdict, decide
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from tuneworth.report import Context
+
+
+class Progress(Protocol):
+    """Told of the arm-folds to run, in the order they start, then of every finished
+    arm-fold and, if ``inner``, of every inner-CV score a search computes (counting them
+    takes a manager process beside the run)."""
+
+    inner: bool
+
+    def begin(self, pending: Sequence[str], total: int) -> None: ...
+
+    def fold_done(self, done: int, total: int, result: FoldResult) -> None: ...
+
+    def inner_scored(self) -> None: ...
+
+
+class Events(Protocol):
+    """What a run tells as it goes, in order: an arm starts (when a worker takes its first
+    fold), each of its folds finishes (with the arm's folds ``done`` so far), the arm
+    finishes (all its folds done). A tracking adapter writes them
+    (:class:`tuneworth.study_log.StudyLog`)."""
+
+    def arm_started(self, arm: Arm) -> None: ...
+
+    def fold_finished(self, arm: Arm, result: FoldResult, done: Sequence[FoldResult]) -> None: ...
+
+    def arm_finished(self, arm: Arm, results: Sequence[FoldResult]) -> None: ...
+
+
+@dataclass(frozen=True, repr=False)
+class Comparison:
+    """Every arm of a plan on the same outer folds, and what that says.
+
+    Made by :func:`tuneworth.compare` (or a spec's run); nothing in it touches MLflow or the
+    disk until asked (:meth:`report`).
+
+    Attributes
+    ----------
+    plan : Plan
+        The data, arms, pipelines and splits that ran.
+    verdict : Verdict
+        The comparison with the baseline: ``verdict.summary`` (also :attr:`summary`), the
+        recommendation and the sentences that say what it means.
+    results : pandas.DataFrame
+        One row per arm and outer fold of the arms that finished: score, fit seconds, rows
+        the data levers changed, error.
+    trials : pandas.DataFrame
+        Every search trial, one row per configuration and fold (empty without searches).
+    tuning : pandas.DataFrame
+        The search strategies side by side (:func:`tuneworth.strategies.compare_strategies`).
+    findings : tuple of Finding
+        The table's diagnosis, when one was run.
+    started : float
+        When the run began (:func:`time.time`); ``wall_seconds`` how long it took.
+    """
+
+    plan: Plan
+    verdict: Verdict
+    results: pd.DataFrame
+    trials: pd.DataFrame
+    tuning: pd.DataFrame
+    by_arm: Mapping[str, tuple[FoldResult, ...]]
+    findings: tuple[Finding, ...] = ()
+    started: float = field(default_factory=time.time)
+    wall_seconds: float = 0.0
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per arm: mean score, gain over the baseline with its 95% interval,
+        Holm-adjusted p-value, outcome and cost."""
+        return self.verdict.summary
+
+    @property
+    def recommended(self) -> str:
+        """The arm to use: the cheapest as good as the best (the baseline when no arm beat
+        it beyond the noise)."""
+        return self.verdict.cheapest or self.verdict.best
+
+    def headline(self) -> str:
+        """The answer in one sentence."""
+        from tuneworth.report import headline
+
+        return headline(self.verdict)
+
+    def context(self, **extra: Any) -> Context:
+        """What the report says besides the verdict: the data, the folds, the seed, the
+        spec; ``extra`` adds or overrides fields (a study run's ID, for one)."""
+        from tuneworth.provenance import environment_tags
+        from tuneworth.report import Context
+
+        spec, dataset = self.plan.spec, self.plan.dataset
+        fields: dict[str, Any] = {
+            "spec_name": spec.name,
+            "description": spec.description,
+            "dataset": dataset.source,
+            "task": dataset.task,
+            "rows": len(dataset.y),
+            "features": len(dataset.schema.features),
+            "folds": spec.cv.folds,
+            "repeats": spec.cv.repeats,
+            "inner_folds": spec.cv.inner_folds,
+            "notes": dataset.notes,
+            "findings": self.findings,
+            "started": utc(self.started),
+            "wall_seconds": self.wall_seconds,
+            "seed": spec.seed,
+            "spec": yaml.safe_dump(spec.to_document(), sort_keys=False),
+        }
+        if "versions" not in extra:
+            fields.update(made_with(environment_tags()))
+        return Context(**{**fields, **extra})
+
+    def plot(self) -> dict[str, Figure]:
+        """The report's plots as matplotlib figures, by name: ``gains``, ``cost_gain``,
+        ``fold_deltas`` and, with searches, ``tuning_curves``."""
+        from tuneworth import plots
+
+        figures = {
+            "gains": plots.gains(self.verdict),
+            "cost_gain": plots.cost_gain(self.verdict),
+            "fold_deltas": plots.fold_deltas(self.verdict, self.results),
+        }
+        if not self.trials.empty:
+            figures["tuning_curves"] = plots.tuning_curves(self.verdict, self.trials)
+        return figures
+
+    def report(self, directory: str | Path, **context: Any) -> list[Path]:
+        """Write ``report.md``, ``report.html`` and the plots into ``directory`` (made if
+        missing); return their paths. ``context`` as in :meth:`context`."""
+        from tuneworth.report import write_report
+
+        trials = self.trials if not self.trials.empty else None
+        return write_report(
+            self.verdict, self.context(**context), self.results, trials, Path(directory)
+        )
+
+    def refit(self, arm: str | None = None) -> Any:
+        """The pipeline of ``arm`` (the recommended one by default) fitted on every row:
+        a tuning arm runs its search on every row and keeps what it chooses."""
+        return refit_arm(self.plan, arm or self.recommended)[0]
+
+    def _repr_html_(self) -> str:
+        from tuneworth.report import summary_html
+
+        return summary_html(self.verdict, self.context(versions={}))
+
+    def __repr__(self) -> str:
+        dataset = self.plan.dataset
+        return (
+            f"<Comparison of {len(self.summary)} arms on {len(self.plan.splits)} folds of "
+            f"{len(dataset.y)} rows: {self.headline()}>"
+        )
+
+
+def run_plan(
+    plan: Plan,
+    *,
+    n_jobs: int = 1,
+    resumed: Mapping[str, Sequence[FoldResult]] | None = None,
+    budget: TimeBudget | None = None,
+    deadline: float | None = None,
+    ticks: Any = None,
+    progress: Progress | None = None,
+    events: Events | None = None,
+    findings: Sequence[Finding] = (),
+) -> Comparison:
+    """Run every arm of ``plan`` on every outer fold and compare them.
+
+    ``resumed`` holds the fold results of arms an interrupted study finished (read from its
+    checkpoint, :mod:`tuneworth.checkpoint`): they are not run again. With a ``deadline``
+    (:func:`time.time` seconds; a time ``budget``'s), the arm-folds still running then are
+    stopped: the arms that finished every fold are compared, the others named as cut.
+    ``ticks`` is the queue of :func:`tuneworth.evaluate.inner_progress`; ``progress`` and
+    ``events`` are told what happens as it happens.
+    """
+    started = time.time()
+    arms = {arm.name: arm for arm in plan.arms}
+    by_arm: dict[str, list[FoldResult]] = {name: [] for name in arms}
+    for name, results in (resumed or {}).items():
+        if name in arms:
+            by_arm[name] = list(results)
+    skip = frozenset(
+        (name, split.index) for name in by_arm if by_arm[name] for split in plan.splits
+    )
+    total = len(plan.arms) * len(plan.splits)
+    # evaluate starts the arm-folds in this order: arm by arm, fold by fold.
+    pending = [
+        arm.name
+        for arm in plan.arms
+        for split in plan.splits
+        if (arm.name, split.index) not in skip
+    ]
+    if progress is not None:
+        progress.begin(pending, total)
+    opened: set[str] = set(name for name in by_arm if by_arm[name])
+
+    def start(names: Sequence[str]) -> None:
+        for name in dict.fromkeys(names):
+            if name not in opened:
+                opened.add(name)
+                if events is not None:
+                    events.arm_started(arms[name])
+
+    # A fold starts when a worker is free: the first ``workers`` at once, then one as each
+    # finishes. Its arm starts then, and runs until its last fold.
+    workers = _workers(n_jobs)
+    start(pending[:workers])
+    done = len(skip)
+    for count, result in enumerate(
+        evaluate(
+            plan.pipelines,
+            plan.dataset.X,
+            plan.dataset.y,
+            plan.splits,
+            plan.metric,
+            n_jobs=n_jobs,
+            skip=skip,
+            ticks=ticks,
+            inject=plan.inject,
+            deadline=deadline,
+        ),
+        start=1,
+    ):
+        done += 1
+        folds = by_arm[result.arm]
+        folds.append(result)
+        start([result.arm])
+        if events is not None:
+            events.fold_finished(arms[result.arm], result, folds)
+            if len(folds) == len(plan.splits):
+                events.arm_finished(arms[result.arm], folds)
+        start(pending[: count + workers])
+        if progress is not None:
+            progress.fold_done(done, total, result)
+    return decide_plan(plan, by_arm, budget, findings, started)
+
+
+def decide_plan(
+    plan: Plan,
+    by_arm: Mapping[str, Sequence[FoldResult]],
+    budget: TimeBudget | None = None,
+    findings: Sequence[Finding] = (),
+    started: float | None = None,
+) -> Comparison:
+    """The :class:`Comparison` of the fold results ``by_arm`` of ``plan``'s arms.
+
+    Paired comparisons need every fold: an arm a time ``budget`` stopped short is cut, and
+    so are the arms it left out before the run.
+    """
+    finished = [a for a in plan.arms if len(by_arm.get(a.name, ())) == len(plan.splits)]
+    cut = tuple(a.name for a in plan.arms if a not in finished)
+    if cut:
+        _check_cut(cut, budget)
+    left_out = budget.left_out if budget is not None else ()
+    kept = {arm.name: tuple(by_arm[arm.name]) for arm in finished}
+    folds = [r for results in kept.values() for r in results]
+    results = results_frame(folds)
+    tuning = compare_strategies(finished, kept, plan.metric)
+    design = plan.spec.design
+    if design == "factorial" and cut:
+        design = "one_at_a_time"  # Shapley shares need every arm
+    verdict = decide(
+        results,
+        [ArmInfo.of(arm) for arm in finished],
+        plan.metric,
+        design,
+        tuning,
+        cut=(*left_out, *cut),
+        cut_by=budget.cut_by if budget is not None else "",
+    )
+    began = time.time() if started is None else started
+    return Comparison(
+        plan,
+        verdict,
+        results,
+        trials_frame(folds),
+        tuning,
+        kept,
+        tuple(findings),
+        began,
+        time.time() - began,
+    )
+
+
+def refit_arm(plan: Plan, arm: str) -> tuple[Any, float, float]:
+    """The pipeline of ``arm`` fitted on every row, with its wall and CPU seconds.
+
+    A tuning arm runs its search on every row and keeps the configuration it chooses,
+    refitted on every row: the procedure the outer folds measured, so the verdict's
+    estimate is about this model. An Optuna study of that search is named
+    ``<experiment>/<arm>/all-rows``.
+    """
+    from sklearn.base import clone
+
+    estimator = clone(plan.pipelines[arm])
+    if "study_name" in estimator.get_params(deep=False):
+        estimator.set_params(study_name=f"{estimator.study_name}/all-rows")
+    wall, cpu = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings():
+        # The folds recorded what this data makes the model warn about.
+        warnings.simplefilter("ignore")
+        estimator.fit(plan.dataset.X, plan.dataset.y)
+    seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
+    return getattr(estimator, "best_estimator_", estimator), seconds, cpu_seconds
+
+
+def _workers(n_jobs: int) -> int:
+    """How many arm-folds run at once with ``n_jobs`` (``-1``: every core)."""
+    from joblib import effective_n_jobs
+
+    return max(1, int(effective_n_jobs(n_jobs)))
+
+
+def _check_cut(cut: Sequence[str], budget: TimeBudget | None) -> None:
+    """Arms are cut only by a time budget, and a verdict needs the baseline."""
+    if budget is None:
+        raise RuntimeError(f"arms without every fold and no time budget: {', '.join(cut)}")
+    if BASELINE in cut:
+        raise TuneworthError(
+            f"{budget.cut_by} ran out before the baseline finished its folds: give a longer "
+            "--time-budget"
+        )
+
+
+def made_with(tags: Mapping[str, str]) -> dict[str, Any]:
+    """Package versions and commit, for a report's :class:`tuneworth.report.Context`, from
+    a study run's tags (:func:`tuneworth.provenance.environment_tags`)."""
+    prefix = "tuneworth.version."
+    return {
+        "versions": {k.removeprefix(prefix): v for k, v in tags.items() if k.startswith(prefix)},
+        "commit": tags.get("mlflow.source.git.commit", ""),
+    }
+
+
+def utc(seconds: float) -> str:
+    """``seconds`` since the epoch as '2026-11-29 22:04 UTC'."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(seconds))
