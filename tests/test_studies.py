@@ -185,6 +185,24 @@ def test_a_ticking_scorer_names_the_study_the_worker_joins(
     assert len(open_storage(url).get_all_studies()) == 1
 
 
+def test_a_target_as_a_series_or_an_array_names_one_study(
+    tmp_path: Path, iris: tuple[np.ndarray, np.ndarray]
+) -> None:
+    import pandas as pd
+
+    url = f"sqlite:///{tmp_path}/optuna.db"
+    X, y = iris
+
+    def search(target: Any) -> OptunaSearchCV:
+        model = LogisticRegression(max_iter=500)
+        return OptunaSearchCV(model, SPACE, 2, "accuracy", 3, 0, url, "target").fit(X, target)
+
+    as_array, as_series = search(y), search(pd.Series(y, name="species"))
+    # A worker reads the target as a Series, the run process passes an array: same study.
+    assert as_series.study_name_ == as_array.study_name_
+    assert len(open_storage(url).get_all_studies()) == 1
+
+
 @pytest.mark.parametrize(
     ("storage", "message"),
     [

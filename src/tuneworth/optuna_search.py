@@ -245,7 +245,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
                 self.random_state,
                 self.sampler,
             )
-            key = joblib.hash((searched, X, y))[:12]
+            # The target's values, not its container: a Series and its array are one study.
+            key = joblib.hash((searched, X, None if y is None else np.asarray(y)))[:12]
         storage = open_storage(self.storage, self.heartbeat)
         sampler = self._make_sampler(None if worker else self.random_state)
 

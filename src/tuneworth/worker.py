@@ -69,7 +69,8 @@ def shared_studies(plan: Plan, storage: str | None = None) -> list[Share]:
             X_train, y_train = training_fold(plan.dataset.X, plan.dataset.y, split, plan.inject)
             # The run's study of this fold, by the same name.
             fold_search = for_outer_fold(search, split.index, split.repeat)
-            shared = fold_search.open_study(X_train, y_train, worker=True)
+            # The target as the run process gives it (evaluate.fit_and_score): an array.
+            shared = fold_search.open_study(X_train, y_train.to_numpy(), worker=True)
             shares.append(Share(name, split.index, search.storage, shared))
     return shares
 
