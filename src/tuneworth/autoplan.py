@@ -183,7 +183,7 @@ def plan_from_diagnosis(
     elif dataset.schema.categorical:
         left_out.append(
             "target encoding: no high-cardinality categorical column; one-hot encoding of "
-            f"{len(dataset.schema.categorical)} categorical columns stands"
+            f"{_columns(len(dataset.schema.categorical), 'categorical')} stands"
         )
 
     if dataset.schema.dates:
@@ -267,10 +267,19 @@ def _reason(finding: Finding, regression: bool) -> str:
         case "outliers":
             return f"{n['share']:.1%} of rows beyond 3 IQR"
         case "feature scales":
-            return f"{n['skewed']:.0f} heavily skewed numeric columns"
+            return _columns(int(n["skewed"]), "heavily skewed numeric")
         case "column roles":
-            return f"{n['high-cardinality']:.0f} high-cardinality categorical columns"
+            return _columns(int(n["high-cardinality"]), "high-cardinality categorical")
     return finding.summary
+
+
+def _columns(n: int, kind: str) -> str:
+    """'1 categorical column', '3 categorical columns'.
+
+    >>> _columns(1, "categorical"), _columns(3, "heavily skewed numeric")
+    ('1 categorical column', '3 heavily skewed numeric columns')
+    """
+    return f"{n} {kind} column{'' if n == 1 else 's'}"
 
 
 def _min_class_rows(y: pd.Series, regression: bool) -> int | None:
