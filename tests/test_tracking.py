@@ -361,7 +361,7 @@ class _Inspecting:
 
 
 def test_an_arm_run_is_running_from_its_first_fold_to_its_last(
-    tracking_uri: str, tmp_path: Path
+    tracking_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec = parse_spec(
         {
@@ -373,6 +373,20 @@ def test_an_arm_run_is_running_from_its_first_fold_to_its_last(
             "seed": 2,
         }
     )
+    from tuneworth import study_log
+
+    class Flushing(study_log.StudyLog):
+        """Writes each fold before the hook reads the store (the writes are queued)."""
+
+        def fold_finished(self, arm: Any, result: Any, done: Any) -> None:
+            super().fold_finished(arm, result, done)
+            self.flush()
+
+        def arm_finished(self, arm: Any, results: Any) -> None:
+            super().arm_finished(arm, results)
+            self.flush()
+
+    monkeypatch.setattr(study_log, "StudyLog", Flushing)
     hook = _Inspecting(tracking_uri, "live")
     result = run_experiment(
         spec,
@@ -472,7 +486,9 @@ def test_the_study_log_turns_the_cores_events_into_tracker_calls_in_order() -> N
     document = {**TINY, "levers": ["scaling"], "cv": {"folds": 2, "repeats": 1}}
     plan = plan_experiment(parse_spec(document))
     tracker = _Recorder()
-    run_plan(plan, n_jobs=1, events=StudyLog(tracker, plan))  # type: ignore[arg-type]
+    log = StudyLog(tracker, plan)  # type: ignore[arg-type]
+    run_plan(plan, n_jobs=1, events=log)
+    log.flush()  # the writes are queued, for a writer thread
     # One worker: the first arm starts, the second when the first's last fold is done.
     assert tracker.calls == [
         ("start_arm", "baseline"),
