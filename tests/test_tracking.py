@@ -502,6 +502,27 @@ def test_the_study_log_turns_the_cores_events_into_tracker_calls_in_order() -> N
     ]
 
 
+def test_a_failed_write_surfaces_as_the_store_error_and_nothing_is_written_after_it() -> None:
+    from tuneworth.study_log import StudyLog
+    from tuneworth.tracking import StoreError
+
+    class Full(_Recorder):
+        def log_fold(self, run_id: str, result: Any, *args: Any) -> None:
+            super().log_fold(run_id, result, *args)
+            raise StoreError("the MLflow store sqlite:///x.db is full")
+
+    document = {**TINY, "levers": ["scaling"], "cv": {"folds": 2, "repeats": 1}}
+    plan = plan_experiment(parse_spec(document))
+    tracker = Full()
+    log = StudyLog(tracker, plan)  # type: ignore[arg-type]
+    # At a later event, or at the latest when the log is flushed: the writes are queued.
+    with pytest.raises(StoreError, match="is full"):
+        run_plan(plan, n_jobs=1, events=log)
+        log.flush()
+    log.close()
+    assert tracker.calls == [("start_arm", "baseline"), ("log_fold", "run of baseline, fold 0")]
+
+
 def test_compare_with_a_tracking_uri_writes_the_study_as_a_spec_run_does(
     tracking_uri: str,
 ) -> None:
