@@ -361,7 +361,7 @@ class _Inspecting:
 
 
 def test_an_arm_run_is_running_from_its_first_fold_to_its_last(
-    tracking_uri: str, tmp_path: Path
+    tracking_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec = parse_spec(
         {
@@ -373,6 +373,20 @@ def test_an_arm_run_is_running_from_its_first_fold_to_its_last(
             "seed": 2,
         }
     )
+    from tuneworth import study_log
+
+    class Flushing(study_log.StudyLog):
+        """Writes each fold before the hook reads the store (the writes are queued)."""
+
+        def fold_finished(self, arm: Any, result: Any, done: Any) -> None:
+            super().fold_finished(arm, result, done)
+            self.flush()
+
+        def arm_finished(self, arm: Any, results: Any) -> None:
+            super().arm_finished(arm, results)
+            self.flush()
+
+    monkeypatch.setattr(study_log, "StudyLog", Flushing)
     hook = _Inspecting(tracking_uri, "live")
     result = run_experiment(
         spec,
@@ -472,7 +486,9 @@ def test_the_study_log_turns_the_cores_events_into_tracker_calls_in_order() -> N
     document = {**TINY, "levers": ["scaling"], "cv": {"folds": 2, "repeats": 1}}
     plan = plan_experiment(parse_spec(document))
     tracker = _Recorder()
-    run_plan(plan, n_jobs=1, events=StudyLog(tracker, plan))  # type: ignore[arg-type]
+    log = StudyLog(tracker, plan)  # type: ignore[arg-type]
+    run_plan(plan, n_jobs=1, events=log)
+    log.flush()  # the writes are queued, for a writer thread
     # One worker: the first arm starts, the second when the first's last fold is done.
     assert tracker.calls == [
         ("start_arm", "baseline"),
@@ -484,6 +500,27 @@ def test_the_study_log_turns_the_cores_events_into_tracker_calls_in_order() -> N
         ("log_fold", "run of standard scaling, fold 1"),
         ("finish_arm", "run of standard scaling"),
     ]
+
+
+def test_a_failed_write_surfaces_as_the_store_error_and_nothing_is_written_after_it() -> None:
+    from tuneworth.study_log import StudyLog
+    from tuneworth.tracking import StoreError
+
+    class Full(_Recorder):
+        def log_fold(self, run_id: str, result: Any, *args: Any) -> None:
+            super().log_fold(run_id, result, *args)
+            raise StoreError("the MLflow store sqlite:///x.db is full")
+
+    document = {**TINY, "levers": ["scaling"], "cv": {"folds": 2, "repeats": 1}}
+    plan = plan_experiment(parse_spec(document))
+    tracker = Full()
+    log = StudyLog(tracker, plan)  # type: ignore[arg-type]
+    # At a later event, or at the latest when the log is flushed: the writes are queued.
+    with pytest.raises(StoreError, match="is full"):
+        run_plan(plan, n_jobs=1, events=log)
+        log.flush()
+    log.close()
+    assert tracker.calls == [("start_arm", "baseline"), ("log_fold", "run of baseline, fold 0")]
 
 
 def test_compare_with_a_tracking_uri_writes_the_study_as_a_spec_run_does(

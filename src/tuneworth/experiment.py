@@ -262,6 +262,8 @@ def run_tracked(
             comparison, report_dir=report_dir, register=register, budget=budget, started=started
         )
     except BaseException as exc:
+        # What the arms' runs have queued is written first: a finished arm is a checkpoint.
+        log.close()
         interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
         problem = tracker.abort("KILLED" if interrupted else "FAILED", exc)
         if problem is not None:

@@ -7,13 +7,20 @@ runs, metrics, tags and artifacts: the study run (:meth:`StudyLog.open`), one ne
 per arm, opened when its first fold starts and closed after its last, and at the end the
 comparisons, the tables, the report and the recommended arm's model
 (:meth:`StudyLog.finish`).
+
+The arm runs' writes never hold up the folds: the events only queue them, and one writer
+thread writes them to the store in their order, with the times the events happened. A
+store's failure there surfaces, as raised by the tracker, at the next event or at
+:meth:`StudyLog.flush`; the writes queued after it are dropped.
 """
 
 from __future__ import annotations
 
+import queue
 import tempfile
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -49,6 +56,55 @@ class StudyLog:
             for lever in arm.levers
             if (storage := getattr(lever, "storage", None)) is not None
         }
+        self._writes: queue.SimpleQueue[Callable[[], None] | threading.Event | None] = (
+            queue.SimpleQueue()
+        )
+        self._writer: threading.Thread | None = None
+        self._failure: BaseException | None = None
+        self._reported = False
+
+    def _write(self, write: Callable[[], None]) -> None:
+        """Queue ``write`` for the writer thread, after raising a failure of an earlier one."""
+        self._raise_failure()
+        if self._writer is None:
+            self._writer = threading.Thread(
+                target=self._drain, name="tuneworth-study-log", daemon=True
+            )
+            self._writer.start()
+        self._writes.put(write)
+
+    def _drain(self) -> None:
+        while (write := self._writes.get()) is not None:
+            if isinstance(write, threading.Event):
+                write.set()
+            elif self._failure is None:  # after a failure, the store gets nothing more
+                try:
+                    write()
+                except BaseException as exc:
+                    self._failure = exc
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None and not self._reported:
+            self._reported = True  # once: the study run then ends as the failure handled says
+            raise self._failure
+
+    def flush(self) -> None:
+        """Wait until every queued write is in the store; raise the first that failed."""
+        if self._writer is not None:
+            done = threading.Event()
+            self._writes.put(done)
+            while not done.wait(0.1):
+                if not self._writer.is_alive():
+                    break
+        self._raise_failure()
+
+    def close(self) -> None:
+        """Write what is queued (unless a write failed) and stop the writer thread; raises
+        nothing, so that a failure being handled stays the one reported."""
+        if self._writer is not None:
+            self._writes.put(None)
+            self._writer.join()
+            self._writer = None
 
     def tags(self) -> dict[str, str]:
         """Tags on the study run and every arm run: which spec and which data."""
@@ -102,7 +158,12 @@ class StudyLog:
         }
 
     def arm_started(self, arm: Arm) -> None:
-        """Open the arm's run: RUNNING, with its configuration and searched space."""
+        """Open the arm's run: RUNNING, with its configuration and searched space, and
+        now as its start."""
+        started = time.time()
+        self._write(lambda: self._start_arm(arm, started))
+
+    def _start_arm(self, arm: Arm, started: float) -> None:
         from tuneworth.space import searched_space
 
         if arm.name in self.run_ids:
@@ -114,13 +175,18 @@ class StudyLog:
             arm.config(spec.baseline, spec.budget.trials),
             space=searched_space(self.plan.pipelines[arm.name]),
             description=arm_description(arm, self.plan.metric, len(self.plan.splits)),
+            started=started,
         )
 
     def fold_finished(self, arm: Arm, result: FoldResult, done: Sequence[FoldResult]) -> None:
         """Log ``result`` on its arm run, with the arm's folds ``done`` so far."""
+        self.arm_started(arm)
+        done = tuple(done)  # as it is now: the caller's list grows
+        self._write(lambda: self._log_fold(arm, result, done))
+
+    def _log_fold(self, arm: Arm, result: FoldResult, done: Sequence[FoldResult]) -> None:
         from tuneworth.studies import tag_study
 
-        self.arm_started(arm)
         run_id = self.run_ids[arm.name]
         self.tracker.log_fold(run_id, result, self.plan.metric.name, done)
         storage = self.storages.get(arm.name)
@@ -138,14 +204,18 @@ class StudyLog:
             )
 
     def arm_finished(self, arm: Arm, results: Sequence[FoldResult]) -> None:
-        """Close the arm's run with its summary metrics and tables."""
-        self.tracker.finish_arm(
-            self.run_ids[arm.name],
-            arm.name,
-            self._arm_tags(arm),
-            results,
-            metric=self.plan.metric,
-            trial_runs=self.plan.spec.tracking.trial_runs,
+        """Close the arm's run with its summary metrics and tables, and now as its end."""
+        results, ended = tuple(results), time.time()
+        self._write(
+            lambda: self.tracker.finish_arm(
+                self.run_ids[arm.name],
+                arm.name,
+                self._arm_tags(arm),
+                results,
+                metric=self.plan.metric,
+                trial_runs=self.plan.spec.tracking.trial_runs,
+                ended=ended,
+            )
         )
 
     def finish(
@@ -162,6 +232,8 @@ class StudyLog:
         The report also goes to ``report_dir`` when given; returns that directory.
         ``started`` is when the whole study began (:func:`time.time`; by default, when its
         comparison did)."""
+        self.flush()
+        self.close()
         tracker, verdict, metric = self.tracker, comparison.verdict, self.plan.metric
         if budget is not None and verdict.cut:
             tracker.end_cut_arms(verdict.cut, budget.cut_by)

@@ -442,14 +442,16 @@ class Tracker:
         params: Mapping[str, Any],
         space: Mapping[str, str] | None = None,
         description: str = "",
+        started: float | None = None,
     ) -> str:
         """Open the nested run of an arm whose first fold is starting: RUNNING, with its
         configuration, the searched ``space`` of a tuning arm (``space.<name>`` params and
         ``space.json``), the data input and ``description`` (markdown) as its description.
+        ``started`` (:func:`time.time`; by default, now) is its start time.
         Returns the run ID; :meth:`log_fold` and :meth:`finish_arm` write the rest."""
         run = self.client.create_run(
             self.experiment_id,
-            start_time=int(time.time() * 1000),
+            start_time=int((time.time() if started is None else started) * 1000),
             tags={"mlflow.parentRunId": self.study_run_id, "tuneworth.kind": "arm", **tags},
             run_name=arm,
         )
@@ -503,17 +505,19 @@ class Tracker:
         *,
         metric: Metric,
         trial_runs: bool = False,
+        ended: float | None = None,
     ) -> None:
         """Close an arm run whose folds are all done (each logged by :meth:`log_fold`): its
         summary metrics, trial table, chosen configurations and fold table; FINISHED, or
-        FAILED when no fold scored.
+        FAILED when no fold scored. ``ended`` (:func:`time.time`; by default, now) is its
+        end time.
 
         A tuning arm also gets its trial table as ``trials.csv`` and the ``best_so_far``
         curve (step = configurations evaluated, mean over folds); with ``trial_runs``, one
         nested run per trial.
         """
         try:
-            self._write_arm(run_id, arm, results, tags, metric, trial_runs)
+            self._write_arm(run_id, arm, results, tags, metric, trial_runs, ended)
         except BaseException as exc:
             self._end_quietly(run_id, exc)
             raise
@@ -526,6 +530,7 @@ class Tracker:
         tags: Mapping[str, str],
         metric: Metric,
         trial_runs: bool,
+        ended: float | None,
     ) -> None:
         name = metric.name
         frame = results_frame(list(results))
@@ -572,7 +577,11 @@ class Tracker:
             if not chosen.empty:
                 chosen.to_csv(Path(tmp, "chosen.csv"), index=False)
             self.client.log_artifacts(run_id, tmp)
-        self.client.set_terminated(run_id, status="FAILED" if ok.empty else "FINISHED")
+        self.client.set_terminated(
+            run_id,
+            status="FAILED" if ok.empty else "FINISHED",
+            end_time=None if ended is None else int(ended * 1000),
+        )
 
     def _log_trial_runs(
         self, arm_run_id: str, trials: pd.DataFrame, tags: Mapping[str, str]
