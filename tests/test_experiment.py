@@ -6,6 +6,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
+from support import TINY
 
 import tuneworth.evaluate as evaluate_module
 from tuneworth.cli import main
@@ -14,21 +15,6 @@ from tuneworth.experiment import plan_experiment
 from tuneworth.spec import load_spec, parse_spec
 
 ROOT = Path(__file__).resolve().parents[1]
-
-TINY = {
-    "name": "tiny",
-    "description": "A tiny study of the breast-cancer data.",
-    "dataset": {"source": "sklearn:breast_cancer"},
-    "cv": {"folds": 3, "repeats": 1, "inner_folds": 2},
-    "baseline": {"model": "linear"},
-    "levers": [
-        "random_oversampling",
-        {"scaling": {"method": "standard"}},
-        {"model": {"name": "knn"}},
-        {"random_search": {"trials": 2}},
-    ],
-    "seed": 3,
-}
 
 
 def test_every_arm_is_fitted_on_the_same_outer_splits(monkeypatch: pytest.MonkeyPatch) -> None:

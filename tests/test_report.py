@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import math
 import re
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import support
+from support import noise
 
 from tuneworth.metrics import METRICS
 from tuneworth.report import (
@@ -41,12 +44,6 @@ def base(rng: np.random.Generator) -> np.ndarray:
     return 0.40 + rng.normal(0, 0.02, FOLDS)
 
 
-def noise(rng: np.random.Generator, sd: float) -> np.ndarray:
-    """Fold-to-fold noise of mean exactly zero: an arm's mean gain is what the test says."""
-    draws = rng.normal(0, sd, FOLDS)
-    return draws - draws.mean()
-
-
 ARMS = [
     ArmInfo("baseline", "baseline", "baseline"),
     ArmInfo("label noise filter", "data", "label noise filter"),
@@ -72,27 +69,8 @@ CONTEXT = Context(
 )
 
 
-def fold_table(scores: dict[str, tuple[np.ndarray, float]]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "arm": arm,
-                "fold": fold,
-                "repeat": fold // 5,
-                "score": float(values[fold]),
-                "fit_seconds": cost,
-                "fit_cpu_seconds": cost,
-                "predict_seconds": 0.001,
-                "n_fits": 1,
-                "n_train": 455,
-                "n_test": 114,
-                "inner_best_score": math.nan,
-                "error": "",
-            }
-            for arm, (values, cost) in scores.items()
-            for fold in range(FOLDS)
-        ]
-    )
+# The breast-cancer folds: 455 training and 114 test rows, 5-fold x 2.
+fold_table = partial(support.fold_table, repeats=2, n_train=455, n_test=114)
 
 
 def label_noise_verdict(rng: np.random.Generator, base: np.ndarray) -> tuple[Verdict, pd.DataFrame]:

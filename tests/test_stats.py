@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import pandas as pd
 import pytest
+from support import fold_table
 
 from tuneworth.metrics import METRICS
 from tuneworth.report import format_table
@@ -27,29 +29,7 @@ T975_4, T80_4 = 2.776445, 0.940965
 Z975, Z80 = 1.959964, 0.841621
 
 
-def folds(arms: dict[str, tuple[list[float], float]], repeats: int = 1) -> pd.DataFrame:
-    """A fold table: arm -> (per-fold scores, CPU seconds per fold), 400 train / 100 test."""
-    rows = []
-    for arm, (scores, cost) in arms.items():
-        per_repeat = len(scores) // repeats
-        for fold, score in enumerate(scores):
-            rows.append(
-                {
-                    "arm": arm,
-                    "fold": fold,
-                    "repeat": fold // per_repeat,
-                    "score": score,
-                    "fit_seconds": cost,
-                    "fit_cpu_seconds": cost,
-                    "predict_seconds": 0.0,
-                    "n_fits": 1,
-                    "n_train": 400,
-                    "n_test": 100,
-                    "inner_best_score": math.nan,
-                    "error": "",
-                }
-            )
-    return pd.DataFrame(rows)
+folds = partial(fold_table, predict_seconds=0.0)
 
 
 def test_detectable_effect_is_the_corrected_standard_error_times_two_t_quantiles() -> None:

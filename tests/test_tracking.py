@@ -11,27 +11,13 @@ import mlflow
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
+from support import TINY
 
 from tuneworth.comparison import run_plan
 from tuneworth.experiment import plan_experiment, run_experiment
 from tuneworth.spec import parse_spec
 
 ROOT = Path(__file__).resolve().parents[1]
-
-TINY = {
-    "name": "tiny",
-    "description": "A tiny study of the breast-cancer data.",
-    "dataset": {"source": "sklearn:breast_cancer"},
-    "cv": {"folds": 3, "repeats": 1, "inner_folds": 2},
-    "baseline": {"model": "linear"},
-    "levers": [
-        "random_oversampling",
-        {"scaling": {"method": "standard"}},
-        {"model": {"name": "knn"}},
-        {"random_search": {"trials": 2}},
-    ],
-    "seed": 3,
-}
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import pandas as pd
 import pytest
+import support
 
 from tuneworth.metrics import METRICS
 from tuneworth.plots import tuning_curves
@@ -24,10 +26,7 @@ def base(rng: np.random.Generator) -> np.ndarray:
     return 0.80 + rng.normal(0, 0.02, FOLDS)
 
 
-def noise(rng: np.random.Generator, sd: float) -> np.ndarray:
-    """Fold-to-fold noise of mean exactly zero: an arm's mean gain is what the test says."""
-    draws = rng.normal(0, sd, FOLDS)
-    return draws - draws.mean()
+noise = partial(support.noise, folds=FOLDS)
 
 
 FAILURE = (
@@ -38,27 +37,7 @@ FAILURE = (
 
 def results(arms: dict[str, np.ndarray | str]) -> pd.DataFrame:
     """A fold table: arm -> its per-fold scores, or the error every fold of it raised."""
-    rows = []
-    for arm, scores in arms.items():
-        for fold in range(FOLDS):
-            failed = isinstance(scores, str)
-            rows.append(
-                {
-                    "arm": arm,
-                    "fold": fold,
-                    "repeat": 0,
-                    "score": math.nan if failed else float(scores[fold]),
-                    "fit_seconds": 2.0,
-                    "fit_cpu_seconds": 2.0,
-                    "predict_seconds": 0.001,
-                    "n_fits": 0 if failed else 1,
-                    "n_train": 400,
-                    "n_test": 100,
-                    "inner_best_score": math.nan,
-                    "error": scores if failed else "",
-                }
-            )
-    return pd.DataFrame(rows)
+    return support.fold_table({arm: (s, 2.0) for arm, s in arms.items()}, folds=FOLDS)
 
 
 def info(*arms: tuple[str, str]) -> list[ArmInfo]:

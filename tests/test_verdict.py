@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from functools import partial
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import fold_table, noise
 
 from tuneworth.metrics import METRICS, Metric
 from tuneworth.report import format_table
@@ -21,39 +23,13 @@ FOLDS = 10
 pytestmark = pytest.mark.seed(7)
 
 
-def results(arms: dict[str, tuple[np.ndarray, float]]) -> pd.DataFrame:
-    """A fold table: arm -> (per-fold scores, CPU seconds per fold)."""
-    rows = [
-        {
-            "arm": arm,
-            "fold": fold,
-            "repeat": fold // 5,
-            "score": float(scores[fold]),
-            "fit_seconds": cost,
-            "fit_cpu_seconds": cost,
-            "predict_seconds": 0.001,
-            "n_fits": 1,
-            "n_train": 400,
-            "n_test": 100,
-            "inner_best_score": math.nan,
-            "error": "",
-        }
-        for arm, (scores, cost) in arms.items()
-        for fold in range(FOLDS)
-    ]
-    return pd.DataFrame(rows)
+results = partial(fold_table, repeats=2)  # 5-fold x 2
 
 
 @pytest.fixture
 def base(rng: np.random.Generator) -> np.ndarray:
     """The baseline's fold scores: the first draw of the test's own generator."""
     return 0.80 + rng.normal(0, 0.02, FOLDS)
-
-
-def noise(rng: np.random.Generator, sd: float) -> np.ndarray:
-    """Fold-to-fold noise of mean exactly zero: an arm's mean gain is what the test says."""
-    draws = rng.normal(0, sd, FOLDS)
-    return draws - draws.mean()
 
 
 def test_corrected_interval_is_wider_than_the_plain_t_test(rng: np.random.Generator) -> None:
