@@ -24,6 +24,7 @@ from tuneworth.design import BASELINE, Arm
 from tuneworth.diagnose import Finding
 from tuneworth.errors import TuneworthError
 from tuneworth.evaluate import FoldResult, evaluate, results_frame
+from tuneworth.marginal import Marginal
 from tuneworth.planning import Plan
 from tuneworth.strategies import compare_strategies
 from tuneworth.trials import trials_frame
@@ -85,6 +86,9 @@ class Comparison:
         The search strategies side by side (:func:`tuneworth.strategies.compare_strategies`).
     findings : tuple of Finding
         The table's diagnosis, when one was run.
+    marginal : Marginal or None
+        The tuning-budget and data-size curves and what the next unit of effort would buy
+        (:mod:`tuneworth.marginal`); None when curves were not asked for.
     started : float
         When the run began (:func:`time.time`); ``wall_seconds`` how long it took.
     """
@@ -98,6 +102,7 @@ class Comparison:
     findings: tuple[Finding, ...] = ()
     started: float = field(default_factory=time.time)
     wall_seconds: float = 0.0
+    marginal: Marginal | None = None
 
     @property
     def summary(self) -> pd.DataFrame:
