@@ -1,10 +1,12 @@
-"""How the marginal-gain curves are shown: the one plot and the report's section."""
+"""How the marginal-gain curves are shown: the one plot, the report's section, and MLflow
+(series on the runs, tables on the study run, and the section rebuilt from the store)."""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -306,3 +308,142 @@ def test_without_curves_the_report_is_as_it_was(rng: np.random.Generator, tmp_pa
     markdown = (tmp_path / "empty" / "report.md").read_text()
     text = section(markdown, "## Marginal gains", "## Training rows")
     assert text.splitlines()[2:] == [f"**{SENTENCE}**", "", f"- {NOTE}", ""]
+
+
+# MLflow: a study whose comparison carries curves, written and read back.
+
+TINY_SEARCH = "random search, 2 trials"
+
+
+@pytest.fixture(scope="module")
+def curved_run(tracking_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A study of a linear baseline and a two-trial search whose comparison carries
+    synthetic curves, as the other half of the core makes them."""
+    from tuneworth import experiment
+    from tuneworth.spec import parse_spec
+
+    spec = parse_spec(
+        {
+            "name": "curved",
+            "dataset": {"source": "sklearn:breast_cancer"},
+            "cv": {"folds": 3, "repeats": 1, "inner_folds": 2},
+            "baseline": {"model": "linear"},
+            "levers": [{"random_search": {"trials": 2}}],
+            "seed": 1,
+        }
+    )
+    rng = np.random.default_rng(2)
+    folds, curves, steps = support.marginal_tables(
+        rng,
+        {TINY_SEARCH: ([1, 2], [-0.004, 0.001], 0.6)},
+        {
+            "baseline": ([47, 94, 189, 379], [-0.03, -0.012, -0.004, 0.0], 0.05),
+            TINY_SEARCH: ([47, 94, 189, 379], [-0.02, -0.008, 0.002, 0.001], 0.6),
+        },
+        folds=3,
+    )
+    found = Marginal(folds, curves, steps, SENTENCE, (NOTE, "a second note"))
+    run_plan = experiment.run_plan
+
+    def with_curves(*args: Any, **kwargs: Any) -> Any:
+        return dataclasses.replace(run_plan(*args, **kwargs), marginal=found)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(experiment, "run_plan", with_curves)
+        reports = tmp_path_factory.mktemp("curved")
+        return experiment.run_experiment(
+            spec, tracking_uri=tracking_uri, n_jobs=1, report_dir=reports
+        )
+
+
+def test_a_search_run_holds_its_budget_curve_with_step_trials(
+    curved_run: Any, tracking_uri: str
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri)
+    (run,) = client.search_runs(
+        [client.get_experiment_by_name("curved").experiment_id],
+        f"tags.`tuneworth.arm` = '{TINY_SEARCH}'",
+    )
+    curve = curved_run.comparison.marginal.curves.set_index(["family", "step"])
+    for key in ("gain", "ci_low", "ci_high", "cpu_seconds"):
+        history = client.get_metric_history(run.info.run_id, f"budget_curve.{key}")
+        assert {m.step: m.value for m in history} == pytest.approx(
+            {step: curve.loc[(TUNING_BUDGET, step), key] for step in (1, 2)}
+        )
+
+
+def test_the_study_run_holds_the_data_curves_with_step_rows_and_the_tables(
+    curved_run: Any, tracking_uri: str
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri)
+    study = curved_run.study_run_id
+    curves = curved_run.comparison.marginal.curves
+    data = curves[curves["family"] == MORE_DATA].set_index(["arm", "step"])
+    for arm, key in (("baseline", "baseline"), (TINY_SEARCH, "random search_ 2 trials")):
+        history = client.get_metric_history(study, f"data_curve.{key}.gain")
+        assert {m.step: m.value for m in history} == pytest.approx(data.loc[arm, "gain"].to_dict())
+        assert len(client.get_metric_history(study, f"data_curve.{key}.ci_high")) == 4
+    paths = {a.path for a in client.list_artifacts(study)}
+    assert {"marginal_folds.csv", "marginal_curves.csv", "marginal_steps.csv"} <= paths
+    tags = client.get_run(study).data.tags
+    assert tags["tuneworth.marginal.sentence"] == SENTENCE
+    assert tags["tuneworth.marginal.notes"] == f"{NOTE}\na second note"
+
+
+def test_the_report_rebuilt_from_the_store_has_the_same_curves_and_section(
+    curved_run: Any, tracking_uri: str, tmp_path: Path
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from tuneworth.experiment import report_from_store
+    from tuneworth.tracking import load_marginal
+
+    tags = MlflowClient(tracking_uri).get_run(curved_run.study_run_id).data.tags
+    stored = load_marginal(tracking_uri, curved_run.study_run_id, tags)
+    written = curved_run.comparison.marginal
+    assert stored is not None
+    for name in ("folds", "curves", "steps"):
+        pd.testing.assert_frame_equal(
+            getattr(stored, name), getattr(written, name), check_dtype=False
+        )
+    assert (stored.sentence, stored.notes) == (written.sentence, written.notes)
+    _, directory = report_from_store("curved", tracking_uri=tracking_uri, report_dir=tmp_path)
+    again = (directory / "report.md").read_text()
+    first = (curved_run.report_dir / "report.md").read_text()
+    start, end = "## Marginal gains", "## Plots"
+    assert section(again, start, end) == section(first, start, end)
+    assert "| tuning budget: random search, 2 trials | 1 → 2 trials |" in first
+    assert (directory / "marginal_gains.png").is_file()
+
+
+def test_a_study_stored_without_curves_rebuilds_without_the_section(
+    curved_run: Any, tracking_uri: str, tmp_path: Path
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from tuneworth.experiment import report_from_store
+    from tuneworth.tracking import load_marginal
+
+    client = MlflowClient(tracking_uri)
+    # As an older tuneworth wrote it: the same study, no curve tags or tables.
+    run = client.get_run(curved_run.study_run_id)
+    tags = {k: v for k, v in run.data.tags.items() if not k.startswith("tuneworth.marginal")}
+    assert load_marginal(tracking_uri, run.info.run_id, tags) is None
+    client.delete_tag(run.info.run_id, "tuneworth.marginal.sentence")
+    client.delete_tag(run.info.run_id, "tuneworth.marginal.notes")
+    try:
+        verdict, directory = report_from_store(
+            "curved", tracking_uri=tracking_uri, report_dir=tmp_path
+        )
+    finally:
+        client.set_tag(run.info.run_id, "tuneworth.marginal.sentence", SENTENCE)
+        client.set_tag(run.info.run_id, "tuneworth.marginal.notes", f"{NOTE}\na second note")
+    assert verdict.sentences == curved_run.verdict.sentences
+    markdown = (directory / "report.md").read_text()
+    assert "## Arms" in markdown and "Marginal gains" not in markdown
+    assert not (directory / "marginal_gains.png").exists()
+    assert re.search(r"^## Plots$", markdown, re.M)

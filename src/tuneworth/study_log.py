@@ -227,8 +227,9 @@ class StudyLog:
         budget: TimeBudget | None = None,
         started: float | None = None,
     ) -> Path | None:
-        """The study finished: the arms cut, the comparisons on the arm runs, the model of
-        the recommended arm, the tables and the report on the study run, which closes.
+        """The study finished: the arms cut, the comparisons and the marginal-gain curves on
+        the arm runs, the model of the recommended arm, the tables and the report on the
+        study run, which closes.
         The report also goes to ``report_dir`` when given; returns that directory.
         ``started`` is when the whole study began (:func:`time.time`; by default, when its
         comparison did)."""
@@ -239,6 +240,8 @@ class StudyLog:
             tracker.end_cut_arms(verdict.cut, budget.cut_by)
         tracker.log_comparisons(self.run_ids, verdict.summary)
         tracker.log_tuning(self.run_ids, comparison.tuning)
+        if comparison.marginal is not None:
+            tracker.log_marginal(self.run_ids, comparison.marginal)
         chosen = comparison.recommended
         log_model(tracker, self.plan, chosen, register, budget, comparison.by_arm[chosen])
         began = comparison.started if started is None else started
@@ -265,7 +268,7 @@ class StudyLog:
             saved = new_report_dir(report_dir, self.plan.spec.name) if report_dir else None
             report = saved or Path(tmp, "report")
             trials = comparison.trials if not comparison.trials.empty else None
-            write_report(verdict, context, comparison.results, trials, report)
+            write_report(verdict, context, comparison.results, trials, report, comparison.marginal)
             scores = verdict.summary.set_index("arm")["score_mean"]
             tracker.finish_study(
                 {
