@@ -383,7 +383,7 @@ def test_the_study_run_holds_the_data_curves_with_step_rows_and_the_tables(
     study = curved_run.study_run_id
     curves = curved_run.comparison.marginal.curves
     data = curves[curves["family"] == MORE_DATA].set_index(["arm", "step"])
-    for arm, key in (("baseline", "baseline"), (TINY_SEARCH, "random search_ 2 trials")):
+    for arm, key in (("baseline", "baseline"), (TINY_SEARCH, "random search 2 trials")):
         history = client.get_metric_history(study, f"data_curve.{key}.gain")
         assert {m.step: m.value for m in history} == pytest.approx(data.loc[arm, "gain"].to_dict())
         assert len(client.get_metric_history(study, f"data_curve.{key}.ci_high")) == 4

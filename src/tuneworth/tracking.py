@@ -873,13 +873,14 @@ def run_url(uri: str, experiment_id: str, run_id: str) -> str:
 
 
 def metric_key(name: str) -> str:
-    """``name`` as a part of an MLflow metric key: characters MLflow refuses (``+``, ``,``,
-    brackets, slashes that could read as a path) become ``_``.
+    """``name`` as a part of an MLflow metric key, which takes letters, digits, ``_-.`` and
+    spaces: a ``+`` between stacked levers becomes ``plus``, other characters go.
 
     >>> metric_key("label noise filter + optuna TPE, 20 trials")
-    'label noise filter _ optuna TPE_ 20 trials'
+    'label noise filter plus optuna TPE 20 trials'
     """
-    return re.sub(r"[^\w.\- ]", "_", name)
+    kept = re.sub(r"[^\w.\- ]", "", name.replace("+", " plus "))
+    return " ".join(kept.split())
 
 
 def _curve_series(curve: pd.DataFrame, prefix: str) -> list[tuple[str, int, float]]:
