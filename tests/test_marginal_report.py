@@ -366,6 +366,7 @@ def test_a_search_run_holds_its_budget_curve_with_step_trials(
         [client.get_experiment_by_name("curved").experiment_id],
         f"tags.`tuneworth.arm` = '{TINY_SEARCH}'",
     )
+    assert "`budget_curve.gain`" in run.data.tags["mlflow.note.content"]
     curve = curved_run.comparison.marginal.curves.set_index(["family", "step"])
     for key in ("gain", "ci_low", "ci_high", "cpu_seconds"):
         history = client.get_metric_history(run.info.run_id, f"budget_curve.{key}")
@@ -392,6 +393,11 @@ def test_the_study_run_holds_the_data_curves_with_step_rows_and_the_tables(
     tags = client.get_run(study).data.tags
     assert tags["tuneworth.marginal.sentence"] == SENTENCE
     assert tags["tuneworth.marginal.notes"] == f"{NOTE}\na second note"
+    # The run's description in the UI says it after the verdict table.
+    note = tags["mlflow.note.content"].splitlines()
+    said = note.index(f"**Marginal gains:** {SENTENCE}")
+    assert note[said + 1 : said + 3] == [f"- {NOTE}", "- a second note"]
+    assert said > max(i for i, line in enumerate(note) if line.startswith("| "))
 
 
 def test_the_report_rebuilt_from_the_store_has_the_same_curves_and_section(

@@ -702,6 +702,22 @@ def marginal_markdown(marginal: Marginal, plot: str = "") -> list[str]:
     return lines
 
 
+def marginal_description(marginal: Marginal | None) -> str:
+    """The marginal gains as the study run's description in MLflow shows them: the
+    sentence, the notes and where the curves are; "" without curves."""
+    if marginal is None:
+        return ""
+    lines = [f"**{_MARGINAL_TITLE}:** {marginal.sentence}".rstrip()]
+    lines += [f"- {note}" for note in marginal.notes]
+    lines += [
+        "",
+        "Curves: `data_curve.<arm>.gain` (with `ci_low`, `ci_high`, `cpu_seconds`; step = "
+        "training rows) on this run, `budget_curve.*` (step = trials) on each search's run; "
+        "`marginal_curves.csv`, `marginal_steps.csv` and `marginal_folds.csv` hold them all.",
+    ]
+    return "\n".join(lines)
+
+
 def marginal_html(marginal: Marginal, plot: bytes = b"") -> str:
     """The "Marginal gains" section of report.html, its plot (PNG bytes) embedded."""
     esc = html.escape

@@ -33,7 +33,12 @@ from tuneworth.evaluate import FoldResult
 from tuneworth.metrics import Metric
 from tuneworth.planning import Plan
 from tuneworth.provenance import environment_tags
-from tuneworth.report import diagnosis_markdown, verdict_markdown, write_report
+from tuneworth.report import (
+    diagnosis_markdown,
+    marginal_description,
+    verdict_markdown,
+    write_report,
+)
 from tuneworth.tracking import Tracker, run_url
 from tuneworth.verdict import ArmInfo
 
@@ -280,7 +285,11 @@ class StudyLog:
                 (f"{verdict.convention}.", *verdict.sentences),
                 description="\n\n".join(
                     part
-                    for part in (verdict_markdown(verdict), diagnosis_markdown(comparison.findings))
+                    for part in (
+                        verdict_markdown(verdict),
+                        marginal_description(comparison.marginal),
+                        diagnosis_markdown(comparison.findings),
+                    )
                     if part
                 ),
             )
@@ -352,6 +361,12 @@ def arm_description(arm: Arm, metric: Metric, folds: int) -> str:
             f"`best_so_far_inner_{m}` (step = configurations): its mean over folds. "
             "`space.*` params and `space.json`: the searched space; `chosen.csv`: the "
             "configuration each fold chose."
+        )
+        lines.append(
+            "- `budget_curve.gain`, `budget_curve.ci_low`, `budget_curve.ci_high` (step = "
+            "trials), when the study measured marginal gains: the gain over the baseline of the "
+            "configuration the search would have chosen after that many trials, and "
+            "`budget_curve.cpu_seconds` what a search of that budget costs per fold."
         )
     return "\n".join(lines)
 
