@@ -453,3 +453,19 @@ def test_a_study_stored_without_curves_rebuilds_without_the_section(
     assert "## Arms" in markdown and "Marginal gains" not in markdown
     assert not (directory / "marginal_gains.png").exists()
     assert re.search(r"^## Plots$", markdown, re.M)
+
+
+def test_a_comparison_with_curves_plots_and_reports_them(curved_run: Any, tmp_path: Path) -> None:
+    comparison = curved_run.comparison
+    assert set(comparison.plot()) == {
+        "gains",
+        "cost_gain",
+        "fold_deltas",
+        "tuning_curves",
+        "marginal_gains",
+    }
+    written = {p.name for p in comparison.report(tmp_path)}
+    assert "marginal_gains.png" in written
+    assert "## Marginal gains" in (tmp_path / "report.md").read_text()
+    plain = dataclasses.replace(comparison, marginal=None)
+    assert "marginal_gains" not in plain.plot()
