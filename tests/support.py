@@ -69,3 +69,93 @@ def noise(rng: np.random.Generator, sd: float, folds: int = 10) -> np.ndarray:
     """Fold-to-fold noise of mean exactly zero: an arm's mean gain is what the test says."""
     draws = rng.normal(0, sd, folds)
     return draws - draws.mean()
+
+
+def marginal_tables(
+    rng: np.random.Generator,
+    budget: Mapping[str, tuple[Sequence[int], Sequence[float], float]],
+    data: Mapping[str, tuple[Sequence[int], Sequence[float], float]],
+    *,
+    base: float = 0.90,
+    folds: int = 10,
+    sd: float = 0.01,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The three tables of a :class:`tuneworth.marginal.Marginal` with their documented
+    columns: ``folds``, ``curves`` and ``steps``.
+
+    ``budget`` and ``data`` map an arm to its steps (trials, or training rows), the mean
+    gain over the baseline at each step and the CPU seconds per fold of its last step (the
+    others cost in proportion to their step). Fold scores are ``base`` plus the gain plus
+    zero-mean noise of ``sd``; intervals are the plain t intervals of the paired gains, as
+    the tests only need them to be intervals about the gain.
+    """
+    from tuneworth.marginal import MORE_DATA, TUNING_BUDGET
+
+    points, curve_rows, step_rows = [], [], []
+    for family, arms in ((TUNING_BUDGET, budget), (MORE_DATA, data)):
+        for arm, (steps, gains, cost) in arms.items():
+            per_fold = {}
+            for step, gain in zip(steps, gains, strict=True):
+                scores = base + gain + noise(rng, sd, folds)
+                per_fold[step] = scores - base
+                seconds = cost * step / steps[-1]
+                points += [
+                    {
+                        "family": family,
+                        "arm": arm,
+                        "fold": fold,
+                        "step": step,
+                        "score": float(scores[fold]),
+                        "cpu_seconds": seconds,
+                    }
+                    for fold in range(folds)
+                ]
+                half = 2.262 * float(np.std(per_fold[step], ddof=1)) / math.sqrt(folds)
+                curve_rows.append(
+                    {
+                        "family": family,
+                        "arm": arm,
+                        "step": step,
+                        "unit": "trials" if family == TUNING_BUDGET else "rows",
+                        "fraction": step / steps[-1],
+                        "cpu_seconds": seconds,
+                        "score": base + gain,
+                        "gain": gain,
+                        "ci_low": gain - half,
+                        "ci_high": gain + half,
+                        "n_folds": folds,
+                    }
+                )
+            if len(steps) < 2:
+                continue
+            last = per_fold[steps[-1]] - per_fold[steps[-2]]
+            half = 2.262 * float(np.std(last, ddof=1)) / math.sqrt(folds)
+            gain = float(np.mean(last))
+            beyond = abs(gain) > half
+            row: dict[str, Any] = {
+                "family": family,
+                "arm": arm,
+                "from_step": steps[-2],
+                "to_step": steps[-1],
+                "gain": gain,
+                "ci_low": gain - half,
+                "ci_high": gain + half,
+                "p_value": 0.01 if beyond else 0.4,
+                "detectable": 2 * half,
+                "outcome": ("better" if gain > 0 else "worse") if beyond else "within noise",
+            }
+            if family == MORE_DATA:
+                increments = np.diff(gains)
+                concave = bool((increments > 0).all() and (np.diff(increments) <= 0).all())
+                monotone = bool((increments > 0).all())
+                shape = "concave" if concave else ("not concave" if monotone else "not monotone")
+                ahead = gain * 0.6 if concave else math.nan
+                row |= {
+                    "shape": shape,
+                    "next_gain": ahead,
+                    "next_low": ahead - half,
+                    "next_high": ahead + half,
+                    "per_1000_rows": ahead / steps[-1] * 1000,
+                }
+            step_rows.append(row)
+    return pd.DataFrame(points), pd.DataFrame(curve_rows), pd.DataFrame(step_rows)

@@ -152,7 +152,8 @@ class Comparison:
 
     def plot(self) -> dict[str, Figure]:
         """The report's plots as matplotlib figures, by name: ``gains``, ``cost_gain``,
-        ``fold_deltas`` and, with searches, ``tuning_curves``."""
+        ``fold_deltas``, with searches ``tuning_curves`` and, with curves,
+        ``marginal_gains``."""
         from tuneworth import plots
 
         figures = {
@@ -162,6 +163,8 @@ class Comparison:
         }
         if not self.trials.empty:
             figures["tuning_curves"] = plots.tuning_curves(self.verdict, self.trials)
+        if self.marginal is not None and not self.marginal.curves.empty:
+            figures["marginal_gains"] = plots.marginal_gains(self.marginal, self.verdict)
         return figures
 
     def report(self, directory: str | Path, **context: Any) -> list[Path]:
@@ -171,7 +174,12 @@ class Comparison:
 
         trials = self.trials if not self.trials.empty else None
         return write_report(
-            self.verdict, self.context(**context), self.results, trials, Path(directory)
+            self.verdict,
+            self.context(**context),
+            self.results,
+            trials,
+            Path(directory),
+            self.marginal,
         )
 
     def refit(self, arm: str | None = None) -> Any:

@@ -280,9 +280,10 @@ def report_from_store(
     report_dir: Path = Path("reports"),
 ) -> tuple[Verdict, Path]:
     """Rebuild the verdict and report of a finished study from the MLflow store alone."""
-    from tuneworth.tracking import load_study, resolve_tracking_uri
+    from tuneworth.tracking import load_marginal, load_study, resolve_tracking_uri
 
-    stored = load_study(resolve_tracking_uri(tracking_uri), experiment, run_id)
+    uri = resolve_tracking_uri(tracking_uri)
+    stored = load_study(uri, experiment, run_id)
     p = stored.params
     infos = [ArmInfo(str(r.name), str(r.family), str(r.lever)) for r in stored.arms.itertuples()]
     metric = resolve_metric(p["metric"], p["task"])  # type: ignore[arg-type]
@@ -318,5 +319,6 @@ def report_from_store(
     )
     directory = new_report_dir(report_dir, context.spec_name)
     trials = stored.trials if not stored.trials.empty else None
-    write_report(verdict, context, stored.results, trials, directory)
+    marginal = load_marginal(uri, stored.run_id, stored.tags)
+    write_report(verdict, context, stored.results, trials, directory, marginal)
     return verdict, directory

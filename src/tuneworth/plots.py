@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from tuneworth.design import BASELINE
+from tuneworth.marginal import MORE_DATA, TUNING_BUDGET, Marginal
 from tuneworth.stats import Outcome
 from tuneworth.verdict import Verdict
 
@@ -267,6 +269,230 @@ def _label_column(axes: Any, rows: pd.DataFrame, logscale: bool) -> None:
     axes.set_xlim(left, right)
 
 
+# Okabe and Ito's palette, which reads the same to the colour-blind: the search curves take
+# the blues, green and purple, the data-size curves black and vermilion.
+_BUDGET_COLOURS = ("#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#F0E442")
+_DATA_COLOURS = {BASELINE: "#000000"}
+_DATA_COLOUR = "#D55E00"
+_POINT_COLOUR = "#4d4d4d"
+# One marker per lever family of the arms drawn as points; the legend names the family.
+_FAMILY_MARKERS = {"data": "^", "preprocess": "v", "model": "P", "tuning": "D"}
+_LABEL_POINTS = 7.0  # the font size of the labels on the points
+
+
+def marginal_gains(marginal: Marginal, verdict: Verdict) -> Figure:
+    """Every lever family on one axis: gain over the baseline against CPU seconds per fold.
+
+    One curve per search arm for its tuning budget (points labelled by trials), the
+    data-size curves of the baseline and the best arm (points labelled by training rows;
+    gains over the baseline on all rows, so the baseline's ends at 0), each with its 95%
+    corrected band, and the other arms as points with their intervals. Cost is on a log
+    scale, as a doubling of trials or of rows is a step of the same width. Labels are
+    placed where they overlap neither each other nor a point (:func:`_place_labels`).
+    """
+    from matplotlib.lines import Line2D
+
+    figure, axes = _figure(height=5.6)
+    curves = marginal.curves
+    if curves.empty:  # no curve measured: the levers as points, still on one axis
+        curves = pd.DataFrame(columns=["family", "arm", "step", "cpu_seconds", "gain"])
+    curves = curves[curves["cpu_seconds"].notna() & curves["gain"].notna()]
+    points = _lone_arms(verdict, curves)
+    costs = pd.concat([curves["cpu_seconds"], points["cost"]])
+    logscale = bool(len(costs)) and bool((costs > 0).all())
+    handles: list[Any] = []
+    labels: list[tuple[float, float, str, str]] = []  # x, y, text, colour
+    budget = curves[curves["family"] == TUNING_BUDGET]
+    for n, (arm, curve) in enumerate(budget.groupby("arm", sort=False)):
+        colour = _BUDGET_COLOURS[n % len(_BUDGET_COLOURS)]
+        _curve(axes, curve, colour, "-", "o")
+        handles.append(_handle(Line2D, colour, "-", "o", f"tuning budget: {_short(str(arm), 36)}"))
+        labels += _step_labels(curve, colour, "trials")
+    sized = curves[curves["family"] == MORE_DATA]
+    for arm, curve in sized.groupby("arm", sort=False):
+        colour = _DATA_COLOURS.get(str(arm), _DATA_COLOUR)
+        _curve(axes, curve, colour, "--", "s")
+        handles.append(_handle(Line2D, colour, "--", "s", f"more data: {_short(str(arm), 36)}"))
+        labels += _step_labels(curve, colour, "rows")
+    for family, group in points.groupby("family", sort=False):
+        marker = _FAMILY_MARKERS.get(str(family), "o")
+        for row in group.to_dict("records"):
+            if not math.isnan(row["ci_low"]):
+                axes.errorbar(
+                    row["cost"],
+                    row["gain"],
+                    yerr=[[row["gain"] - row["ci_low"]], [row["ci_high"] - row["gain"]]],
+                    fmt="none",
+                    ecolor=_POINT_COLOUR,
+                    elinewidth=1,
+                    capsize=2,
+                    alpha=0.7,
+                )
+            axes.plot(row["cost"], row["gain"], marker, color=_POINT_COLOUR, markersize=6)
+            labels.append((row["cost"], row["gain"], _short(str(row["arm"]), 26), _POINT_COLOUR))
+        handles.append(_handle(Line2D, _POINT_COLOUR, "none", marker, f"{family} lever"))
+    axes.axhline(0, color="#333", linewidth=0.8, zorder=1)
+    if logscale:
+        from matplotlib.ticker import FuncFormatter
+
+        axes.set_xscale("log")
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g} s"))
+    axes.margins(x=0.12, y=0.12)
+    axes.set_xlabel("CPU seconds of fitting per outer fold" + (" (log scale)" if logscale else ""))
+    axes.set_ylabel(_gain_label(verdict))
+    axes.set_title("Marginal gains: what more trials, more rows or another lever buy", loc="left")
+    if handles:
+        figure.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=min(len(handles), 3),
+            frameon=False,
+            fontsize=8,
+        )
+    if labels:
+        _place_labels(axes, labels)
+    return figure
+
+
+def _lone_arms(verdict: Verdict, curves: pd.DataFrame) -> pd.DataFrame:
+    """The compared arms without a curve of their own, as points: gain, interval and CPU
+    seconds of fitting per outer fold."""
+    rows = _compared(verdict)
+    rows = rows[~rows["arm"].isin(set(curves["arm"])) & (rows["family"] != MORE_DATA)]
+    base = verdict.summary.set_index("arm")
+    folds = int(base["folds_paired"][BASELINE]) + int(base["n_failed_folds"][BASELINE])
+    return rows.assign(cost=rows["fit_cpu_seconds"] / max(folds, 1))[
+        ["arm", "family", "gain", "ci_low", "ci_high", "cost"]
+    ]
+
+
+def _curve(axes: Any, curve: pd.DataFrame, colour: str, style: str, marker: str) -> None:
+    """One curve in the order of its steps, its band where at least two points have one."""
+    curve = curve.sort_values("step")
+    x = curve["cpu_seconds"].to_numpy(float)
+    axes.plot(x, curve["gain"], linestyle=style, marker=marker, color=colour, linewidth=1.6, ms=5)
+    banded = curve["ci_low"].notna().to_numpy()
+    if banded.sum() >= 2:
+        axes.fill_between(
+            x[banded],
+            curve["ci_low"][banded],
+            curve["ci_high"][banded],
+            color=colour,
+            alpha=0.13,
+            linewidth=0,
+        )
+    elif banded.any():  # a curve of one point with an interval: a bar, as the points have
+        row = curve[banded].iloc[0]
+        axes.errorbar(
+            row["cpu_seconds"],
+            row["gain"],
+            yerr=[[row["gain"] - row["ci_low"]], [row["ci_high"] - row["gain"]]],
+            fmt="none",
+            ecolor=colour,
+            elinewidth=1,
+            capsize=2,
+        )
+
+
+def _handle(line: Any, colour: str, style: str, marker: str, label: str) -> Any:
+    return line([], [], color=colour, linestyle=style, marker=marker, ms=5, label=label)
+
+
+def _step_labels(
+    curve: pd.DataFrame, colour: str, unit: str
+) -> list[tuple[float, float, str, str]]:
+    """Each point's step as its label, the last one with its unit: ``1``, ``2``, ``4 trials``
+    (``1 trial`` for a curve of one point)."""
+    curve = curve.sort_values("step")
+    last = len(curve) - 1
+    labels = []
+    for i, row in enumerate(curve.to_dict("records")):
+        text = f"{row['step']:,.0f}"
+        if i == last:
+            text += f" {unit.removesuffix('s') if row['step'] == 1 else unit}"
+        labels.append((float(row["cpu_seconds"]), float(row["gain"]), text, colour))
+    return labels
+
+
+_Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
+
+# Where a label may go around its point, in points, nearest first: right, left, above,
+# below, then the diagonals, then the same a step further out (with a leader line).
+_OFFSETS = [
+    (dx * reach, dy * reach)
+    for reach in (1.0, 2.2, 3.6)
+    for dx, dy in ((6, 0), (-6, 0), (0, 7), (0, -7), (6, 7), (-6, 7), (6, -7), (-6, -7))
+]
+
+
+def _place_labels(axes: Any, labels: Sequence[tuple[float, float, str, str]]) -> None:
+    """Annotate each point beside it, at the first place around it (:data:`_OFFSETS`) where
+    the label overlaps no label placed before and no point, inside the axes; when no place
+    is free, at the one that overlaps least. A label that had to move away from its point is
+    joined to it by a thin line.
+
+    The layout is settled first, so the places measured are the places drawn.
+    """
+    from matplotlib import patheffects
+
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # legible over a line
+    figure = axes.get_figure()
+    engine = figure.get_layout_engine()
+    if engine is not None:
+        engine.execute(figure)
+    dot = 4.0 * figure.dpi / 72  # a marker's half-width, in pixels
+    taken: list[_Box] = []
+    for x, y in axes.transData.transform([(x, y) for x, y, _, _ in labels]):
+        taken.append((x - dot, y - dot, x + dot, y + dot))
+    frame = axes.get_window_extent()
+    for x, y, text, colour in labels:
+        best: tuple[float, Any, _Box] | None = None
+        for dx, dy in _OFFSETS:
+            annotation = axes.annotate(
+                text,
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha="left" if dx > 0 else ("right" if dx < 0 else "center"),
+                va="center" if dy == 0 else ("bottom" if dy > 0 else "top"),
+                fontsize=_LABEL_POINTS,
+                color=colour,
+                zorder=4,
+                path_effects=halo,
+            )
+            box = annotation.get_window_extent()
+            edges = (box.x0, box.y0, box.x1, box.y1)
+            outside = box.width * box.height - _overlap(edges, tuple(frame.extents))
+            cost = outside + sum(_overlap(edges, other) for other in taken)
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, annotation, edges)
+            else:
+                annotation.remove()
+            if cost == 0:
+                break
+        if best is None:
+            continue
+        _, annotation, edges = best
+        if math.hypot(*annotation.xyann) > 12:
+            axes.annotate(
+                "",
+                (x, y),
+                xytext=annotation.xyann,
+                textcoords="offset points",
+                arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.5, "alpha": 0.7},
+            )
+        taken.append(edges)
+
+
+def _overlap(a: _Box, b: _Box) -> float:
+    """The area two boxes (x0, y0, x1, y1) share."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    return max(width, 0.0) * max(height, 0.0)
+
+
 def fold_deltas(verdict: Verdict, results: pd.DataFrame) -> Figure:
     """Every arm's per-fold gain over the baseline: the pairs behind each interval."""
     scores = results.pivot(index="fold", columns="arm", values="score")
@@ -296,6 +522,11 @@ def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def marginal_png(marginal: Marginal, verdict: Verdict) -> bytes:
+    """:func:`marginal_gains` as PNG bytes, for the report."""
+    return _png(marginal_gains(marginal, verdict))
 
 
 def draw_all(

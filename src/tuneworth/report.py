@@ -23,6 +23,7 @@ from tuneworth.verdict import Effect, Verdict, describe_outcome, ratio
 
 if TYPE_CHECKING:
     from tuneworth.diagnose import Finding
+    from tuneworth.marginal import Marginal
 
 HEADERS = (
     "arm",
@@ -567,16 +568,197 @@ def _details_markdown(context: Context) -> list[str]:
     return [*lines, "", "</details>"]
 
 
+MARGINAL_HEADERS = (
+    "curve",
+    "last doubling",
+    "gain",
+    "95% CI",
+    "p",
+    "verdict",
+    "shape",
+    "next doubling (extrapolated)",
+    "per 1,000 rows",
+)
+_MARGINAL_RIGHT = frozenset({2, 4, 8})
+_MARGINAL_TITLE = "Marginal gains"
+_MARGINAL_CAPTION = (
+    "Gain over the baseline against CPU seconds of fitting per outer fold: a curve per "
+    "search over its trials, the data-size curves over training rows, the other levers as "
+    "points; bands and bars are 95% corrected intervals."
+)
+_MARGINAL_NOTE = (
+    "Each curve's gain is over the baseline trained on all its training rows, on the same "
+    "outer test folds as every arm. A tuning-budget curve scores the configuration its "
+    "search would have chosen after that many trials; a data-size curve trains on that many "
+    "of each outer training fold's rows. Last doubling: the paired gain from the curve's "
+    "step before last (about half the last) to its last, with its corrected 95% interval. "
+    "Next doubling: the gain doubling the rows again would buy, extrapolated only from a "
+    "curve that rises and flattens (concave); per 1,000 rows: that gain for each thousand "
+    "rows added."
+)
+
+
+def _count(value: Any) -> str:
+    """A step as people count it: ``20``, ``1,250``."""
+    number = float(value)
+    return "" if math.isnan(number) else f"{number:,.0f}"
+
+
+def _small(value: float) -> str:
+    """A gain per 1,000 rows: three decimals, or two significant digits when smaller."""
+    if math.isnan(value):
+        return ""
+    return _signed(value) if value == 0 or abs(value) >= 0.001 else f"{value:+.2g}"
+
+
+def _text(value: Any) -> str:
+    """A text cell of a table read back from a file, where an empty cell is NaN."""
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def marginal_rows(marginal: Marginal) -> list[tuple[str, ...]]:
+    """One row per curve of ``marginal.steps``, in MARGINAL_HEADERS order: the last
+    doubling's gain and verdict and, for a data-size curve, its shape and the next doubling
+    extrapolated, or why not."""
+    from tuneworth.marginal import MORE_DATA
+
+    rows: list[tuple[str, ...]] = []
+    for row in marginal.steps.to_dict("records"):
+        family, data = str(row["family"]), row["family"] == MORE_DATA
+        unit = "rows" if data else "trials"
+        effect = Effect(
+            str(row["arm"]),
+            family,
+            float(row["gain"]),
+            float(row["ci_low"]),
+            float(row["ci_high"]),
+            float(row["p_value"]),
+            math.nan,
+            _text(row["outcome"]),
+            float(row["detectable"]),
+            0,
+            0,
+        )
+        shape = _text(row.get("shape")) if data else ""
+        ahead = float(row.get("next_gain", math.nan)) if data else math.nan
+        if not data:
+            next_doubling = ""
+        elif math.isnan(ahead):
+            next_doubling = f"not extrapolated: {shape}" if shape else "not extrapolated"
+        else:
+            to = float(row["to_step"])
+            next_doubling = (
+                f"{_count(to)} → {_count(2 * to)} rows: {_signed(ahead)} "
+                f"[{_signed(row['next_low'])}, {_signed(row['next_high'])}]"
+            )
+        rows.append(
+            (
+                f"{family}: {row['arm']}",
+                f"{_count(row['from_step'])} → {_count(row['to_step'])} {unit}",
+                _signed(effect.gain),
+                ""
+                if math.isnan(effect.ci_low)
+                else f"[{_signed(effect.ci_low)}, {_signed(effect.ci_high)}]",
+                p_value(effect.p_value),
+                describe_outcome(effect),
+                shape,
+                next_doubling,
+                _small(float(row.get("per_1000_rows", math.nan))) if data else "",
+            )
+        )
+    return rows
+
+
+def _marginal_columns(marginal: Marginal) -> tuple[list[str], list[tuple[str, ...]], set[int]]:
+    """The table's headers, rows and right-aligned columns: without a data-size curve, the
+    columns only a data-size curve fills are left out."""
+    from tuneworth.marginal import MORE_DATA
+
+    rows = marginal_rows(marginal)
+    data = not marginal.steps.empty and bool((marginal.steps["family"] == MORE_DATA).any())
+    keep = len(MARGINAL_HEADERS) if data else 6
+    return (
+        list(MARGINAL_HEADERS[:keep]),
+        [r[:keep] for r in rows],
+        {i for i in _MARGINAL_RIGHT if i < keep},
+    )
+
+
+def marginal_markdown(marginal: Marginal, plot: str = "") -> list[str]:
+    """The "Marginal gains" section of report.md: the sentence, the plot (the file
+    ``plot``), the table of the last doublings and the notes."""
+    lines = ["", f"## {_MARGINAL_TITLE}", ""]
+    if marginal.sentence:
+        lines += [f"**{marginal.sentence}**", ""]
+    if plot:
+        lines += [f"![{_MARGINAL_TITLE}]({plot})", "", _MARGINAL_CAPTION, ""]
+    if not marginal.steps.empty:
+        headers, rows, right = _marginal_columns(marginal)
+        cells = [tuple(_markdown_cell(c) for c in r) for r in rows]
+        lines += [_markdown_table(headers, cells, right), "", _MARGINAL_NOTE, ""]
+    lines += [f"- {note}" for note in marginal.notes]
+    while lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def marginal_description(marginal: Marginal | None) -> str:
+    """The marginal gains as the study run's description in MLflow shows them: the
+    sentence, the notes and where the curves are; "" without curves."""
+    if marginal is None:
+        return ""
+    lines = [f"**{_MARGINAL_TITLE}:** {marginal.sentence}".rstrip()]
+    lines += [f"- {note}" for note in marginal.notes]
+    lines += [
+        "",
+        "Curves: `data_curve.<arm>.gain` (with `ci_low`, `ci_high`, `cpu_seconds`; step = "
+        "training rows) on this run, `budget_curve.*` (step = trials) on each search's run; "
+        "`marginal_curves.csv`, `marginal_steps.csv` and `marginal_folds.csv` hold them all.",
+    ]
+    return "\n".join(lines)
+
+
+def marginal_html(marginal: Marginal, plot: bytes = b"") -> str:
+    """The "Marginal gains" section of report.html, its plot (PNG bytes) embedded."""
+    esc = html.escape
+    parts = [f"<h2>{_MARGINAL_TITLE}</h2>"]
+    if marginal.sentence:
+        parts.append(f'<p class="marginal">{esc(marginal.sentence)}</p>')
+    if plot:
+        parts.append(_figure_html(_MARGINAL_TITLE, plot, _MARGINAL_CAPTION))
+    if not marginal.steps.empty:
+        headers, rows, right = _marginal_columns(marginal)
+        wrap = {0, 5, 7} if len(headers) > 6 else {0, 5}
+        parts.append(_html_table(headers, rows, right, wrap=wrap))
+        parts.append(f'<p class="meta">{esc(_MARGINAL_NOTE)}</p>')
+    if marginal.notes:
+        parts.append(
+            '<ul class="meta">' + "".join(f"<li>{esc(n)}</li>" for n in marginal.notes) + "</ul>"
+        )
+    return "".join(parts)
+
+
+def _figure_html(title: str, png: bytes, caption: str = "") -> str:
+    return (
+        f'<figure><img alt="{html.escape(title)}" src="data:image/png;base64,'
+        f'{base64.b64encode(png).decode()}">'
+        f"<figcaption>{html.escape(caption or title)}</figcaption></figure>"
+    )
+
+
 def render_markdown(
     verdict: Verdict,
     context: Context,
     plots: Mapping[str, str],
     rows: Sequence[str] = (),
+    marginal: Marginal | None = None,
+    marginal_plot: str = "",
 ) -> str:
     """report.md: the headline first, then the verdict, the table and the plots (files
     beside it).
 
-    ``rows`` are the lines of :func:`row_lines`."""
+    ``rows`` are the lines of :func:`row_lines`; ``marginal`` adds its section after the
+    table, with the plot file ``marginal_plot``."""
     c = context
     made = provenance(c)
     lines = [
@@ -602,6 +784,8 @@ def render_markdown(
         "",
         _TABLE_NOTE,
     ]
+    if marginal is not None:
+        lines += marginal_markdown(marginal, marginal_plot)
     lines += _rows_markdown(rows)
     searches = search_rows(verdict)
     if searches:
@@ -645,6 +829,7 @@ td.text{white-space:normal;min-width:9em} td.verdict{white-space:normal;min-widt
 tr.better td.verdict{color:#137333;font-weight:600}
 tr.worse td.verdict{color:#b3261e;font-weight:600}
 tr.noise td.verdict{color:#6b7280}
+p.marginal{font-weight:600;margin:.6em 0}
 figure{margin:1.5em 0} figure img{max-width:100%} figcaption{color:#5a6472;font-size:13px}
 details{margin-top:2em} summary{cursor:pointer;color:#5a6472}
 pre{background:#f4f6f9;padding:.8em;overflow-x:auto;font-size:13px}
@@ -704,17 +889,16 @@ def render_html(
     context: Context,
     plots: Mapping[str, bytes],
     rows: Sequence[str] = (),
+    marginal: Marginal | None = None,
+    marginal_plot: bytes = b"",
 ) -> str:
-    """report.html: one self-contained file, the plots embedded as PNG data."""
+    """report.html: one self-contained file, the plots embedded as PNG data; ``marginal``
+    adds its section after the table, with the plot ``marginal_plot`` (PNG)."""
     c = context
     esc = html.escape
     outcomes = ["noise" if is_noise(outcome) else outcome for outcome in verdict.summary["outcome"]]
     arms = _html_table(_headers(verdict), table_rows(verdict), _RIGHT, outcomes, {0, 10})
-    figures = "".join(
-        f'<figure><img alt="{esc(title)}" src="data:image/png;base64,'
-        f'{base64.b64encode(png).decode()}"><figcaption>{esc(title)}</figcaption></figure>'
-        for title, png in plots.items()
-    )
+    figures = "".join(_figure_html(title, png) for title, png in plots.items())
     notes = "".join(f"<li>{esc(n)}</li>" for n in c.notes)
     searches = ""
     if search_rows(verdict):
@@ -755,6 +939,7 @@ def render_html(
 <p>{esc(verdict.convention)}.</p>
 {arms}
 <p class="meta">{esc(_TABLE_NOTE)}</p>
+{marginal_html(marginal, marginal_plot) if marginal is not None else ""}
 {_rows_html(rows)}
 {searches}
 {effects}
@@ -810,9 +995,13 @@ def write_report(
     results: pd.DataFrame,
     trials: pd.DataFrame | None,
     directory: Path,
+    marginal: Marginal | None = None,
 ) -> list[Path]:
-    """Write report.md, report.html and the plot PNGs into ``directory``; return the paths."""
-    from tuneworth.plots import draw_all
+    """Write report.md, report.html and the plot PNGs into ``directory``; return the paths.
+
+    With ``marginal`` (:class:`tuneworth.marginal.Marginal`), the reports gain a "Marginal
+    gains" section and its plot, ``marginal_gains.png``."""
+    from tuneworth.plots import draw_all, marginal_png
 
     directory.mkdir(parents=True, exist_ok=True)
     pngs = draw_all(verdict, results, trials)
@@ -821,11 +1010,20 @@ def write_report(
         path = directory / f"{name}.png"
         path.write_bytes(png)
         paths.append(path)
+    curve_png, curve_file = b"", ""
+    if marginal is not None and not marginal.curves.empty:
+        curve_png, curve_file = marginal_png(marginal, verdict), "marginal_gains.png"
+        (directory / curve_file).write_bytes(curve_png)
+        paths.append(directory / curve_file)
     titles = {title: f"{name}.png" for name, (title, _) in pngs.items()}
     markdown = directory / "report.md"
     rows = row_lines(verdict, results)
-    markdown.write_text(render_markdown(verdict, context, titles, rows), encoding="utf-8")
+    markdown.write_text(
+        render_markdown(verdict, context, titles, rows, marginal, curve_file), encoding="utf-8"
+    )
     page = directory / "report.html"
     embedded = {title: png for title, png in pngs.values()}
-    page.write_text(render_html(verdict, context, embedded, rows), encoding="utf-8")
+    page.write_text(
+        render_html(verdict, context, embedded, rows, marginal, curve_png), encoding="utf-8"
+    )
     return [markdown, page, *paths]

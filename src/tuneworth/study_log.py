@@ -33,7 +33,12 @@ from tuneworth.evaluate import FoldResult
 from tuneworth.metrics import Metric
 from tuneworth.planning import Plan
 from tuneworth.provenance import environment_tags
-from tuneworth.report import diagnosis_markdown, verdict_markdown, write_report
+from tuneworth.report import (
+    diagnosis_markdown,
+    marginal_description,
+    verdict_markdown,
+    write_report,
+)
 from tuneworth.tracking import Tracker, run_url
 from tuneworth.verdict import ArmInfo
 
@@ -227,8 +232,9 @@ class StudyLog:
         budget: TimeBudget | None = None,
         started: float | None = None,
     ) -> Path | None:
-        """The study finished: the arms cut, the comparisons on the arm runs, the model of
-        the recommended arm, the tables and the report on the study run, which closes.
+        """The study finished: the arms cut, the comparisons and the marginal-gain curves on
+        the arm runs, the model of the recommended arm, the tables and the report on the
+        study run, which closes.
         The report also goes to ``report_dir`` when given; returns that directory.
         ``started`` is when the whole study began (:func:`time.time`; by default, when its
         comparison did)."""
@@ -239,6 +245,8 @@ class StudyLog:
             tracker.end_cut_arms(verdict.cut, budget.cut_by)
         tracker.log_comparisons(self.run_ids, verdict.summary)
         tracker.log_tuning(self.run_ids, comparison.tuning)
+        if comparison.marginal is not None:
+            tracker.log_marginal(self.run_ids, comparison.marginal)
         chosen = comparison.recommended
         log_model(tracker, self.plan, chosen, register, budget, comparison.by_arm[chosen])
         began = comparison.started if started is None else started
@@ -265,7 +273,7 @@ class StudyLog:
             saved = new_report_dir(report_dir, self.plan.spec.name) if report_dir else None
             report = saved or Path(tmp, "report")
             trials = comparison.trials if not comparison.trials.empty else None
-            write_report(verdict, context, comparison.results, trials, report)
+            write_report(verdict, context, comparison.results, trials, report, comparison.marginal)
             scores = verdict.summary.set_index("arm")["score_mean"]
             tracker.finish_study(
                 {
@@ -277,7 +285,11 @@ class StudyLog:
                 (f"{verdict.convention}.", *verdict.sentences),
                 description="\n\n".join(
                     part
-                    for part in (verdict_markdown(verdict), diagnosis_markdown(comparison.findings))
+                    for part in (
+                        verdict_markdown(verdict),
+                        marginal_description(comparison.marginal),
+                        diagnosis_markdown(comparison.findings),
+                    )
                     if part
                 ),
             )
@@ -349,6 +361,12 @@ def arm_description(arm: Arm, metric: Metric, folds: int) -> str:
             f"`best_so_far_inner_{m}` (step = configurations): its mean over folds. "
             "`space.*` params and `space.json`: the searched space; `chosen.csv`: the "
             "configuration each fold chose."
+        )
+        lines.append(
+            "- `budget_curve.gain`, `budget_curve.ci_low`, `budget_curve.ci_high` (step = "
+            "trials), when the study measured marginal gains: the gain over the baseline of the "
+            "configuration the search would have chosen after that many trials, and "
+            "`budget_curve.cpu_seconds` what a search of that budget costs per fold."
         )
     return "\n".join(lines)
 

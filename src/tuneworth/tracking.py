@@ -16,6 +16,7 @@ import errno
 import functools
 import math
 import os
+import re
 import socket
 import sqlite3
 import tempfile
@@ -34,6 +35,7 @@ import yaml
 from tuneworth.errors import TuneworthError, closest
 from tuneworth.evaluate import FoldResult, results_frame
 from tuneworth.files import PROBE_PREFIX, probe_directory
+from tuneworth.marginal import MORE_DATA, TUNING_BUDGET, Marginal
 from tuneworth.metrics import Metric
 from tuneworth.rows import row_change, row_metrics
 from tuneworth.stats import Outcome
@@ -634,6 +636,38 @@ class Tracker:
                 self._log(run_id, metrics=metrics)
 
     @_guarded
+    def log_marginal(self, run_ids: Mapping[str, str], marginal: Marginal) -> None:
+        """The marginal-gain curves (:mod:`tuneworth.marginal`), for the UI's charts and for
+        :func:`load_marginal` to rebuild the report's section.
+
+        On each search arm's run, the series ``budget_curve.gain``, ``budget_curve.ci_low``,
+        ``budget_curve.ci_high`` and ``budget_curve.cpu_seconds`` (step = trials); on the
+        study run, per data-size curve, ``data_curve.<arm>.gain`` (with ``ci_low``,
+        ``ci_high`` and ``cpu_seconds``; step = training rows), the sentence and notes as the
+        tags ``tuneworth.marginal.sentence`` and ``tuneworth.marginal.notes``, and the
+        tables ``marginal_folds.csv``, ``marginal_curves.csv`` and ``marginal_steps.csv``.
+        One batch per run and one upload of the tables.
+        """
+        study: list[tuple[str, int, float]] = []
+        curves = marginal.curves
+        for (family, arm), curve in curves.groupby(["family", "arm"], sort=False):
+            if family == TUNING_BUDGET:
+                run_id = run_ids.get(str(arm))
+                if run_id:
+                    self._log(run_id, series=_curve_series(curve, "budget_curve"))
+            elif family == MORE_DATA:
+                study += _curve_series(curve, f"data_curve.{metric_key(str(arm))}")
+        tags = {
+            "tuneworth.marginal.sentence": marginal.sentence[:_TAG_LIMIT],
+            "tuneworth.marginal.notes": "\n".join(marginal.notes)[:5000],
+        }
+        self._log(self.study_run_id, series=study, tags=tags)
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, table in _marginal_tables(marginal).items():
+                table.to_csv(Path(tmp, f"{name}.csv"), index=False)
+            self.client.log_artifacts(self.study_run_id, tmp)
+
+    @_guarded
     def log_comparisons(self, run_ids: Mapping[str, str], summary: pd.DataFrame) -> None:
         """Gains over the baseline (positive is better, for losses too), their intervals,
         the gain the folds could detect, and cost ratios, on each arm run."""
@@ -836,6 +870,69 @@ def run_url(uri: str, experiment_id: str, run_id: str) -> str:
         return ""
     # Without it, a browser new to the UI opens the run in its GenAI view (traces).
     return f"{uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}{_TRAINING_VIEW}"
+
+
+def metric_key(name: str) -> str:
+    """``name`` as a part of an MLflow metric key, which takes letters, digits, ``_-.`` and
+    spaces: a ``+`` between stacked levers becomes ``plus``, other characters go.
+
+    >>> metric_key("label noise filter + optuna TPE, 20 trials")
+    'label noise filter plus optuna TPE 20 trials'
+    """
+    kept = re.sub(r"[^\w.\- ]", "", name.replace("+", " plus "))
+    return " ".join(kept.split())
+
+
+def _curve_series(curve: pd.DataFrame, prefix: str) -> list[tuple[str, int, float]]:
+    """A curve's gain, interval and CPU seconds as metric series, step = its step."""
+    return [
+        (f"{prefix}.{column}", int(row["step"]), float(row[column]))
+        for row in curve.to_dict("records")
+        for column in ("gain", "ci_low", "ci_high", "cpu_seconds")
+    ]
+
+
+def _marginal_tables(marginal: Marginal) -> dict[str, pd.DataFrame]:
+    """The tables of ``marginal`` by artifact name; the empty ones are not written."""
+    tables = {
+        "marginal_folds": marginal.folds,
+        "marginal_curves": marginal.curves,
+        "marginal_steps": marginal.steps,
+    }
+    return {name: table for name, table in tables.items() if not table.empty}
+
+
+def load_marginal(uri: str, run_id: str, tags: Mapping[str, str]) -> Marginal | None:
+    """The marginal-gain curves a study run stored (:meth:`Tracker.log_marginal`), read
+    back as they were written, not recomputed; ``tags`` are the run's. ``None`` for a study
+    without curves, or one stored before they existed."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    if "tuneworth.marginal.sentence" not in tags:
+        return None
+    client = MlflowClient(tracking_uri=uri)
+    tables: dict[str, pd.DataFrame] = {}
+    with store_errors(uri, "reading the curves"), tempfile.TemporaryDirectory() as tmp:
+        stored = {a.path for a in client.list_artifacts(run_id)}
+        for name in ("marginal_folds", "marginal_curves", "marginal_steps"):
+            if f"{name}.csv" not in stored:
+                tables[name] = pd.DataFrame()
+                continue
+            try:
+                path = client.download_artifacts(run_id, f"{name}.csv", tmp)
+            except (MlflowException, OSError):
+                tables[name] = pd.DataFrame()
+                continue
+            tables[name] = pd.read_csv(path, dtype={"family": "str", "arm": "str"})
+    notes = tags.get("tuneworth.marginal.notes", "")
+    return Marginal(
+        tables["marginal_folds"],
+        tables["marginal_curves"],
+        tables["marginal_steps"],
+        tags["tuneworth.marginal.sentence"],
+        tuple(notes.splitlines()),
+    )
 
 
 def _serialization(model: Any) -> dict[str, Any]:
