@@ -528,3 +528,37 @@ def test_ground_truth_a_clean_random_forest_needs_no_tuning(search: Any) -> None
     # Flat from the first trials: no point of the curve is beyond the noise of the baseline.
     assert ((flat["ci_low"] <= 0) & (flat["ci_high"] >= 0)).all(), flat
     assert "stop tuning" in result.marginal.sentence
+
+
+# --- the switch, and what a time budget plans for ------------------------------------------
+
+
+def test_the_curves_key_changes_neither_the_digest_nor_the_document_at_its_default() -> None:
+    from support import TINY
+
+    from tuneworth.spec import parse_spec
+
+    plain = parse_spec(TINY)
+    assert plain.curves is True
+    off = parse_spec({**TINY, "curves": False})
+    assert plain.digest() == off.digest()  # the arms' results are the same either way
+    assert "curves" not in plain.to_document()
+    assert off.to_document()["curves"] is False
+    assert parse_spec(off.to_document()).curves is False
+
+
+def test_tuneworth_run_takes_no_curves() -> None:
+    from tuneworth.cli import _parser
+
+    assert _parser().parse_args(["run", "spec.yaml", "--no-curves"]).curves is False
+    assert _parser().parse_args(["run", "spec.yaml"]).curves is True
+
+
+def test_a_time_budget_plans_a_refit_per_point_of_a_searchs_curve() -> None:
+    from tuneworth.budget import ArmCost, fold_seconds
+
+    plain = ArmCost("random search", 1.0, searches=True, train_share=0.8)
+    curved = ArmCost("random search", 1.0, searches=True, train_share=0.8, curve=True)
+    # 20 trials: points at 1, 2, 3, 5, 10 and 20 trials, the last one the search's own.
+    extra = fold_seconds(curved, 5, 20, 3) - fold_seconds(plain, 5, 20, 3)
+    assert extra == pytest.approx(5 * fold_seconds(ArmCost("baseline", 1.0), 5, 20, 3))
