@@ -263,6 +263,22 @@ def test_a_power_law_curve_is_concave_and_extrapolated_by_its_exponent(
     assert curve.loc[100, "ci_high"] < 0
 
 
+def test_the_sentence_speaks_of_the_best_arms_curve_not_the_baselines(
+    rng: np.random.Generator,
+) -> None:
+    fold_effect = rng.normal(0, 0.01, 10)
+    steep = {n: 0.95 - 2.0 * n**-0.5 + fold_effect + noise(rng, 0.002) for n in ROWS}
+    flat = {n: 0.80 + fold_effect + noise(rng, 0.002) for n in ROWS}
+    best, results = _data_curve(steep, flat[800])
+    base, _ = _data_curve(flat, flat[800])
+    # "a model" sorts before "baseline", and its rows come first: neither decides.
+    points = pd.concat([best.assign(arm="a model"), base], ignore_index=True)
+    marginal = summarise(points, results, unit="ROC-AUC")
+    assert list(marginal.steps["arm"]) == ["a model", "baseline"]
+    assert marginal.sentence.startswith("More data pays: doubling the training rows (+800)")
+    assert " to a model, " in marginal.sentence
+
+
 def test_a_clear_drop_is_not_monotone_and_is_not_extrapolated(rng: np.random.Generator) -> None:
     means = {100: 0.80, 200: 0.85, 400: 0.90, 800: 0.86}
     scores = {n: m + noise(rng, 0.004) for n, m in means.items()}

@@ -290,7 +290,11 @@ def data_points(
         ],
         columns=list(FOLD_COLUMNS),
     )
-    return frame.sort_values(["arm", "step", "fold"], kind="stable").reset_index(drop=True)
+    # Arm by arm in the order given (the baseline first), each by step and fold.
+    rank = {arm: i for i, arm in enumerate(dict.fromkeys(r.arm for _, r in pairs))}
+    order = frame.assign(rank=frame["arm"].map(rank))
+    order = order.sort_values(["rank", "step", "fold"], kind="stable")
+    return frame.loc[order.index].reset_index(drop=True)
 
 
 # --- what the points say --------------------------------------------------------------------
@@ -360,7 +364,7 @@ def summarise(
             )
     curves = pd.DataFrame(curve_rows, columns=list(_CURVE_COLUMNS))
     steps = pd.DataFrame(step_rows, columns=list(_STEP_COLUMNS))
-    return Marginal(folds, curves, steps, sentence(steps, unit), tuple(notes))
+    return Marginal(folds, curves, steps, sentence(steps, unit, baseline), tuple(notes))
 
 
 _CURVE_COLUMNS = (
@@ -541,7 +545,7 @@ def _interval(low: float, high: float) -> str:
     return "" if math.isnan(low) else f" [{_num(low)}, {_num(high)}]"
 
 
-def sentence(steps: pd.DataFrame, unit: str = "") -> str:
+def sentence(steps: pd.DataFrame, unit: str = "", baseline: str = "baseline") -> str:
     """Where the next CPU-hour of tuning, or the next batch of rows, pays most, in one
     sentence, from :attr:`Marginal.steps`; "" without curves.
 
@@ -555,7 +559,7 @@ def sentence(steps: pd.DataFrame, unit: str = "") -> str:
     tuning = steps[steps["family"] == TUNING_BUDGET]
     data = steps[steps["family"] == MORE_DATA]
     tune_part, tune_pays = _tuning_clause(tuning, unit)
-    data_part, data_pays = _data_clause(data, unit)
+    data_part, data_pays = _data_clause(data, unit, baseline)
     if tuning.empty:
         lead = "More data pays: " if data_pays else "More data is not shown to pay: "
     elif data.empty:
@@ -599,19 +603,21 @@ def _tuning_clause(tuning: pd.DataFrame, unit: str) -> tuple[str, bool]:
     return f"{what}, inside the noise{where}: stop tuning", False
 
 
-def _data_clause(data: pd.DataFrame, unit: str) -> tuple[str, bool]:
+def _data_clause(data: pd.DataFrame, unit: str, baseline: str) -> tuple[str, bool]:
     """What the next doubling of the rows is estimated to buy, and whether that pays."""
     if data.empty:
         return "", False
     # The best arm's curve when it has one (the model one would use), else the baseline's.
-    row = data.iloc[-1]
+    best = data[data["arm"] != baseline]
+    row = (best if not best.empty else data).iloc[0]
     rows = int(row["to_step"])
-    of = f", {row['arm']}" if len(data) > 1 else ""
+    to = f" to {row['arm']}" if row["arm"] != baseline else ""
     last = (
-        f"the last doubling of the rows ({row['from_step']:,} to {rows:,} training rows{of}) "
-        f"added {_num(row['gain'])}{unit}{_interval(row['ci_low'], row['ci_high'])}"
+        f"the last doubling of the rows ({row['from_step']:,} to {rows:,} training rows) "
+        f"added {_num(row['gain'])}{unit}{_interval(row['ci_low'], row['ci_high'])}{to}"
     )
     if row["shape"] != CONCAVE:
+        of = f" of {row['arm']}" if to else ""
         return (
             f"the data-size curve{of} is {row['shape']}, as real learning curves can be, so "
             f"more rows are not extrapolated; {last}",
@@ -622,8 +628,8 @@ def _data_clause(data: pd.DataFrame, unit: str) -> tuple[str, bool]:
     if math.isnan(row["next_gain"]):
         return f"{last}, inside the noise: the curve has flattened", False
     estimate = (
-        f"doubling the training rows (+{rows:,}{of}) is estimated to add "
-        f"{_num(row['next_gain'])}{unit}{_interval(row['next_low'], row['next_high'])}, "
+        f"doubling the training rows (+{rows:,}) is estimated to add "
+        f"{_num(row['next_gain'])}{unit}{_interval(row['next_low'], row['next_high'])}{to}, "
         f"{_num(row['per_1000_rows'])} per 1,000 rows"
     )
     if row["next_low"] > 0:
