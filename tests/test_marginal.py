@@ -578,3 +578,18 @@ def test_a_time_budget_plans_a_refit_per_point_of_a_searchs_curve() -> None:
     # 20 trials: points at 1, 2, 3, 5, 10 and 20 trials, the last one the search's own.
     extra = fold_seconds(curved, 5, 20, 3) - fold_seconds(plain, 5, 20, 3)
     assert extra == pytest.approx(5 * fold_seconds(ArmCost("baseline", 1.0), 5, 20, 3))
+
+
+def test_a_cli_user_is_told_what_the_data_size_fits_are_and_when_they_end(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tuneworth.cli import _Progress
+
+    progress = _Progress(3, tty=False)
+    progress.begin(["baseline"], 1)
+    progress.curves_begin("data-size curves: baseline on 1/8, 1/4 and 1/2 of every fold", 6)
+    for done in range(1, 7):
+        progress.curve_done(done, 6, "baseline on 1/8 of the rows")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "data-size curves: baseline on 1/8, 1/4 and 1/2 of every fold: 6 fits"
+    assert lines[-1].startswith("progress: 6/6 curve fits, ")
