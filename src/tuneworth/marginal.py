@@ -58,10 +58,11 @@ class Marginal:
     steps : pandas.DataFrame
         One row per curve: the last doubling (``from_step`` -> ``to_step``) with its paired
         ``gain``, ``ci_low``, ``ci_high``, ``p_value``, ``detectable`` and ``outcome``
-        (:class:`tuneworth.stats.Outcome`); for data-size curves also ``shape``
-        ("concave", "not monotone" or "not concave"), the extrapolated gain of the next
+        (:class:`tuneworth.stats.Outcome`), and ``extra_cpu_seconds`` (mean per fold) it
+        cost; for data-size curves also ``shape`` ("concave", "not monotone" or "not
+        concave"), the fitted power law's ``exponent`` c, the extrapolated gain of the next
         doubling ``next_gain`` with ``next_low``/``next_high`` (NaN when the shape forbids
-        extrapolating) and ``per_1000_rows``.
+        extrapolating, or the curve no longer rises) and ``per_1000_rows``.
     sentence : str
         Where the next CPU-hour, or the next batch of rows, pays most.
     notes : tuple of str
