@@ -276,7 +276,7 @@ def test_the_sentence_speaks_of_the_best_arms_curve_not_the_baselines(
     marginal = summarise(points, results, unit="ROC-AUC")
     assert list(marginal.steps["arm"]) == ["a model", "baseline"]
     assert marginal.sentence.startswith("More data pays: doubling the training rows (+800)")
-    assert " to a model, " in marginal.sentence
+    assert " to a model (+" in marginal.sentence and " per 1,000 rows)" in marginal.sentence
 
 
 def test_a_clear_drop_is_not_monotone_and_is_not_extrapolated(rng: np.random.Generator) -> None:

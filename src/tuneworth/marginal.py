@@ -630,8 +630,8 @@ def _data_clause(data: pd.DataFrame, unit: str, baseline: str) -> tuple[str, boo
         return f"{last}, inside the noise: the curve has flattened", False
     estimate = (
         f"doubling the training rows (+{rows:,}) is estimated to add "
-        f"{_num(row['next_gain'])}{unit}{_interval(row['next_low'], row['next_high'])}{to}, "
-        f"{_num(row['per_1000_rows'])} per 1,000 rows"
+        f"{_num(row['next_gain'])}{unit}{_interval(row['next_low'], row['next_high'])}{to} "
+        f"({_num(row['per_1000_rows'])} per 1,000 rows)"
     )
     if row["next_low"] > 0:
         return estimate, True
