@@ -266,7 +266,17 @@ def tuning_points(results: Sequence[Any]) -> pd.DataFrame:
         for r in results
         for trials, score, cpu in r.curve
     ]
-    return pd.DataFrame(rows, columns=list(FOLD_COLUMNS))
+    return _ordered(pd.DataFrame(rows, columns=list(FOLD_COLUMNS)))
+
+
+def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    """Points arm by arm in the order the arms first appear (the baseline first), each by
+    step and fold: the same table however the folds arrived (in parallel, on a cluster)."""
+    rank = {arm: i for i, arm in enumerate(dict.fromkeys(frame["arm"]))}
+    order = frame.assign(rank=frame["arm"].map(rank)).sort_values(
+        ["rank", "step", "fold"], kind="stable"
+    )
+    return frame.loc[order.index].reset_index(drop=True)
 
 
 def data_points(
@@ -276,7 +286,7 @@ def data_points(
     trained on it, ``full`` are the same arms' own fold results (the whole training fold).
     A point's step is the fraction of ``rows``, the training fold's rows, so that the folds
     (whose sizes differ by a row) share their steps."""
-    pairs = [*subsampled, *((1.0, r) for r in full)]
+    pairs = [*((1.0, r) for r in full), *subsampled]  # the arms in the order of `full`
     frame = pd.DataFrame(
         [
             {
@@ -291,11 +301,7 @@ def data_points(
         ],
         columns=list(FOLD_COLUMNS),
     )
-    # Arm by arm in the order given (the baseline first), each by step and fold.
-    rank = {arm: i for i, arm in enumerate(dict.fromkeys(r.arm for _, r in pairs))}
-    order = frame.assign(rank=frame["arm"].map(rank))
-    order = order.sort_values(["rank", "step", "fold"], kind="stable")
-    return frame.loc[order.index].reset_index(drop=True)
+    return _ordered(frame)
 
 
 # --- what the points say --------------------------------------------------------------------
