@@ -593,3 +593,51 @@ def test_a_cli_user_is_told_what_the_data_size_fits_are_and_when_they_end(
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "data-size curves: baseline on 1/8, 1/4 and 1/2 of every fold: 6 fits"
     assert lines[-1].startswith("progress: 6/6 curve fits, ")
+
+
+def _step(family: str, arm: str, gain: float, low: float, high: float, **more: Any) -> dict:
+    outcome = "within noise" if low <= 0 <= high else ("better" if gain > 0 else "worse")
+    row = {
+        "family": family,
+        "arm": arm,
+        "from_step": 10 if family == TUNING_BUDGET else 800,
+        "to_step": 20 if family == TUNING_BUDGET else 1600,
+        "gain": gain,
+        "ci_low": low,
+        "ci_high": high,
+        "outcome": outcome,
+        "extra_cpu_seconds": 12.0,
+        "shape": "" if family == TUNING_BUDGET else CONCAVE,
+        "next_gain": math.nan,
+        "next_low": math.nan,
+        "next_high": math.nan,
+        "per_1000_rows": math.nan,
+    }
+    return {**row, **more}
+
+
+def test_the_sentence_weighs_tuning_against_data() -> None:
+    from tuneworth.marginal import sentence
+
+    more_rows = {"next_gain": 0.02, "next_low": 0.008, "next_high": 0.032, "per_1000_rows": 0.0125}
+    pays = _step(MORE_DATA, "baseline", 0.03, 0.01, 0.05, **more_rows)
+    flat = _step(MORE_DATA, "baseline", 0.0, -0.01, 0.01)
+    tunes = _step(TUNING_BUDGET, "random search", 0.02, 0.005, 0.035)
+    stuck = _step(TUNING_BUDGET, "random search", 0.0, -0.004, 0.004)
+    hurts = _step(TUNING_BUDGET, "random search", -0.02, -0.03, -0.01)
+
+    def say(*rows: dict) -> str:
+        return sentence(pd.DataFrame(list(rows)), "ROC-AUC")
+
+    assert say(tunes, pays).startswith("Both more data and more tuning pay: doubling the")
+    assert say(tunes, flat).startswith(
+        "More tuning pays most: the last doubling of tuning (10 to 20 trials) added +0.020 "
+        "ROC-AUC [+0.005, +0.035] for 12 more CPU s per fold, beyond the noise"
+    )
+    assert say(stuck, pays) == (
+        "More data pays most: doubling the training rows (+1,600) is estimated to add +0.020 "
+        "ROC-AUC [+0.008, +0.032] (+0.013 per 1,000 rows); the last doubling of tuning (10 to "
+        "20 trials) added +0.000 ROC-AUC [-0.004, +0.004], inside the noise: stop tuning."
+    )
+    assert say(hurts).endswith("a loss beyond the noise: stop tuning.")
+    assert say(stuck, flat).startswith("Neither more data nor more tuning is shown to pay")
