@@ -208,6 +208,19 @@ def test_a_regression_subsample_is_a_seeded_prefix() -> None:
     assert np.array_equal(Subsample(0.25, 0, stratify=False).positions(y, 0), np.sort(order[:25]))
 
 
+def test_on_a_tiny_fold_fractions_that_round_to_the_same_rows_give_one_point() -> None:
+    from tuneworth.marginal import data_points
+
+    def fold(arm: str, score: float) -> FoldResult:
+        return FoldResult(arm, 0, 0, score, 0.1, 0.1, 0.0, 1, 4, 2)
+
+    # 4 training rows: 1/8 and 1/4 are both one row, 1/2 two.
+    subsampled = [(0.125, fold("baseline", 0.5)), (0.25, fold("baseline", 0.6))]
+    subsampled.append((0.5, fold("baseline", 0.7)))
+    points = data_points(subsampled, [fold("baseline", 0.8)], rows=4)
+    assert points[["step", "score"]].to_numpy().tolist() == [[1, 0.6], [2, 0.7], [4, 0.8]]
+
+
 # --- what the points say ------------------------------------------------------------------------
 
 ROWS = (100, 200, 400, 800)

@@ -285,8 +285,10 @@ def data_points(
     """The data-size points: ``subsampled`` pairs a fraction with the fold result of an arm
     trained on it, ``full`` are the same arms' own fold results (the whole training fold).
     A point's step is the fraction of ``rows``, the training fold's rows, so that the folds
-    (whose sizes differ by a row) share their steps."""
-    pairs = [*((1.0, r) for r in full), *subsampled]  # the arms in the order of `full`
+    (whose sizes differ by a row) share their steps. On a fold so small that two fractions
+    round to the same rows, the larger fraction's point is kept: one point per step."""
+    # Largest fraction first (a stable sort keeps the arms in the order of `full`).
+    pairs = sorted([*((1.0, r) for r in full), *subsampled], key=lambda p: -p[0])
     frame = pd.DataFrame(
         [
             {
@@ -301,7 +303,7 @@ def data_points(
         ],
         columns=list(FOLD_COLUMNS),
     )
-    return _ordered(frame)
+    return _ordered(frame.drop_duplicates(["arm", "fold", "step"], keep="first"))
 
 
 # --- what the points say --------------------------------------------------------------------
