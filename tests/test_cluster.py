@@ -44,14 +44,22 @@ def test_fold_scores_on_a_two_worker_dask_cluster_equal_the_local_run(
     from distributed import get_task_stream
 
     plan = plan_experiment(parse_spec(SPEC))
-    local = run_plan(plan, n_jobs=1).results
+    here = run_plan(plan, n_jobs=1)
     with dask_cluster(dask_scheduler), get_task_stream() as tasks:
-        remote = run_plan(plan, n_jobs=-1).results
+        there = run_plan(plan, n_jobs=-1)
+    local, remote = here.results, there.results
     pd.testing.assert_series_equal(local["score"], remote["score"])
     assert (local["n_fits"] == remote["n_fits"]).all()
-    # One task per arm-fold at most (joblib may batch them): a search's inner fits stay in
-    # its task, where its CPU time is measured, instead of going back to the cluster.
-    assert 0 < len(tasks.data) <= len(local)
+    # The data-size curves' fits go to the cluster too, and score the same there.
+    assert here.marginal is not None and there.marginal is not None
+    points = ["family", "arm", "fold", "step", "score"]
+    pd.testing.assert_frame_equal(here.marginal.folds[points], there.marginal.folds[points])
+    sizes = here.marginal.folds.query("family == 'more data'")["step"]
+    data_fits = int((sizes < sizes.max()).sum())  # the whole fold is the arm's own result
+    # One task per arm-fold or data-size fit at most (joblib may batch them): a search's
+    # inner fits stay in its task, where its CPU time is measured, instead of going back to
+    # the cluster.
+    assert 0 < len(tasks.data) <= len(local) + data_fits
 
 
 def test_an_unreachable_scheduler_is_a_one_line_error(free_port: Callable[[], int]) -> None:

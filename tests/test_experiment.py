@@ -19,10 +19,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_arm_is_fitted_on_the_same_outer_splits(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[str, int, tuple[int, ...], tuple[int, ...]]] = []
+    subsampled: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = []
     original = evaluate_module.fit_and_score
 
     def recording(arm: str, pipeline: Any, X: Any, y: Any, split: Any, *rest: Any) -> Any:
-        seen.append((arm, split.index, tuple(split.train), tuple(split.test)))
+        if split.subsample is None:  # not a data-size curve's fit on a share of the rows
+            seen.append((arm, split.index, tuple(split.train), tuple(split.test)))
+        else:
+            subsampled.append((split.index, tuple(split.train), tuple(split.test)))
         return original(arm, pipeline, X, y, split, *rest)
 
     monkeypatch.setattr(evaluate_module, "fit_and_score", recording)
@@ -33,6 +37,8 @@ def test_every_arm_is_fitted_on_the_same_outer_splits(monkeypatch: pytest.Monkey
     for _, fold, train, test in seen:
         by_fold.setdefault(fold, set()).add((train, test))
     assert all(len(pairs) == 1 for pairs in by_fold.values())
+    # The data-size curves subsample the same training folds and score the same test folds.
+    assert subsampled and all((t, u) in by_fold[fold] for fold, t, u in subsampled)
     tests = [next(iter(pairs))[1] for pairs in by_fold.values()]
     assert sorted(i for t in tests for i in t) == list(range(len(plan.dataset.y)))
 

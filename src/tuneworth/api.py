@@ -48,6 +48,7 @@ def compare(
     name: str = "comparison",
     tracking: str | Tracker | None = None,
     progress: Progress | None = None,
+    curves: bool = True,
 ) -> Comparison:
     """Compare ``levers`` with a ``baseline`` on the same outer folds of ``(X, y)``.
 
@@ -98,13 +99,18 @@ def compare(
         anywhere and MLflow is not imported.
     progress : Progress, optional
         Told of each arm-fold as it finishes.
+    curves : bool
+        Measure the marginal gains (``.marginal``, :mod:`tuneworth.marginal`): each random
+        or Optuna search's outer score after 1, 2, 4, ... trials, and the baseline and the
+        best arm trained on 1/8, 1/4 and 1/2 of every training fold, with the sentence
+        that says whether more tuning or more data pays most. False skips them.
 
     Returns
     -------
     Comparison
         The fold results (``.results``), the per-arm summary (``.summary``), the verdict
-        (``.verdict``), plots (``.plot()``) and the report (``.report(path)``); a
-        notebook shows its headline, table and verdict.
+        (``.verdict``), the marginal gains (``.marginal``), plots (``.plot()``) and the
+        report (``.report(path)``); a notebook shows its headline, table and verdict.
 
     Raises
     ------
@@ -147,6 +153,7 @@ def compare(
         "design": design,
         "budget": _section(budget, "trials"),
         "seed": seed,
+        "curves": curves,
     }
     spec = parse_spec(document, "compare")
     dataset = frame_dataset(

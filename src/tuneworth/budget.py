@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tuneworth.errors import TuneworthError
+from tuneworth.marginal import budget_steps
 
 # Outer folds x repeats tried, most first. Ten paired folds give the corrected t-test its
 # power; five are the fewest whose interval still says something.
@@ -86,7 +87,9 @@ class ArmCost:
     on an outer training fold holding ``train_share`` of the rows.
 
     ``searches`` says whether the arm searches (and so fits once per trial and inner fold);
-    ``fixed_trials`` are its trials when the spec fixes them, else the budget sizes them.
+    ``fixed_trials`` are its trials when the spec fixes them, else the budget sizes them;
+    ``curve`` whether the search also measures a tuning-budget curve (a refit of its
+    choice after 1, 2, 4, ... trials, :mod:`tuneworth.marginal`).
     """
 
     name: str
@@ -94,6 +97,7 @@ class ArmCost:
     searches: bool = False
     fixed_trials: int | None = None
     train_share: float = 0.8
+    curve: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,8 @@ def fold_seconds(cost: ArmCost, folds: int, trials: int, inner_folds: int) -> fl
     """Estimated wall seconds of one arm on one outer fold of a ``folds``-fold split.
 
     A fit's time is taken as linear in its training rows. A search fits each trial on every
-    inner training fold, then refits the best on the whole outer training fold.
+    inner training fold, then refits the best on the whole outer training fold; with a
+    tuning-budget ``curve``, at most one more refit per point of the curve but the last.
 
     >>> fold_seconds(ArmCost("a", 2.0), folds=5, trials=10, inner_folds=3)
     2.0
@@ -144,7 +149,8 @@ def fold_seconds(cost: ArmCost, folds: int, trials: int, inner_folds: int) -> fl
     if not cost.searches:
         return outer
     n = cost.fixed_trials if cost.fixed_trials is not None else trials
-    return outer * (1 + n * inner_folds * (1 - 1 / inner_folds))
+    refits = len(budget_steps(n)) - 1 if cost.curve else 0
+    return outer * (1 + refits + n * inner_folds * (1 - 1 / inner_folds))
 
 
 def size_plan(

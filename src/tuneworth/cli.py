@@ -130,6 +130,14 @@ def _parser() -> argparse.ArgumentParser:
         "trials and arms to fit, and arms still running at the end are cut "
         "(default: the spec's budget.time, else none)",
     )
+    run.add_argument(
+        "--no-curves",
+        dest="curves",
+        action="store_false",
+        help="skip the marginal-gain curves (each search's score after 1, 2, 4, ... trials; "
+        "the baseline and best arm on 1/8, 1/4, 1/2 of the rows): faster, and no answer to "
+        "whether more tuning or more data pays most",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="print only the table")
     run.set_defaults(command=_run)
 
@@ -231,6 +239,8 @@ def _run(args: argparse.Namespace) -> int:
         findings = list(auto.findings)
     else:
         spec = load_spec(args.spec)
+    if not args.curves:
+        spec = spec.model_copy(update={"curves": False})
     plan = plan_experiment(spec)
     if not findings:
         from tuneworth.diagnose import diagnose
@@ -326,7 +336,9 @@ def _fit_budget(
     )
     label = budget_label(seconds)
     data = plan.dataset
-    costs = measure_costs(plan.arms, plan.pipelines, data.X, data.y, plan.splits[0].train)
+    costs = measure_costs(
+        plan.arms, plan.pipelines, data.X, data.y, plan.splits[0].train, curves=spec.curves
+    )
     sizing = size_plan(
         costs,
         seconds - (time.time() - started),
@@ -588,6 +600,7 @@ class _Progress:
         self.order: list[str] = []
         self.seconds: dict[str, list[float]] = defaultdict(list)
         self.bar: Any = None
+        self.curves: tuple[float, int] | None = None  # when the data-size curves began, fits
 
     def begin(self, pending: Sequence[str], total: int) -> None:
         from tqdm import tqdm
@@ -667,9 +680,44 @@ class _Progress:
                 flush=True,
             )
 
+    def curves_begin(self, what: str, total: int) -> None:
+        """The data-size curves start (:class:`tuneworth.comparison.CurveProgress`): one
+        line says what runs, then a bar (or a line at times) counts their fits."""
+        from tqdm import tqdm
+
+        self.close()
+        self.curves = (time.perf_counter(), total)
+        print(f"{what}: {total} fits", file=sys.stderr, flush=True)
+        if self.tty:
+            self.bar = tqdm(
+                total=total,
+                unit="fit",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                leave=False,
+                bar_format="{n_fmt}/{total_fmt} curve fits |{bar}| {elapsed}{postfix}",
+            )
+
+    def curve_done(self, done: int, total: int, label: str) -> None:
+        now = time.perf_counter()
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+            self.bar.set_postfix_str(f"done: {label}", refresh=True)
+        elif now - self.shown >= self.every or done == total:
+            from tuneworth.report import wall_time
+
+            self.shown = now
+            began = self.curves[0] if self.curves else self.start
+            print(
+                f"progress: {done}/{total} curve fits, {wall_time(now - began)} elapsed",
+                file=sys.stderr,
+                flush=True,
+            )
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
 
 if __name__ == "__main__":

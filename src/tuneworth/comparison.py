@@ -12,9 +12,10 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pandas as pd
 import yaml
@@ -23,8 +24,17 @@ from tuneworth.budget import TimeBudget
 from tuneworth.design import BASELINE, Arm
 from tuneworth.diagnose import Finding
 from tuneworth.errors import TuneworthError
-from tuneworth.evaluate import FoldResult, evaluate, results_frame
-from tuneworth.marginal import Marginal
+from tuneworth.evaluate import FoldResult, Split, evaluate, evaluate_tasks, results_frame
+from tuneworth.levers import TuningLever
+from tuneworth.marginal import (
+    FRACTIONS,
+    SEQUENTIAL,
+    Marginal,
+    Subsample,
+    data_points,
+    summarise,
+    tuning_points,
+)
 from tuneworth.planning import Plan
 from tuneworth.strategies import compare_strategies
 from tuneworth.trials import trials_frame
@@ -48,6 +58,17 @@ class Progress(Protocol):
     def fold_done(self, done: int, total: int, result: FoldResult) -> None: ...
 
     def inner_scored(self) -> None: ...
+
+
+@runtime_checkable
+class CurveProgress(Protocol):
+    """A :class:`Progress` that is also told of the fits of the data-size curves, which run
+    after the arms (:mod:`tuneworth.marginal`): ``curves_begin`` says what runs and how
+    many fits, ``curve_done`` counts each as it finishes."""
+
+    def curves_begin(self, what: str, total: int) -> None: ...
+
+    def curve_done(self, done: int, total: int, label: str) -> None: ...
 
 
 class Events(Protocol):
@@ -220,6 +241,11 @@ def run_plan(
     stopped: the arms that finished every fold are compared, the others named as cut.
     ``ticks`` is the queue of :func:`tuneworth.evaluate.inner_progress`; ``progress`` and
     ``events`` are told what happens as it happens.
+
+    With the spec's ``curves`` (the default), every sequential search also measures its
+    tuning-budget curve on each fold, and once the arms are compared the baseline and the
+    best arm are fitted on shares of every training fold for the data-size curves
+    (:func:`measure_marginal`); the comparison's ``marginal`` holds both.
     """
     started = time.time()
     arms = {arm.name: arm for arm in plan.arms}
@@ -266,6 +292,7 @@ def run_plan(
             ticks=ticks,
             inject=plan.inject,
             deadline=deadline,
+            curves=plan.spec.curves,
         ),
         start=1,
     ):
@@ -280,7 +307,196 @@ def run_plan(
         start(pending[: count + workers])
         if progress is not None:
             progress.fold_done(done, total, result)
-    return decide_plan(plan, by_arm, budget, findings, started)
+    comparison = decide_plan(plan, by_arm, budget, findings, started)
+    if not plan.spec.curves:
+        return comparison
+    comparison = measure_marginal(
+        comparison, n_jobs=n_jobs, budget=budget, deadline=deadline, progress=progress
+    )
+    return replace(comparison, wall_seconds=time.time() - comparison.started)
+
+
+def measure_marginal(
+    comparison: Comparison,
+    *,
+    n_jobs: int = 1,
+    budget: TimeBudget | None = None,
+    deadline: float | None = None,
+    progress: Progress | None = None,
+) -> Comparison:
+    """``comparison`` with its marginal gains (:mod:`tuneworth.marginal`) and the sentence
+    they say appended to the verdict's.
+
+    The tuning-budget curves are read from the sequential searches' fold results (measured
+    as they ran). The data-size curves are measured here: the baseline and the verdict's
+    best arm (only the baseline when it is the best) run their procedure as it is, a
+    search searching, on :data:`tuneworth.marginal.FRACTIONS` of every outer training fold
+    (nested, stratified, the same rows for both), scored on the same test folds, in
+    parallel over (arm, fold, fraction) like the arms; the whole fold is the arm's own
+    result, reused. Under a time ``budget`` they run only if their estimated cost (the
+    arms' measured fold times, times the fraction) fits before the ``deadline``, and never
+    past it.
+    """
+    plan, verdict = comparison.plan, comparison.verdict
+    notes: list[str] = []
+    searched: list[FoldResult] = []
+    for arm in plan.arms:
+        lever = next((lv for lv in arm.levers if isinstance(lv, TuningLever)), None)
+        folds = comparison.by_arm.get(arm.name)
+        if lever is None or folds is None:
+            continue
+        if lever.name not in SEQUENTIAL:
+            continue
+        if all(r.curve for r in folds):
+            searched += folds
+        elif not any(r.failed for r in folds):
+            notes.append(
+                f"{arm.name} has no tuning-budget curve: its folds were read back from a "
+                "study run without curves"
+            )
+    tuned = {lv.name for arm in plan.arms for lv in arm.levers if isinstance(lv, TuningLever)}
+    if "grid_search" in tuned:
+        notes.append(
+            "Grid search has no tuning-budget curve: a smaller grid is another, coarser grid, "
+            "not the first points of this one."
+        )
+    if "halving" in tuned:
+        notes.append(
+            "Successive halving has no tuning-budget curve: its candidates are scored on "
+            "different amounts of data, so its first trials are not a smaller search."
+        )
+    arms = [BASELINE] + ([verdict.best] if verdict.best not in ("", BASELINE) else [])
+    subsampled, arms, note = _data_size(
+        plan,
+        comparison.by_arm,
+        arms,
+        n_jobs=n_jobs,
+        budget=budget,
+        deadline=deadline,
+        progress=progress,
+    )
+    notes += [note] if note else []
+    rows = round(float(comparison.results["n_train"].mean()))
+    full = [r for name in arms for r in comparison.by_arm[name]]
+    frames = [tuning_points(searched), data_points(subsampled, full, rows) if arms else None]
+    measured = [frame for frame in frames if frame is not None and not frame.empty]
+    points = pd.concat(measured, ignore_index=True) if measured else tuning_points([])
+    marginal = summarise(
+        points, comparison.results, plan.metric.sign, unit=plan.metric.label, notes=notes
+    )
+    if marginal.sentence:
+        verdict = replace(verdict, sentences=(*verdict.sentences, marginal.sentence))
+    return replace(comparison, verdict=verdict, marginal=marginal)
+
+
+def _data_size(
+    plan: Plan,
+    by_arm: Mapping[str, Sequence[FoldResult]],
+    arms: Sequence[str],
+    *,
+    n_jobs: int,
+    budget: TimeBudget | None,
+    deadline: float | None,
+    progress: Progress | None,
+) -> tuple[list[tuple[float, FoldResult]], list[str], str]:
+    """The data-size fits of ``arms``: (fraction, fold result) pairs, the arms whose every
+    fraction finished on every fold, and a note of what was left out and why ("")."""
+    stratify = plan.dataset.task != "regression"
+    seed = plan.spec.seed
+    shares = {
+        fraction: Subsample(fraction, seed, stratify, plan.spec.cv.inner_folds)
+        for fraction in FRACTIONS
+    }
+
+    def tasks(names: Sequence[str]) -> list[tuple[str, Any, Split]]:
+        return [
+            (
+                _label(name, fraction),
+                _for_rows(plan.pipelines[name], fraction),
+                replace(split, subsample=share),
+            )
+            for name in names
+            for split in plan.splits
+            for fraction, share in shares.items()
+        ]
+
+    def estimate(names: Sequence[str]) -> float:
+        """Wall seconds: each arm's mean measured fold time, times the fractions, spread
+        over the workers."""
+        seconds = sum(
+            sum(r.fit_seconds + r.predict_seconds for r in by_arm[name])
+            / len(by_arm[name])
+            * sum(FRACTIONS)
+            * len(plan.splits)
+            for name in names
+        )
+        return seconds / min(_workers(n_jobs), len(names) * len(plan.splits) * len(FRACTIONS))
+
+    note = ""
+    cut_by = budget.cut_by if budget is not None else "the deadline"
+    if deadline is not None:
+        # The best arm's curve goes first, then the baseline's: without it, no curve pairs.
+        left, wanted = deadline - time.time(), list(arms)
+        while arms and estimate(arms) > left:
+            arms = arms[:-1]
+        if arms != wanted:
+            dropped = [a for a in wanted if a not in arms]
+            note = (
+                f"Data-size curves left out ({', '.join(dropped)}): their estimated "
+                f"{estimate(wanted):.0f} s of fits would not end before {cut_by} does."
+            )
+    if not arms:
+        return [], [], note
+    work = tasks(arms)
+    meaning = {_label(name, fraction): (name, fraction) for name in arms for fraction in FRACTIONS}
+    if isinstance(progress, CurveProgress):
+        shown = " and ".join(arms)
+        progress.curves_begin(
+            f"data-size curves: {shown} on 1/8, 1/4 and 1/2 of every training fold", len(work)
+        )
+    found: list[tuple[float, FoldResult]] = []
+    for done, result in enumerate(
+        evaluate_tasks(
+            work,
+            plan.dataset.X,
+            plan.dataset.y,
+            plan.metric,
+            n_jobs=n_jobs,
+            inject=plan.inject,
+            deadline=deadline,
+        ),
+        start=1,
+    ):
+        name, fraction = meaning[result.arm]
+        found.append((fraction, replace(result, arm=name)))
+        if isinstance(progress, CurveProgress):
+            progress.curve_done(done, len(work), result.arm)
+    finished = [
+        name
+        for name in arms
+        if sum(1 for _, r in found if r.arm == name) == len(plan.splits) * len(FRACTIONS)
+    ]
+    if len(finished) < len(arms):
+        late = ", ".join(a for a in arms if a not in finished)
+        note = " ".join(filter(None, (note, f"The data-size curve of {late} was cut by {cut_by}.")))
+    return [(f, r) for f, r in found if r.arm in finished], finished, note
+
+
+def _label(arm: str, fraction: float) -> str:
+    """What a data-size fit is called while it runs: 'baseline on 1/8 of the rows'."""
+    return f"{arm} on {Fraction(fraction).limit_denominator(64)} of the rows"
+
+
+def _for_rows(pipeline: Any, fraction: float) -> Any:
+    """``pipeline`` to fit on ``fraction`` of the rows: an Optuna search's studies get
+    names of their own (``<experiment>/<arm>/rows-0.125/r<repeat>-f<fold>``), apart from
+    the arm's."""
+    from sklearn.base import clone
+
+    estimator = clone(pipeline)
+    if "study_name" in estimator.get_params(deep=False):
+        estimator.set_params(study_name=f"{estimator.study_name}/rows-{fraction:g}")
+    return estimator
 
 
 def decide_plan(

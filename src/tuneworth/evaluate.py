@@ -13,7 +13,7 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +23,7 @@ import pandas as pd
 
 from tuneworth.data import Task
 from tuneworth.errors import TuneworthError
+from tuneworth.marginal import Subsample, budget_cpu, budget_steps, chosen_after
 from tuneworth.metrics import Metric
 
 # Corrupts one outer training fold: (X_train, y_train, fold=index) -> (X_train, y_train).
@@ -34,12 +35,15 @@ _watching: list[int] = []
 
 @dataclass(frozen=True)
 class Split:
-    """One outer fold: ``index`` counts over all repeats."""
+    """One outer fold: ``index`` counts over all repeats. With a ``subsample``, an arm
+    trains on that share of the training rows only (a point of a data-size curve,
+    :mod:`tuneworth.marginal`) and is scored on the whole test fold."""
 
     index: int
     repeat: int
     train: np.ndarray
     test: np.ndarray
+    subsample: Subsample | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,9 @@ class FoldResult:
     rows_removed: int = 0
     rows_added: int = 0
     class_rows: tuple[tuple[Any, int, int, int], ...] = ()  # (label, rows, removed, added)
+    # A sequential search's tuning-budget curve: (trials, outer score of the configuration
+    # chosen after them, CPU seconds a search of that many trials costs), fewest first.
+    curve: tuple[tuple[int, float, float], ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -98,6 +105,7 @@ def evaluate(
     ticks: Any = None,
     inject: Inject | None = None,
     deadline: float | None = None,
+    curves: bool = False,
 ) -> Iterator[FoldResult]:
     """Fit every arm's pipeline on every outer training fold and score it on the test fold.
 
@@ -109,15 +117,47 @@ def evaluate(
 
     With a ``deadline`` (:func:`time.time` seconds), the tasks run in worker processes even
     for ``n_jobs=1``, and at the deadline the workers are killed: the arm-folds running
-    then, and those not started, yield nothing.
+    then, and those not started, yield nothing. With ``curves``, a sequential search also
+    measures its tuning-budget curve (:func:`budget_curve`).
     """
-    from joblib import Parallel, delayed
-
-    tasks = [
-        delayed(fit_and_score)(name, pipeline, X, y, split, metric, ticks, inject)
+    work = [
+        (name, pipeline, split)
         for name, pipeline in pipelines.items()
         for split in splits
         if (name, split.index) not in skip
+    ]
+    yield from evaluate_tasks(
+        work,
+        X,
+        y,
+        metric,
+        n_jobs=n_jobs,
+        ticks=ticks,
+        inject=inject,
+        deadline=deadline,
+        curves=curves,
+    )
+
+
+def evaluate_tasks(
+    work: Sequence[tuple[str, Any, Split]],
+    X: pd.DataFrame,
+    y: pd.Series,
+    metric: Metric,
+    *,
+    n_jobs: int = 1,
+    ticks: Any = None,
+    inject: Inject | None = None,
+    deadline: float | None = None,
+    curves: bool = False,
+) -> Iterator[FoldResult]:
+    """:func:`evaluate` of any (name, pipeline, split) tasks, in that order: an arm-fold
+    each, or one point of a data-size curve (a split with a ``subsample``)."""
+    from joblib import Parallel, delayed
+
+    tasks = [
+        delayed(fit_and_score)(name, pipeline, X, y, split, metric, ticks, inject, curves)
+        for name, pipeline, split in work
     ]
     if not tasks:
         return
@@ -169,8 +209,14 @@ def fit_and_score(
     metric: Metric,
     ticks: Any = None,
     inject: Inject | None = None,
+    curves: bool = False,
 ) -> FoldResult:
-    """Fit a clone of ``pipeline`` on the split's training rows and score its test rows."""
+    """Fit a clone of ``pipeline`` on the split's training rows and score its test rows.
+
+    With ``curves``, a sequential search (random search, Optuna) then measures its
+    tuning-budget curve (:func:`budget_curve`), after and apart from the arm's own fit,
+    whose cost and score are as without it.
+    """
     from joblib import parallel_config
     from threadpoolctl import threadpool_limits
 
@@ -192,7 +238,7 @@ def fit_and_score(
         "arm": arm,
         "fold": split.index,
         "repeat": split.repeat,
-        "n_train": len(split.train),
+        "n_train": len(split.train) if split.subsample is None else len(y_train),
         "n_test": len(split.test),
     }
     # Sequential inside a task: on a Dask cluster, joblib would otherwise send a search's
@@ -231,8 +277,15 @@ def fit_and_score(
             score, error = float("nan"), f"{type(exc).__name__}: {exc}".splitlines()[0]
         predict_seconds = time.perf_counter() - start
     is_search = hasattr(estimator, "best_params_")
+    curve: tuple[tuple[int, float, float], ...] = ()
+    if curves and is_sequential(estimator):
+        with threadpool_limits(limits=1), parallel_config(backend="sequential"):
+            curve = budget_curve(
+                estimator, X_train, y_train, X_test, y_test, metric, score, fit_cpu
+            )
     return FoldResult(
         **common,
+        curve=curve,
         **sampler_row_counts(estimator, classes="regression" not in metric.tasks),
         score=score,
         fit_seconds=fit_seconds,
@@ -242,6 +295,83 @@ def fit_and_score(
         warnings=_unique(caught),
         **(search_outcome(estimator, metric.greater_is_better) if is_search else {"n_fits": 1}),
     )
+
+
+def is_sequential(search: Any) -> bool:
+    """Whether ``search``'s first k trials are those a search of k trials would run: random
+    search and Optuna (:data:`tuneworth.marginal.SEQUENTIAL`). Not a grid (a smaller grid is
+    a coarser one) nor successive halving (its candidates see different amounts of data)."""
+    from sklearn.model_selection import RandomizedSearchCV
+
+    from tuneworth.optuna_search import OptunaSearchCV
+
+    return isinstance(search, RandomizedSearchCV | OptunaSearchCV)
+
+
+def budget_curve(
+    search: Any,
+    X_train: pd.DataFrame,
+    y_train: pd.Series,
+    X_test: pd.DataFrame,
+    y_test: pd.Series,
+    metric: Metric,
+    score: float,
+    cpu_seconds: float,
+) -> tuple[tuple[int, float, float], ...]:
+    """The tuning-budget curve of a fitted sequential search on one outer fold.
+
+    For each trial count ``k`` of :func:`tuneworth.marginal.budget_steps`, the configuration
+    the search would have chosen after its first ``k`` trials
+    (:func:`tuneworth.marginal.chosen_after`), refitted on the outer training rows and
+    scored on the outer test rows, with the CPU seconds a search of ``k`` trials would have
+    spent (:func:`tuneworth.marginal.budget_cpu`, pro rata of the search's measured
+    ``cpu_seconds``). A refit happens only where the choice changes. The refits share the
+    process's preprocessing cache, and their time is no part of any cost: the curve's
+    cost column is what the searches of ``k`` trials would have cost, not what measuring
+    it did.
+    """
+    from sklearn.base import clone
+
+    from tuneworth.trials import trial_table
+
+    table = trial_table(search)  # the scorer's orientation: greater is better
+    params = _trial_params(search)
+    steps = budget_steps(len(table))
+    chosen = chosen_after(table, steps)
+    costs = budget_cpu(table, steps, chosen, cpu_seconds, int(search.n_splits_))
+    final = chosen[-1]
+    y_fit = y_train.to_numpy()  # as the search was given it
+    points: list[tuple[int, float, float]] = []
+    previous: int | None = None
+    previous_score = math.nan
+    for k, choice, cpu in zip(steps, chosen, costs, strict=True):
+        if choice is None:
+            value = math.nan  # no trial had completed: a search of k trials would fail
+        elif choice == final:
+            # The search's own choice (from here on the choice no longer changes): its outer
+            # score, measured above, is reused, not refitted.
+            value = score
+        elif choice == previous:
+            value = previous_score  # the choice did not change since the last point
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the arm's fit recorded this data's warnings
+                try:
+                    model = clone(search.estimator).set_params(**params[choice])
+                    value = metric.score(model.fit(X_train, y_fit), X_test, y_test)
+                except Exception:  # a configuration that fails on all rows: no point
+                    value = math.nan
+        points.append((int(k), float(value), float(cpu)))
+        previous, previous_score = choice, value
+    return tuple(points)
+
+
+def _trial_params(search: Any) -> list[dict[str, Any]]:
+    """Each trial's parameters as the search set them (not as a table stores them, where a
+    ``None`` may become NaN), by trial number."""
+    if hasattr(search, "trial_params_"):
+        return list(search.trial_params_)
+    return [dict(p) for p in search.cv_results_["params"]]
 
 
 def sampler_row_counts(estimator: Any, classes: bool = True) -> dict[str, Any]:
@@ -309,10 +439,15 @@ def watch_parent(interval: float = 1.0) -> None:
 def training_fold(
     X: pd.DataFrame, y: pd.Series, split: Split, inject: Inject | None = None
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """The split's outer training rows, as every arm sees them (``inject`` applied)."""
+    """The split's outer training rows, as every arm sees them (``inject`` applied); with a
+    ``subsample``, its share of them, taken after ``inject`` so that it holds the rows the
+    arms saw on the whole fold."""
     X_train, y_train = X.iloc[split.train], y.iloc[split.train]
     if inject is not None:
         X_train, y_train = inject(X_train, y_train, fold=split.index)
+    if split.subsample is not None:
+        keep = split.subsample.positions(y_train, split.index)
+        X_train, y_train = X_train.iloc[keep], y_train.iloc[keep]
     return X_train, y_train
 
 
@@ -460,6 +595,7 @@ def results_frame(results: list[FoldResult]) -> pd.DataFrame:
             "rows_removed": r.rows_removed,
             "rows_added": r.rows_added,
             "class_rows": json.dumps([list(c) for c in r.class_rows]) if r.class_rows else "",
+            "curve": json.dumps([list(p) for p in r.curve]) if r.curve else "",
             "error": r.error or "",
         }
         for r in results
@@ -494,6 +630,7 @@ def fold_results(folds: pd.DataFrame, trials: pd.DataFrame | None = None) -> lis
                 rows_removed=_count(row.get("rows_removed")),
                 rows_added=_count(row.get("rows_added")),
                 class_rows=parse_class_rows(row.get("class_rows")),
+                curve=parse_curve(row.get("curve")),
             )
         )
     return results
@@ -513,3 +650,15 @@ def parse_class_rows(text: Any) -> tuple[tuple[Any, int, int, int], ...]:
     if not isinstance(text, str) or not text:
         return ()
     return tuple((label, int(n), int(r), int(a)) for label, n, r, a in json.loads(text))
+
+
+def parse_curve(text: Any) -> tuple[tuple[int, float, float], ...]:
+    """The ``curve`` cell of :func:`results_frame` read back; empty when absent (an arm
+    without a tuning-budget curve, or an older store).
+
+    >>> parse_curve("[[1, 0.91, 0.5], [2, NaN, 1.0]]")
+    ((1, 0.91, 0.5), (2, nan, 1.0))
+    """
+    if not isinstance(text, str) or not text:
+        return ()
+    return tuple((int(k), float(score), float(cpu)) for k, score, cpu in json.loads(text))

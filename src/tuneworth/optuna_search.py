@@ -128,6 +128,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
     trials_ : pandas.DataFrame
         One row per evaluated configuration, in the order they were proposed (see
         :func:`study_table`).
+    trial_params_ : list of dict
+        Each of those configurations' parameters, as the study proposed them.
     study_name_ : str
         The study's full name in ``storage``.
     fit_seconds_elsewhere_ : float
@@ -183,6 +185,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         # In the order the configurations were proposed (a retry in its original's place).
         spent = tuple(sorted(spent, key=configuration))
         self.trials_ = study_table(spent)
+        # As the study gave them: a table column may turn a None into NaN.
+        self.trial_params_ = [dict(t.params) for t in spent]
         self.study_name_ = shared.study.study_name
         self.n_startup_trials_ = self._startup()
         mine = set(shared.ran)

@@ -19,6 +19,7 @@ import pandas as pd
 from tuneworth.budget import ArmCost
 from tuneworth.design import Arm
 from tuneworth.evaluate import warm_up_rows
+from tuneworth.marginal import SEQUENTIAL
 
 # Rows a pilot fit sees at most. A fit's time grows about linearly with its rows for the
 # models of the zoo; more rows would measure better and cost more of the budget. On Ames
@@ -39,6 +40,7 @@ def measure_costs(
     *,
     rows: int = PILOT_ROWS,
     limit: float = PILOT_SECONDS,
+    curves: bool = False,
 ) -> list[ArmCost]:
     """Time one fit of every arm's plain pipeline on the training rows ``train``.
 
@@ -56,6 +58,9 @@ def measure_costs(
         Rows fitted at most, spread evenly over the fold; the time is scaled up linearly.
     limit : float
         Seconds after which the arms left are given the mean of those measured.
+    curves : bool
+        Whether the run measures tuning-budget curves: a random or Optuna search's cost
+        then counts their refits (:attr:`ArmCost.curve`).
 
     Returns
     -------
@@ -98,6 +103,7 @@ def measure_costs(
                 searches=tuning is not None,
                 fixed_trials=getattr(tuning, "trials", None),
                 train_share=len(train) / len(y),
+                curve=curves and tuning is not None and tuning.name in SEQUENTIAL,
             )
         )
     return costs

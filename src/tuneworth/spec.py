@@ -109,7 +109,13 @@ MAX_TRIAL_RUNS = 1000
 
 
 class Spec(Strict):
-    """One experiment. See ``pipelines/default.yaml`` for a commented example."""
+    """One experiment. See ``pipelines/default.yaml`` for a commented example.
+
+    ``curves`` (default true) measures the marginal gains (:mod:`tuneworth.marginal`): the
+    tuning-budget curve of every random or Optuna search (the outer score of its choice
+    after 1, 2, 4, ... trials) and the data-size curves of the baseline and the best arm
+    (trained on 1/8, 1/4 and 1/2 of every training fold); false skips both.
+    """
 
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
@@ -122,6 +128,9 @@ class Spec(Strict):
     budget: BudgetSpec = BudgetSpec()
     tracking: TrackingSpec = TrackingSpec()
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    # The marginal-gain curves (tuneworth.marginal): each sequential search's score after
+    # 1, 2, 4, ... trials, and the baseline and best arm on 1/8, 1/4, 1/2 of the rows.
+    curves: bool = True
 
     @field_validator("name")
     @classmethod
@@ -192,8 +201,10 @@ class Spec(Strict):
     def digest(self) -> str:
         """A hash of everything that changes results; equal digests, equal experiments."""
         document = self.to_document()
-        # A time budget changes results only through the folds and trials it sets.
+        # A time budget changes results only through the folds and trials it sets; the
+        # curves are measured beside the arms and change none of their results.
         document["budget"].pop("time", None)
+        document.pop("curves", None)
         payload = json.dumps(document, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -202,6 +213,8 @@ class Spec(Strict):
         document = self.model_dump(mode="json", exclude={"levers"})
         if document["budget"]["time"] is None:
             del document["budget"]["time"]  # no budget: the document of a spec without the key
+        if document["curves"]:
+            del document["curves"]  # the default: the document of a spec without the key
         document["levers"] = [
             {lever.name: lever.model_dump(mode="json", by_alias=True)} for lever in self.levers
         ]
