@@ -318,7 +318,7 @@ TINY_SEARCH = "random search, 2 trials"
 @pytest.fixture(scope="module")
 def curved_run(tracking_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A study of a linear baseline and a two-trial search whose comparison carries
-    synthetic curves, as the other half of the core makes them."""
+    synthetic curves, with numbers the tests can name, in place of the measured ones."""
     from tuneworth import experiment
     from tuneworth.spec import parse_spec
 
@@ -346,7 +346,12 @@ def curved_run(tracking_uri: str, tmp_path_factory: pytest.TempPathFactory) -> A
     run_plan = experiment.run_plan
 
     def with_curves(*args: Any, **kwargs: Any) -> Any:
-        return dataclasses.replace(run_plan(*args, **kwargs), marginal=found)
+        # The measured curves' sentence, the verdict's last, gives way to the synthetic one.
+        comparison = run_plan(*args, **kwargs)
+        assert comparison.verdict.sentences[-1] == comparison.marginal.sentence
+        sentences = (*comparison.verdict.sentences[:-1], SENTENCE)
+        verdict = dataclasses.replace(comparison.verdict, sentences=sentences)
+        return dataclasses.replace(comparison, verdict=verdict, marginal=found)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(experiment, "run_plan", with_curves)
@@ -393,9 +398,10 @@ def test_the_study_run_holds_the_data_curves_with_step_rows_and_the_tables(
     tags = client.get_run(study).data.tags
     assert tags["tuneworth.marginal.sentence"] == SENTENCE
     assert tags["tuneworth.marginal.notes"] == f"{NOTE}\na second note"
-    # The run's description in the UI says it after the verdict table.
+    # The run's description in the UI has the notes after the verdict table (whose last
+    # bullet, in a real run, is the sentence: tuneworth.comparison.measure_marginal).
     note = tags["mlflow.note.content"].splitlines()
-    said = note.index(f"**Marginal gains:** {SENTENCE}")
+    said = note.index("**Marginal gains**")
     assert note[said + 1 : said + 3] == [f"- {NOTE}", "- a second note"]
     assert said > max(i for i, line in enumerate(note) if line.startswith("| "))
 
@@ -448,7 +454,7 @@ def test_a_study_stored_without_curves_rebuilds_without_the_section(
     finally:
         client.set_tag(run.info.run_id, "tuneworth.marginal.sentence", SENTENCE)
         client.set_tag(run.info.run_id, "tuneworth.marginal.notes", f"{NOTE}\na second note")
-    assert verdict.sentences == curved_run.verdict.sentences
+    assert verdict.sentences == curved_run.verdict.sentences[:-1]  # without the curves'
     markdown = (directory / "report.md").read_text()
     assert "## Arms" in markdown and "Marginal gains" not in markdown
     assert not (directory / "marginal_gains.png").exists()

@@ -178,12 +178,9 @@ def test_report_rebuilds_the_same_verdict_from_the_store(
 
     verdict, directory = report_from_store("tiny", tracking_uri=tracking_uri, report_dir=tmp_path)
     pd.testing.assert_frame_equal(verdict.summary, tiny_run.verdict.summary, check_dtype=False)
-    # The run's last sentence is its marginal gains' (tuneworth.marginal), which the store
-    # cannot say again until it keeps the data-size points (Marginal.folds) beside the
-    # fold table: until then the rebuilt verdict ends before it.
-    marginal = tiny_run.comparison.marginal
-    assert tiny_run.verdict.sentences[-1] == marginal.sentence
-    assert verdict.sentences == tiny_run.verdict.sentences[:-1]
+    # The run's last sentence is its marginal gains' (tuneworth.marginal), read back too.
+    assert tiny_run.verdict.sentences[-1] == tiny_run.comparison.marginal.sentence
+    assert verdict.sentences == tiny_run.verdict.sentences
     assert (directory / "report.html").is_file()
 
 

@@ -317,8 +317,10 @@ def report_from_store(
         spec=yaml.safe_dump(stored.spec, sort_keys=False),
         **made_with(stored.tags),
     )
+    marginal = load_marginal(uri, stored.run_id, stored.tags)
+    if marginal is not None and marginal.sentence:  # the run's verdict ended with it
+        verdict = replace(verdict, sentences=(*verdict.sentences, marginal.sentence))
     directory = new_report_dir(report_dir, context.spec_name)
     trials = stored.trials if not stored.trials.empty else None
-    marginal = load_marginal(uri, stored.run_id, stored.tags)
     write_report(verdict, context, stored.results, trials, directory, marginal)
     return verdict, directory

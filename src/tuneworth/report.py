@@ -703,11 +703,12 @@ def marginal_markdown(marginal: Marginal, plot: str = "") -> list[str]:
 
 
 def marginal_description(marginal: Marginal | None) -> str:
-    """The marginal gains as the study run's description in MLflow shows them: the
-    sentence, the notes and where the curves are; "" without curves."""
+    """The marginal gains as the study run's description in MLflow shows them, below the
+    verdict (whose last bullet is their sentence): the notes and where the curves are; ""
+    without curves."""
     if marginal is None:
         return ""
-    lines = [f"**{_MARGINAL_TITLE}:** {marginal.sentence}".rstrip()]
+    lines = [f"**{_MARGINAL_TITLE}**"]
     lines += [f"- {note}" for note in marginal.notes]
     lines += [
         "",
