@@ -78,6 +78,27 @@ def test_cli_run_prints_the_table(
     assert "No tuning lever ran" in out
 
 
+def test_a_command_collects_the_whole_heap_less_often_and_restores_the_callers_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import argparse
+    import gc
+
+    import tuneworth.cli as cli
+
+    seen: list[tuple[int, int, int]] = []
+
+    def command(args: argparse.Namespace) -> int:
+        seen.append(gc.get_threshold())
+        return 0
+
+    monkeypatch.setattr(cli, "_check", command)
+    before = gc.get_threshold()
+    assert cli.main(["check", "sklearn:iris", "--target", "target"]) == 0
+    assert seen == [cli._GC_THRESHOLDS]
+    assert gc.get_threshold() == before != cli._GC_THRESHOLDS
+
+
 def test_inner_progress_reports_every_search_score() -> None:
     from tuneworth.evaluate import inner_progress
 
