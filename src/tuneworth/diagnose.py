@@ -481,8 +481,8 @@ def leaking_columns(
     Each column alone is a lookup table, cross-validated: its values (a numeric column
     cut into 32 quantile bins, a missing value a bin of its own) map to the training
     folds' mean target, or class shares, in each bin. The cost is a count of the bins
-    per column and fold. AUC >= 0.98 (R2 >= 0.95 for a numeric target) marks a leak: a column that
-    is known only with or after the outcome, or a copy of it.
+    per column and fold. AUC >= 0.98 (R2 >= 0.95 for a numeric target) marks a leak: a
+    column that is known only with or after the outcome, or a copy of it.
     """
     target = y.iloc[sample].reset_index(drop=True)
     if X.shape[1] == 0 or not _judgeable(target, task):
