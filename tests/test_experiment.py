@@ -78,7 +78,7 @@ def test_cli_run_prints_the_table(
     assert "No tuning lever ran" in out
 
 
-def test_a_command_collects_the_whole_heap_less_often_and_restores_the_callers_setting(
+def test_a_run_collects_the_whole_heap_less_often_and_restores_the_callers_setting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import argparse
@@ -86,16 +86,21 @@ def test_a_command_collects_the_whole_heap_less_often_and_restores_the_callers_s
 
     import tuneworth.cli as cli
 
-    seen: list[tuple[int, int, int]] = []
+    seen: dict[str, tuple[int, int, int]] = {}
 
-    def command(args: argparse.Namespace) -> int:
-        seen.append(gc.get_threshold())
-        return 0
+    def recording(name: str) -> Any:
+        def command(args: argparse.Namespace) -> int:
+            seen[name] = gc.get_threshold()
+            return 0
 
-    monkeypatch.setattr(cli, "_check", command)
+        return command
+
+    monkeypatch.setattr(cli, "_run", recording("run"))
+    monkeypatch.setattr(cli, "_check", recording("check"))
     before = gc.get_threshold()
+    assert cli.main(["run", "spec.yaml"]) == 0
     assert cli.main(["check", "sklearn:iris", "--target", "target"]) == 0
-    assert seen == [cli._GC_THRESHOLDS]
+    assert seen == {"run": cli._GC_THRESHOLDS, "check": before}
     assert gc.get_threshold() == before != cli._GC_THRESHOLDS
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 EXIT_USAGE = 2
 # A failure of the machine (disk full, a path gone read-only) during the work, not bad input.
 EXIT_ENVIRONMENT = 1
-# A command imports scikit-learn, pandas and MLflow: hundreds of thousands of objects that live
+# A run imports scikit-learn, pandas and MLflow: hundreds of thousands of objects that live
 # until the process ends, and that every full garbage collection walks again (eight of them,
 # about 0.8 s, in a small experiment). A full collection after 100 young ones instead of 10
 # walks them twice; the cycles fitting makes die young and are collected as often as before.
@@ -49,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     atexit.unregister(gc.freeze)  # once, however many commands run in this process
     atexit.register(gc.freeze)
     thresholds = gc.get_threshold()
-    gc.set_threshold(*_GC_THRESHOLDS)
+    if args.command is _run:  # measured there; workers keep the interpreter's pace
+        gc.set_threshold(*_GC_THRESHOLDS)
     try:
         return int(args.command(args))
     except TuneworthError as exc:
