@@ -84,6 +84,32 @@ def test_cli_run_prints_the_table(
     assert "No tuning lever ran" in out
 
 
+def test_a_run_collects_the_whole_heap_less_often_and_restores_the_callers_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import argparse
+    import gc
+
+    import tuneworth.cli as cli
+
+    seen: dict[str, tuple[int, int, int]] = {}
+
+    def recording(name: str) -> Any:
+        def command(args: argparse.Namespace) -> int:
+            seen[name] = gc.get_threshold()
+            return 0
+
+        return command
+
+    monkeypatch.setattr(cli, "_run", recording("run"))
+    monkeypatch.setattr(cli, "_check", recording("check"))
+    before = gc.get_threshold()
+    assert cli.main(["run", "spec.yaml"]) == 0
+    assert cli.main(["check", "sklearn:iris", "--target", "target"]) == 0
+    assert seen == {"run": cli._GC_THRESHOLDS, "check": before}
+    assert gc.get_threshold() == before != cli._GC_THRESHOLDS
+
+
 def test_inner_progress_reports_every_search_score() -> None:
     from tuneworth.evaluate import inner_progress
 

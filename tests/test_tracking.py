@@ -539,3 +539,33 @@ def test_compare_with_a_tracking_uri_writes_the_study_as_a_spec_run_does(
     assert study.data.metrics[f"baseline_{metric}_mean"] == pytest.approx(
         result.summary.set_index("arm").loc["baseline", "score_mean"]
     )
+
+
+def test_the_dataset_digest_and_schema_are_mlflows_own_without_a_call_per_cell() -> None:
+    import numpy as np
+    from mlflow.data.digest_utils import compute_pandas_digest
+    from mlflow.data.pandas_dataset import from_pandas
+
+    from tuneworth.tracking import _pandas_digest, _pandas_schema
+
+    frame = pd.DataFrame(
+        {
+            "amount": [1.5, np.nan, 3.0, 4.0],
+            "count": [1, 2, 3, 4],
+            "city": ["Oslo", None, "Bergen", "Oslo"],
+            "code": ["a", "b", "c", "d"],
+            "codes": pd.Series(["p", "q", "r", "s"], dtype=object),
+            "flag": [True, False, True, True],
+            "grade": pd.Categorical(["u", "v", "u", "v"]),
+            "day": pd.to_datetime(["2020-01-01", None, "2020-01-03", "2020-01-04"]),
+        }
+    )
+    assert _pandas_digest(frame) == compute_pandas_digest(frame)
+    assert _pandas_digest(frame) != _pandas_digest(frame.assign(count=[1, 2, 3, 5]))
+    schema = _pandas_schema(frame)
+    assert schema is not None
+    assert schema.to_dict() == from_pandas(frame).schema.to_dict()
+    required = [c.required for c in schema.inputs]
+    assert required == [False, True, False, True, True, True, True, False]
+    mixed = pd.DataFrame({"value": pd.Series(["x", 1, None], dtype=object)})
+    assert _pandas_schema(mixed) is None and from_pandas(mixed).schema is None

@@ -193,7 +193,7 @@ def _read(source: str) -> tuple[pd.DataFrame, str]:
     options: dict[str, Any] = {}
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
+            frame = _read_parquet(path)
         else:
             options = _csv_options(path)
             # pandas renames a repeated header ('a', 'a.1'); the raw header row tells.
@@ -218,6 +218,20 @@ def _read(source: str) -> tuple[pd.DataFrame, str]:
     if frame.empty:
         raise TuneworthError(f"data file '{source}' has no data rows")
     return normalise_dtypes(frame), str(options.get("decimal", "."))
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """The Parquet file as a DataFrame, and the memory Arrow used to decode it given back.
+
+    Arrow's allocator keeps the pages it freed for its next allocation; there is none,
+    and they would count on top of every later peak (about 1.7 times the table's size for
+    a million rows of floats).
+    """
+    import pyarrow
+
+    frame = pd.read_parquet(path)
+    pyarrow.default_memory_pool().release_unused()
+    return frame
 
 
 def _keep_codes(frame: pd.DataFrame, path: Path, options: dict[str, Any]) -> pd.DataFrame:

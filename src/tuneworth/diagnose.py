@@ -372,8 +372,12 @@ def outlying_rows(X: pd.DataFrame, schema: Schema) -> Finding:
     values = _numeric(X, schema)
     if values.empty:
         return Finding("outliers", "no numeric columns")
-    scores = fence_scores(values.to_numpy(), 3.0)
-    outlying = int((scores > 0).sum())
+    # A row's score is positive when one of its values is: column by column, the rows
+    # whose score would be positive, without the filter's temporaries of the whole table.
+    scored = np.zeros(len(values), dtype=bool)
+    for _, column in values.items():
+        scored |= fence_scores(column.to_numpy()[:, None], 3.0) > 0
+    outlying = int(scored.sum())
     share = outlying / len(values)
     numbers = {"rows": float(outlying), "share": share}
     if not outlying:
@@ -476,9 +480,9 @@ def leaking_columns(
 
     Each column alone is a lookup table, cross-validated: its values (a numeric column
     cut into 32 quantile bins, a missing value a bin of its own) map to the training
-    folds' mean target, or class shares, in each bin. The cost is a group-by per column
-    and fold. AUC >= 0.98 (R2 >= 0.95 for a numeric target) marks a leak: a column that
-    is known only with or after the outcome, or a copy of it.
+    folds' mean target, or class shares, in each bin. The cost is a count of the bins
+    per column and fold. AUC >= 0.98 (R2 >= 0.95 for a numeric target) marks a leak: a
+    column that is known only with or after the outcome, or a copy of it.
     """
     target = y.iloc[sample].reset_index(drop=True)
     if X.shape[1] == 0 or not _judgeable(target, task):
@@ -511,19 +515,29 @@ def _lookup_score(values: pd.Series, y: pd.Series, task: Task, seed: int) -> flo
         keys: pd.Series = bins.astype("float64").fillna(-1.0)
     else:
         keys = values.astype("str").where(values.notna(), "\x00missing")
+    codes, uniques = pd.factorize(keys)
     if task == "regression":
-        encoded = y.to_frame("y").astype("float64")
+        encoded = y.to_numpy(dtype="float64")[:, None]
         classes = np.array([])
     else:
         classes = np.unique(y.to_numpy())
-        encoded = pd.get_dummies(y).astype("float64")[list(classes)]
+        encoded = (y.to_numpy()[:, None] == classes).astype("float64")
     predicted = np.zeros(encoded.shape)
     splits = _folds(task, seed).split(np.zeros(len(y)), y)
     for train, test in splits:
-        prior = encoded.iloc[train].mean()
-        table = encoded.iloc[train].groupby(keys.iloc[train].to_numpy()).mean()
-        looked = table.reindex(keys.iloc[test].to_numpy())
-        predicted[test] = looked.fillna(prior).to_numpy()
+        # Each bin's mean target (or class shares) in the training folds; a bin they lack
+        # gets their overall mean. Bin counts and sums in one pass over the rows.
+        counts = np.bincount(codes[train], minlength=len(uniques))
+        sums = np.column_stack(
+            [
+                np.bincount(codes[train], weights=column, minlength=len(uniques))
+                for column in encoded[train].T
+            ]
+        )
+        seen = counts[codes[test]] > 0
+        looked = np.tile(encoded[train].mean(axis=0), (len(test), 1))
+        looked[seen] = sums[codes[test][seen]] / counts[codes[test][seen], None]
+        predicted[test] = looked
     if task == "regression":
         return _score(task, y.to_numpy(dtype=float), predicted[:, 0], classes)
     return _score(task, y.to_numpy(), predicted, classes)
