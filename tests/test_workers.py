@@ -130,9 +130,15 @@ def test_a_worker_killed_mid_search_loses_no_trial_and_none_counts_twice(
             assert doomed.poll() is None, "the doomed worker finished before it was killed"
             assert time.monotonic() < deadline, "the doomed worker was never seen in a trial"
             for study in studies:
-                running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-                mine = [t for t in running if t.user_attrs.get("worker", "").endswith(tag)]
-                if mine:
+                if _running(study, tag):
+                    # Frozen first, so the trial seen cannot complete before the kill lands;
+                    # if it completed meanwhile, thaw the worker and look again.
+                    doomed.send_signal(signal.SIGSTOP)
+                    _until_stopped(doomed.pid)
+                    mine = _running(study, tag)
+                    if not mine:
+                        doomed.send_signal(signal.SIGCONT)
+                        continue
                     doomed.send_signal(signal.SIGKILL)
                     killed = [(study.study_name, t.number) for t in mine]
                     break
@@ -182,3 +188,21 @@ def test_a_worker_killed_mid_search_loses_no_trial_and_none_counts_twice(
         for ts in _trials(storage, "killed").values()
     }
     assert set(tuned["inner_best_score"].round(12)) == {round(b, 12) for b in best}
+
+
+def _running(study: optuna.Study, tag: str) -> list[optuna.trial.FrozenTrial]:
+    """The study's trials running in the worker whose tag is ``tag`` (``:<pid>``)."""
+    from optuna.trial import TrialState
+
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return [t for t in running if t.user_attrs.get("worker", "").endswith(tag)]
+
+
+def _until_stopped(pid: int, timeout: float = 5.0) -> None:
+    """Wait until the process ``pid`` is stopped (a signal is delivered asynchronously)."""
+    deadline = time.monotonic() + timeout
+    stat = Path(f"/proc/{pid}/stat")
+    # The state follows the command name, which is in parentheses and may hold spaces.
+    while stat.read_text().rpartition(")")[2].split()[0] not in ("T", "t"):
+        assert time.monotonic() < deadline, f"process {pid} did not stop"
+        time.sleep(0.001)
