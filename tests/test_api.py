@@ -119,12 +119,21 @@ def test_a_comparison_draws_its_plots_and_writes_its_report(
     quick: Comparison, tmp_path: Path
 ) -> None:
     figures = quick.plot()
-    assert sorted(figures) == ["cost_gain", "fold_deltas", "gains", "tuning_curves"]
+    assert sorted(figures) == [
+        "cost_gain",
+        "fold_deltas",
+        "gains",
+        "marginal_gains",  # the random search's budget curve and the data-size curves
+        "tuning_curves",
+    ]
     paths = quick.report(tmp_path / "report")
     names = sorted(path.name for path in paths)
     assert names[:2] == ["cost_gain.png", "fold_deltas.png"] and "report.html" in names
+    assert "marginal_gains.png" in names
     markdown = (tmp_path / "report" / "report.md").read_text()
     assert quick.headline() in markdown and "comparison" in markdown
+    assert "## Marginal gains" in markdown and quick.marginal is not None
+    assert quick.marginal.sentence in markdown
 
 
 def test_the_fold_results_and_summary_are_frames_of_every_arm_and_fold(
