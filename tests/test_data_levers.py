@@ -202,6 +202,7 @@ def test_label_agnostic_levers_serve_a_regression_task() -> None:
     assert (results["error"] == "").all()
 
 
+@pytest.mark.slow
 def test_every_data_and_preprocess_lever_runs_on_a_raw_mixed_table(
     mixed_frame: pd.DataFrame, tmp_path: Path
 ) -> None:

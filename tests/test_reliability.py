@@ -223,6 +223,7 @@ RESUMABLE = {
 }
 
 
+@pytest.mark.slow
 def test_interrupted_study_is_killed_then_resumed_without_recomputing(
     tracking_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -447,6 +448,7 @@ def test_nothing_unpickles_files() -> None:
         assert call not in source
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_fold_scores_with_one_and_two_workers(
     tracking_uri: str,
 ) -> None:

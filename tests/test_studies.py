@@ -100,6 +100,7 @@ def test_a_configuration_left_without_an_attempt_is_lost_and_retries_claim_it() 
     assert not Tally.of(study.trials, budget=1).claims(study.trials[extra])
 
 
+@pytest.mark.slow
 def test_a_run_waits_for_a_dead_workers_trial_and_runs_it_again(
     tmp_path: Path, iris: tuple[np.ndarray, np.ndarray]
 ) -> None:
