@@ -346,7 +346,8 @@ def test_a_flat_tuning_curve_says_stop_tuning(rng: np.random.Generator) -> None:
     assert step["extra_cpu_seconds"] == pytest.approx(2.0)
     assert marginal.curves["gain"].iloc[0] == pytest.approx(0.01, abs=0.002)
     assert marginal.sentence.startswith("More tuning is not shown to pay: the last doubling")
-    assert marginal.sentence.endswith("inside the noise: stop tuning.")
+    detect = f"{step['detectable']:.3f}"
+    assert marginal.sentence.endswith(f"inside the noise (could detect ≥ {detect}): stop tuning.")
 
 
 def test_a_loss_metric_counts_a_lower_score_as_a_gain(rng: np.random.Generator) -> None:

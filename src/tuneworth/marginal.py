@@ -609,7 +609,10 @@ def _tuning_clause(tuning: pd.DataFrame, unit: str) -> tuple[str, bool]:
     if top["outcome"] == Outcome.WORSE:
         return f"{what}, a loss beyond the noise: stop tuning", False
     where = " for every search" if several else ""
-    return f"{what}, inside the noise{where}: stop tuning", False
+    # As every within-noise gain is said: with the gain these folds could have detected.
+    detect = top.get("detectable", math.nan)
+    could = "" if math.isnan(detect) else f" (could detect ≥ {detect:.3f})"
+    return f"{what}, inside the noise{where}{could}: stop tuning", False
 
 
 def _data_clause(data: pd.DataFrame, unit: str, baseline: str) -> tuple[str, bool]:
