@@ -609,6 +609,20 @@ def test_a_cli_user_is_told_what_the_data_size_fits_are_and_when_they_end(
     assert lines[-1].startswith("progress: 6/6 curve fits, ")
 
 
+def test_the_data_size_line_fits_a_narrow_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tuneworth.cli import _Progress
+
+    monkeypatch.setenv("COLUMNS", "60")
+    progress = _Progress(3, tty=False)
+    what = "data-size curves: baseline and histogram gradient boosting on 1/8, 1/4 and 1/2"
+    progress.curves_begin(what, 60)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) > 1 and all(len(line) <= 60 for line in lines)
+    assert " ".join(line.strip() for line in lines) == f"{what}: 60 fits"
+
+
 def _step(family: str, arm: str, gain: float, low: float, high: float, **more: Any) -> dict:
     outcome = "within noise" if low <= 0 <= high else ("better" if gain > 0 else "worse")
     row = {

@@ -699,11 +699,16 @@ class _Progress:
     def curves_begin(self, what: str, total: int) -> None:
         """The data-size curves start (:class:`tuneworth.comparison.CurveProgress`): one
         line says what runs, then a bar (or a line at times) counts their fits."""
+        import textwrap
+
         from tqdm import tqdm
+
+        from tuneworth.report import terminal_width
 
         self.close()
         self.curves = (time.perf_counter(), total)
-        print(f"{what}: {total} fits", file=sys.stderr, flush=True)
+        line = textwrap.fill(f"{what}: {total} fits", terminal_width(), subsequent_indent="    ")
+        print(line, file=sys.stderr, flush=True)
         if self.tty:
             self.bar = tqdm(
                 total=total,
