@@ -144,6 +144,25 @@ def test_the_plot_names_every_family_and_labels_points_by_trials_rows_and_arm(
     assert len(axes.collections) >= 4
 
 
+def test_a_curve_whose_cost_does_not_grow_with_its_steps_gets_bars_not_a_band(
+    rng: np.random.Generator,
+) -> None:
+    from matplotlib.collections import PolyCollection
+
+    verdict, _ = comparison_verdict(rng)
+    found = marginal(rng, {}, None)  # the data-size curves only: baseline and one arm
+    banded = len(
+        [c for c in drawn(found, verdict).axes[0].collections if isinstance(c, PolyCollection)]
+    )
+    # A few hundred rows cost their fixed overhead: the smallest subsample measured dearer.
+    curves = found.curves.copy()
+    first = curves.index[(curves["arm"] == "baseline")][0]
+    curves.loc[first, "cpu_seconds"] = curves["cpu_seconds"].max() * 2
+    figure = drawn(dataclasses.replace(found, curves=curves), verdict)
+    bands = [c for c in figure.axes[0].collections if isinstance(c, PolyCollection)]
+    assert len(bands) == banded - 1  # the baseline's band gave way to a bar per point
+
+
 def test_the_other_arms_stand_at_their_gain_and_cpu_seconds_per_fold(
     rng: np.random.Generator,
 ) -> None:

@@ -367,12 +367,28 @@ def _lone_arms(verdict: Verdict, curves: pd.DataFrame) -> pd.DataFrame:
 
 
 def _curve(axes: Any, curve: pd.DataFrame, colour: str, style: str, marker: str) -> None:
-    """One curve in the order of its steps, its band where at least two points have one."""
+    """One curve in the order of its steps, its band where at least two points have one.
+
+    A band needs a cost that grows with the steps; where it does not (fits on a few hundred
+    rows cost their fixed overhead, give or take), each point gets its own bar instead.
+    """
     curve = curve.sort_values("step")
     x = curve["cpu_seconds"].to_numpy(float)
     axes.plot(x, curve["gain"], linestyle=style, marker=marker, color=colour, linewidth=1.6, ms=5)
     banded = curve["ci_low"].notna().to_numpy()
-    if banded.sum() >= 2:
+    if banded.sum() >= 2 and not (np.diff(x[banded]) >= 0).all():
+        bars = curve[banded]
+        axes.errorbar(
+            bars["cpu_seconds"],
+            bars["gain"],
+            yerr=[bars["gain"] - bars["ci_low"], bars["ci_high"] - bars["gain"]],
+            fmt="none",
+            ecolor=colour,
+            elinewidth=1,
+            capsize=2,
+            alpha=0.6,
+        )
+    elif banded.sum() >= 2:
         axes.fill_between(
             x[banded],
             curve["ci_low"][banded],
