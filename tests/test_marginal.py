@@ -621,6 +621,7 @@ def test_the_data_size_line_fits_a_narrow_terminal(
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) > 1 and all(len(line) <= 60 for line in lines)
     assert " ".join(line.strip() for line in lines) == f"{what}: 60 fits"
+    assert lines[-1].endswith(" 60 fits")  # the count keeps its unit
 
 
 def _step(family: str, arm: str, gain: float, low: float, high: float, **more: Any) -> dict:

@@ -707,8 +707,10 @@ class _Progress:
 
         self.close()
         self.curves = (time.perf_counter(), total)
-        line = textwrap.fill(f"{what}: {total} fits", terminal_width(), subsequent_indent="    ")
-        print(line, file=sys.stderr, flush=True)
+        # The count and its unit stay on one line: joined by a no-break space while wrapping.
+        said = f"{what}: {total}\N{NO-BREAK SPACE}fits"
+        line = textwrap.fill(said, terminal_width(), subsequent_indent="    ")
+        print(line.replace("\N{NO-BREAK SPACE}", " "), file=sys.stderr, flush=True)
         if self.tty:
             self.bar = tqdm(
                 total=total,
