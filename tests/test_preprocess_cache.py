@@ -227,3 +227,76 @@ def test_a_fingerprint_follows_content_index_and_column_names() -> None:
     assert fingerprint(X) != fingerprint(X.set_axis([5, 6]))
     assert fingerprint(X) != fingerprint(X.assign(b=["x", "z"]))
     assert fingerprint(X[["a"]]) != fingerprint(X[["a"]].astype("float32"))
+
+
+def _busy(seconds: float) -> np.ndarray:
+    """A fit or transform that spends ``seconds`` of CPU time."""
+    import time
+
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return np.zeros(3)
+
+
+def test_reusing_another_arms_fit_charges_its_cpu_seconds_and_ones_own_is_free() -> None:
+    cache = FitCache()
+    with cache.owned_by("baseline"):
+        cache.fit(b"key", lambda: _busy(0.05))
+        assert cache.charged == 0  # computed here: its cost is in the baseline's own timing
+        cache.fit(b"key", lambda: _busy(1.0))  # the baseline's second trial: shared freely
+        assert cache.charged == 0
+    with cache.owned_by("grid search"):
+        cache.fit(b"key", lambda: _busy(1.0))  # reused, not refitted
+        charged = cache.charged
+        assert 0.05 <= charged < 0.5  # the baseline's seconds, as if the search fitted it
+        cache.fit(b"key", lambda: _busy(1.0))  # its next trial: alone, it would reuse its own
+        assert cache.charged == charged
+        cache.transform(b"key", b"test", lambda: _busy(0.05))
+        assert cache.charged == charged  # computed by the search itself
+    with cache.owned_by("baseline"):
+        cache.transform(b"key", b"test", lambda: _busy(1.0))
+        assert 0.05 <= cache.charged - charged < 0.5  # the search's transform
+    assert cache.owner == ""
+
+
+def test_an_arms_cost_does_not_depend_on_which_arm_fitted_the_shared_preprocessing_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tuneworth.evaluate import fit_and_score
+    from tuneworth.experiment import plan_experiment
+    from tuneworth.spec import parse_spec
+
+    monkeypatch.setattr("tuneworth.evaluate._warm_up", lambda *args: None)
+    plan = plan_experiment(
+        parse_spec(
+            {
+                "name": "charged",
+                "dataset": {"source": "sklearn:breast_cancer"},
+                "cv": {"folds": 3, "repeats": 1},
+                # A preprocessing that costs far more than the model it feeds.
+                "baseline": {
+                    "model": "linear",
+                    "preprocess": {"impute": "knn", "scale": "quantile"},
+                },
+                "levers": [{"model": {"name": "knn"}}],
+            }
+        )
+    )
+    split = plan.splits[0]
+    X, y = plan.dataset.X.copy(), plan.dataset.y
+    X.iloc[::5, 0] = np.nan  # something for the k-NN imputer to do
+
+    def cost(arm: str) -> float:
+        result = fit_and_score(arm, plan.pipelines[arm], X, y, split, plan.metric)
+        assert result.error is None
+        return result.fit_cpu_seconds
+
+    other = plan.arms[1].name
+    preprocess_cache().clear()
+    alone = cost(other)
+    preprocess_cache().clear()
+    cost("baseline")
+    after = cost(other)  # its preprocessing reused from the baseline's fit
+    assert preprocess_cache().info.fit_hits >= 1
+    assert after == pytest.approx(alone, rel=0.5)

@@ -221,6 +221,7 @@ def fit_and_score(
     from threadpoolctl import threadpool_limits
 
     from tuneworth.search import for_outer_fold
+    from tuneworth.steps import preprocess_cache
     from tuneworth.trials import search_outcome
 
     watch_parent()
@@ -244,12 +245,17 @@ def fit_and_score(
     # Sequential inside a task: on a Dask cluster, joblib would otherwise send a search's
     # inner fits back to the cluster as tasks of their own, to run in the same worker
     # processes, whose CPU time would then be charged to whichever fit was being timed.
+    # What the arm reuses of another arm's preprocessing is charged to it as well: its cost
+    # is what it would cost alone, whichever arm fitted that preprocessing first.
+    cache = preprocess_cache()
     with (
         threadpool_limits(limits=1),
         parallel_config(backend="sequential"),
         warnings.catch_warnings(record=True) as caught,
+        cache.owned_by(arm),
     ):
         warnings.simplefilter("always")
+        charged = cache.charged
         wall, cpu = time.perf_counter(), time.process_time()
         try:
             # The target as an array, converted once: a search would otherwise index, check
@@ -267,15 +273,17 @@ def fit_and_score(
                 warnings=_unique(caught),
             )
         fit_seconds, fit_cpu = time.perf_counter() - wall, time.process_time() - cpu
+        shared = cache.charged - charged
+        fit_seconds, fit_cpu = fit_seconds + shared, fit_cpu + shared
         # Trials that other processes (tuneworth worker) evaluated for this search.
         fit_cpu += getattr(estimator, "fit_seconds_elsewhere_", 0.0)
-        start = time.perf_counter()
+        start, charged = time.perf_counter(), cache.charged
         try:
             score = metric.score(estimator, X_test, y_test)
             error = None
         except Exception as exc:
             score, error = float("nan"), f"{type(exc).__name__}: {exc}".splitlines()[0]
-        predict_seconds = time.perf_counter() - start
+        predict_seconds = time.perf_counter() - start + cache.charged - charged
     is_search = hasattr(estimator, "best_params_")
     curve: tuple[tuple[int, float, float], ...] = ()
     if curves and is_sequential(estimator):

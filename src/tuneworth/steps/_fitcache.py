@@ -14,12 +14,19 @@ and raised again on every hit, so each caller sees the warnings its own fit woul
 Memory is bounded: least recently used entries go first beyond :data:`MAX_BYTES` of cached
 outputs and fitted arrays, or :data:`MAX_ENTRIES` fits, and an output or fit larger than a
 quarter of the budget is never kept.
+
+Sharing makes a run faster, not an arm cheaper: each entry remembers who computed it
+(:meth:`FitCache.owned_by`) and the CPU seconds it took, and another owner's first hit adds
+those seconds to :attr:`FitCache.charged` (its later hits are free, as they would be alone),
+so an arm's cost is what it would cost alone, whichever arm happened to fit the shared
+preprocessing first.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -52,10 +59,19 @@ class _Entry:
 
     transformer: Any
     fit_warnings: list[warnings.WarningMessage]
+    # Who fitted it (FitCache.owned_by), the CPU seconds the fit (or fit_transform) took,
+    # and the other owners already charged for it (once each: alone, they would have fitted
+    # it once and then reused it themselves).
+    owner: str = ""
+    cpu_seconds: float = 0.0
+    charged_to: set[str] = field(default_factory=set)
     # fit_transform's output on the training rows (out of fold for a target encoder).
     train: tuple[Any, list[warnings.WarningMessage]] | None = None
-    # transform's outputs, by fingerprint of their input.
-    transforms: dict[bytes, tuple[Any, list[warnings.WarningMessage]]] = field(default_factory=dict)
+    # transform's outputs, by fingerprint of their input, with who computed each, its CPU
+    # seconds and the other owners charged for it.
+    transforms: dict[bytes, tuple[Any, list[warnings.WarningMessage], str, float, set[str]]] = (
+        field(default_factory=dict)
+    )
     nbytes: int = 0
 
 
@@ -68,6 +84,26 @@ class FitCache:
         self._nbytes = 0
         self._paused = 0
         self.info = CacheInfo()
+        self.owner = ""
+        # CPU seconds of work reused from other owners' entries, charged to the owners that
+        # reused it: read before and after a timed fit (see tuneworth.evaluate).
+        self.charged = 0.0
+
+    @contextmanager
+    def owned_by(self, owner: str) -> Iterator[None]:
+        """Fits and transforms inside the block are ``owner``'s (an arm's name): reusing
+        what another owner computed charges its CPU seconds to :attr:`charged`."""
+        previous, self.owner = self.owner, owner
+        try:
+            yield
+        finally:
+            self.owner = previous
+
+    def _charge(self, owner: str, seconds: float, charged_to: set[str]) -> None:
+        """Charge the current owner, once, for work ``owner`` did."""
+        if owner != self.owner and self.owner not in charged_to:
+            charged_to.add(self.owner)
+            self.charged += seconds
 
     def clear(self) -> None:
         """Forget every entry and reset the counts."""
@@ -94,11 +130,13 @@ class FitCache:
         entry = self._get(key)
         if entry is not None:
             self.info.fit_hits += 1
+            self._charge(entry.owner, entry.cpu_seconds, entry.charged_to)
             _replay(entry.fit_warnings)
             return entry.transformer
         self.info.fit_misses += 1
-        transformer, caught = _recording(fit)
-        self._put(key, _Entry(transformer, caught, nbytes=_footprint(transformer)))
+        transformer, caught, cpu = _recording(fit)
+        entry = _Entry(transformer, caught, self.owner, cpu, nbytes=_footprint(transformer))
+        self._put(key, entry)
         return transformer
 
     def fit_transform(self, key: bytes, fit_transform: Callable[[], tuple[Any, Any]]) -> Any:
@@ -107,13 +145,14 @@ class FitCache:
         entry = self._get(key)
         if entry is not None and entry.train is not None:
             self.info.fit_hits += 1
+            self._charge(entry.owner, entry.cpu_seconds, entry.charged_to)
             _replay(entry.fit_warnings)
             _replay(entry.train[1])
             return entry.transformer, _handed_out(entry.train[0])
         self.info.fit_misses += 1
-        (transformer, output), caught = _recording(fit_transform)
+        (transformer, output), caught, cpu = _recording(fit_transform)
         output = _frozen(output)
-        entry = _Entry(transformer, caught, nbytes=_footprint(transformer))
+        entry = _Entry(transformer, caught, self.owner, cpu, nbytes=_footprint(transformer))
         if self._keeps(output):
             entry.train = (output, [])
             entry.nbytes += _nbytes(output)
@@ -125,14 +164,15 @@ class FitCache:
         entry = self._get(key)
         if entry is not None and X_key in entry.transforms:
             self.info.transform_hits += 1
-            output, caught = entry.transforms[X_key]
+            output, caught, owner, cpu, charged_to = entry.transforms[X_key]
+            self._charge(owner, cpu, charged_to)
             _replay(caught)
             return _handed_out(output)
         self.info.transform_misses += 1
-        output, caught = _recording(transform)
+        output, caught, cpu = _recording(transform)
         output = _frozen(output)
         if entry is not None and self._keeps(output):
-            entry.transforms[X_key] = (output, caught)
+            entry.transforms[X_key] = (output, caught, self.owner, cpu, set())
             entry.nbytes += _nbytes(output)
             self._nbytes += _nbytes(output)
             self._evict()
@@ -242,13 +282,18 @@ def _is_numeric(dtype: Any) -> bool:
     return isinstance(dtype, np.dtype) and dtype.kind in "biufcmM"
 
 
-def _recording(compute: Callable[[], Any]) -> tuple[Any, list[warnings.WarningMessage]]:
-    """``compute()``'s result and the warnings it raised, which are raised again here."""
+def _recording(
+    compute: Callable[[], Any],
+) -> tuple[Any, list[warnings.WarningMessage], float]:
+    """``compute()``'s result, the warnings it raised (raised again here) and its CPU
+    seconds."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        start = time.process_time()
         result = compute()
+        cpu = time.process_time() - start
     _replay(caught)
-    return result, caught
+    return result, caught, cpu
 
 
 def _replay(caught: list[warnings.WarningMessage]) -> None:
