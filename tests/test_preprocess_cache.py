@@ -45,26 +45,29 @@ def frame(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Series]:
     return X, y
 
 
+def _breast_cancer_plan(spec: dict[str, Any]) -> Any:
+    """The plan of ``spec`` on scikit-learn's breast-cancer table."""
+    from tuneworth.experiment import plan_experiment
+    from tuneworth.spec import parse_spec
+
+    document = {"name": "cache", "dataset": {"source": "sklearn:breast_cancer"}, **spec}
+    return plan_experiment(parse_spec(document))
+
+
 def test_a_grid_search_arm_fits_preprocessing_once_per_inner_fold_and_reuses_the_baseline(
     builds: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tuneworth.evaluate import fit_and_score
-    from tuneworth.experiment import plan_experiment
-    from tuneworth.spec import parse_spec
 
     monkeypatch.setattr("tuneworth.evaluate._warm_up", lambda *args: None)
-    plan = plan_experiment(
-        parse_spec(
-            {
-                "name": "cache",
-                "dataset": {"source": "sklearn:breast_cancer"},
-                "metric": "roc_auc",
-                "cv": {"folds": 3, "repeats": 1, "inner_folds": 3},
-                "baseline": {"model": "knn", "preprocess": {"scale": "standard"}},
-                "levers": ["grid_search", "random_search", "random_oversampling"],
-                "budget": {"trials": 5},
-            }
-        )
+    plan = _breast_cancer_plan(
+        {
+            "metric": "roc_auc",
+            "cv": {"folds": 3, "repeats": 1, "inner_folds": 3},
+            "baseline": {"model": "knn", "preprocess": {"scale": "standard"}},
+            "levers": ["grid_search", "random_search", "random_oversampling"],
+            "budget": {"trials": 5},
+        }
     )
     split = plan.splits[0]
     X, y = plan.dataset.X, plan.dataset.y
@@ -264,24 +267,15 @@ def test_an_arms_cost_does_not_depend_on_which_arm_fitted_the_shared_preprocessi
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from tuneworth.evaluate import fit_and_score
-    from tuneworth.experiment import plan_experiment
-    from tuneworth.spec import parse_spec
 
     monkeypatch.setattr("tuneworth.evaluate._warm_up", lambda *args: None)
-    plan = plan_experiment(
-        parse_spec(
-            {
-                "name": "charged",
-                "dataset": {"source": "sklearn:breast_cancer"},
-                "cv": {"folds": 3, "repeats": 1},
-                # A preprocessing that costs far more than the model it feeds.
-                "baseline": {
-                    "model": "linear",
-                    "preprocess": {"impute": "knn", "scale": "quantile"},
-                },
-                "levers": [{"model": {"name": "knn"}}],
-            }
-        )
+    plan = _breast_cancer_plan(
+        {
+            "cv": {"folds": 3, "repeats": 1},
+            # A preprocessing that costs far more than the model it feeds.
+            "baseline": {"model": "linear", "preprocess": {"impute": "knn", "scale": "quantile"}},
+            "levers": [{"model": {"name": "knn"}}],
+        }
     )
     split = plan.splits[0]
     X, y = plan.dataset.X.copy(), plan.dataset.y

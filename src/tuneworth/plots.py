@@ -318,16 +318,7 @@ def marginal_gains(marginal: Marginal, verdict: Verdict) -> Figure:
         marker = _FAMILY_MARKERS.get(str(family), "o")
         for row in group.to_dict("records"):
             if not math.isnan(row["ci_low"]):
-                axes.errorbar(
-                    row["cost"],
-                    row["gain"],
-                    yerr=[[row["gain"] - row["ci_low"]], [row["ci_high"] - row["gain"]]],
-                    fmt="none",
-                    ecolor=_POINT_COLOUR,
-                    elinewidth=1,
-                    capsize=2,
-                    alpha=0.7,
-                )
+                _bars(axes, row["cost"], row["gain"], row["ci_low"], row["ci_high"], _POINT_COLOUR)
             axes.plot(row["cost"], row["gain"], marker, color=_POINT_COLOUR, markersize=6)
             labels.append((row["cost"], row["gain"], _short(str(row["arm"]), 26), _POINT_COLOUR))
         handles.append(_handle(Line2D, _POINT_COLOUR, "none", marker, f"{family} lever"))
@@ -370,25 +361,14 @@ def _curve(axes: Any, curve: pd.DataFrame, colour: str, style: str, marker: str)
     """One curve in the order of its steps, its band where at least two points have one.
 
     A band needs a cost that grows with the steps; where it does not (fits on a few hundred
-    rows cost their fixed overhead, give or take), each point gets its own bar instead.
+    rows cost their fixed overhead, give or take), and on a curve of one point, each point
+    with an interval gets its own bar, as the other arms' points have.
     """
     curve = curve.sort_values("step")
     x = curve["cpu_seconds"].to_numpy(float)
     axes.plot(x, curve["gain"], linestyle=style, marker=marker, color=colour, linewidth=1.6, ms=5)
     banded = curve["ci_low"].notna().to_numpy()
-    if banded.sum() >= 2 and not (np.diff(x[banded]) >= 0).all():
-        bars = curve[banded]
-        axes.errorbar(
-            bars["cpu_seconds"],
-            bars["gain"],
-            yerr=[bars["gain"] - bars["ci_low"], bars["ci_high"] - bars["gain"]],
-            fmt="none",
-            ecolor=colour,
-            elinewidth=1,
-            capsize=2,
-            alpha=0.6,
-        )
-    elif banded.sum() >= 2:
+    if banded.sum() >= 2 and (np.diff(x[banded]) >= 0).all():
         axes.fill_between(
             x[banded],
             curve["ci_low"][banded],
@@ -397,17 +377,24 @@ def _curve(axes: Any, curve: pd.DataFrame, colour: str, style: str, marker: str)
             alpha=0.13,
             linewidth=0,
         )
-    elif banded.any():  # a curve of one point with an interval: a bar, as the points have
-        row = curve[banded].iloc[0]
-        axes.errorbar(
-            row["cpu_seconds"],
-            row["gain"],
-            yerr=[[row["gain"] - row["ci_low"]], [row["ci_high"] - row["gain"]]],
-            fmt="none",
-            ecolor=colour,
-            elinewidth=1,
-            capsize=2,
-        )
+    elif banded.any():
+        bars = curve[banded]
+        _bars(axes, bars["cpu_seconds"], bars["gain"], bars["ci_low"], bars["ci_high"], colour)
+
+
+def _bars(axes: Any, x: Any, gain: Any, low: Any, high: Any, colour: str) -> None:
+    """Intervals ``low``..``high`` about ``gain`` at ``x``, as error bars (no markers)."""
+    gain, low, high = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (gain, low, high))
+    axes.errorbar(
+        np.atleast_1d(np.asarray(x, dtype=float)),
+        gain,
+        yerr=[gain - low, high - gain],
+        fmt="none",
+        ecolor=colour,
+        elinewidth=1,
+        capsize=2,
+        alpha=0.7,
+    )
 
 
 def _handle(line: Any, colour: str, style: str, marker: str, label: str) -> Any:
