@@ -489,7 +489,7 @@ def test_the_preprocessors_choices_are_parameters_a_search_can_set(
     fitted = search.best_estimator_.named_steps["preprocess"].transformer_
     first = type(fitted.named_transformers_["numeric"][0]).__name__
     scale = search.best_params_["preprocess__scale"]
-    assert first == {"none": "SimpleImputer", "robust": "RobustScaler"}[scale]
+    assert first == {"none": "MedianImputer", "robust": "RobustScaler"}[scale]
 
 
 def test_the_preprocessor_fits_once_in_a_cached_pipeline(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tuneworth.steps._fitcache import CacheInfo, FitCache, preprocess_cache
+    from tuneworth.steps._impute import MedianImputer
     from tuneworth.steps.augment import Mixup, NoiseInjection, Oversampler, TextAugmentation
     from tuneworth.steps.clean import (
         DuplicateFilter,
@@ -28,6 +29,7 @@ _EXPORTS = {
     "CacheInfo": "tuneworth.steps._fitcache",
     "FitCache": "tuneworth.steps._fitcache",
     "preprocess_cache": "tuneworth.steps._fitcache",
+    "MedianImputer": "tuneworth.steps._impute",
     "DuplicateFilter": "tuneworth.steps.clean",
     "IncompleteRowFilter": "tuneworth.steps.clean",
     "LabelNoiseFilter": "tuneworth.steps.clean",
@@ -46,6 +48,7 @@ __all__ = [
     "FitCache",
     "IncompleteRowFilter",
     "LabelNoiseFilter",
+    "MedianImputer",
     "Mixup",
     "NoiseInjection",
     "OutlierFilter",

@@ -314,11 +314,10 @@ def _column_transformer(
     if add_indicator and impute == "none":
         raise ValueError("add_indicator=True needs an imputer: set impute to a strategy")
 
-    numeric_steps = [
-        step
-        for step in (_scaler(scale, random_state), _imputer(impute, add_indicator, random_state))
-        if step is not None
-    ]
+    scaler = _scaler(scale, random_state)
+    # A scaler hands the imputer a new array of its own, to be filled in place.
+    imputer = _imputer(impute, add_indicator, random_state, owned=scaler is not None)
+    numeric_steps = [step for step in (scaler, imputer) if step is not None]
     transformers: list[tuple[str, Any, list[Hashable]]] = []
     if schema.numeric:
         numeric = make_pipeline(*numeric_steps) if numeric_steps else "passthrough"
@@ -412,7 +411,11 @@ def _scaler(scale: Scale, random_state: int | None) -> Any:
     return None
 
 
-def _imputer(impute: Impute, add_indicator: bool, random_state: int | None) -> Any:
+def _imputer(
+    impute: Impute, add_indicator: bool, random_state: int | None, *, owned: bool = False
+) -> Any:
+    """The imputer of ``impute``; with ``owned``, one that may fill its input in place
+    (the input is a new array that nothing else holds)."""
     from sklearn.impute import KNNImputer, SimpleImputer
 
     if impute == "none":
@@ -424,6 +427,11 @@ def _imputer(impute: Impute, add_indicator: bool, random_state: int | None) -> A
         from sklearn.impute import IterativeImputer
 
         return IterativeImputer(add_indicator=add_indicator, random_state=random_state)
+    if impute == "median":
+        from tuneworth.steps._impute import MedianImputer
+
+        # SimpleImputer's median sorts a copy of the whole fold; this one, column by column.
+        return MedianImputer(add_indicator=add_indicator, copy=not owned)
     return SimpleImputer(strategy=impute, add_indicator=add_indicator)
 
 
