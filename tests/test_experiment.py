@@ -110,6 +110,27 @@ def test_a_run_collects_the_whole_heap_less_often_and_restores_the_callers_setti
     assert gc.get_threshold() == before != cli._GC_THRESHOLDS
 
 
+def test_the_work_of_a_run_sees_the_heap_frozen_after_its_garbage_is_collected() -> None:
+    import gc
+    import weakref
+
+    import tuneworth.cli as cli
+
+    class Node:
+        pass
+
+    garbage = Node()
+    garbage.loop = garbage  # type: ignore[attr-defined]
+    gone = weakref.ref(garbage)
+    del garbage
+    before = gc.get_freeze_count()
+    with cli._frozen_heap():
+        # The cycle was collected, not frozen; what lives now is skipped by collections.
+        assert gone() is None
+        assert gc.get_freeze_count() > before
+    assert gc.get_freeze_count() == before
+
+
 def test_inner_progress_reports_every_search_score() -> None:
     from tuneworth.evaluate import inner_progress
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import errno
 import gc
 import os
@@ -13,7 +14,7 @@ import sys
 import textwrap
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -282,19 +283,20 @@ def _run(args: argparse.Namespace) -> int:
         else _Progress(spec.cv.inner_folds, tty=sys.stderr.isatty(), estimates=estimates)
     )
     try:
-        result = run_experiment(
-            spec,
-            plan=plan,
-            tracking_uri=args.tracking_uri,
-            n_jobs=args.jobs,
-            progress=progress,
-            report_dir=args.report_dir,
-            fresh=args.fresh,
-            scheduler=args.scheduler,
-            register=args.register,
-            budget=budget,
-            findings=findings,
-        )
+        with _frozen_heap():
+            result = run_experiment(
+                spec,
+                plan=plan,
+                tracking_uri=args.tracking_uri,
+                n_jobs=args.jobs,
+                progress=progress,
+                report_dir=args.report_dir,
+                fresh=args.fresh,
+                scheduler=args.scheduler,
+                register=args.register,
+                budget=budget,
+                findings=findings,
+            )
     finally:
         if progress:
             progress.close()
@@ -325,6 +327,24 @@ def _run(args: argparse.Namespace) -> int:
     if result.report_dir:
         say(f"report in {result.report_dir}/report.html")
     return 0
+
+
+@contextlib.contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Exempt the objects alive now from the garbage collector's full walks until the block
+    ends, after one last collection so that no garbage is kept.
+
+    When a run starts the work, the heap holds the libraries it imported, the data and the
+    plan, all alive until it ends. The imports of the finishing stages (MLflow's model code,
+    skops, matplotlib) then trigger a full collection that walks all of them again (0.24 s
+    of a 7 s experiment); frozen, they are not walked (the collection here costs 0.08 s).
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _fit_budget(
