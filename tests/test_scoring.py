@@ -141,6 +141,22 @@ def test_label_metrics_are_scikit_learns_to_the_bit(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+def test_binary_f1_is_scikit_learns_to_the_bit_or_its_error(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 120))
+    classes = [np.array([0, 1]), np.array([False, True]), np.array([1, 2]), np.array([0, 2])][
+        seed % 4
+    ]
+    y = classes[rng.integers(0, 2, n)]
+    # Sometimes never the positive label, in y or in the predictions: F1 is 0/0 and warns.
+    chance = [0.0, 0.5, 0.9][seed % 3]
+    labels = np.where(rng.random(n) < chance, y, classes[rng.integers(0, 2, n)])
+    if seed % 5 == 0:
+        y, labels = np.zeros(n, dtype=int), np.zeros(n, dtype=int)
+    _assert_same("f1", _Proba(classes, np.full((n, 2), 0.5), labels).fit(None), y)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_log_loss_is_scikit_learns_to_the_bit(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n, k = int(rng.integers(2, 200)), 2 + seed % 3
@@ -184,7 +200,7 @@ def test_real_models_score_as_scikit_learn_scores_them() -> None:
     X, y = load_breast_cancer(return_X_y=True)
     for model in (LogisticRegression(max_iter=5000), KNeighborsClassifier(7)):
         fitted = make_pipeline(StandardScaler(), model).fit(X[:350], y[:350])
-        for name in ("roc_auc", "accuracy", "balanced_accuracy", "neg_log_loss"):
+        for name in ("roc_auc", "accuracy", "balanced_accuracy", "neg_log_loss", "f1", "f1_macro"):
             ours, theirs = (
                 Scorer(name)(fitted, X[350:], y[350:]),
                 get_scorer(name)(fitted, X[350:], y[350:]),
@@ -213,7 +229,17 @@ def test_every_metric_tuneworth_offers_has_a_scorer_that_survives_pickling() -> 
         scorer = pickle.loads(pickle.dumps(metric.scoring))
         assert scorer == Scorer(metric.scorer) and scorer_name(scorer) == metric.scorer
     fast = {m.name for m in METRICS.values() if m.scoring.fast}
-    assert fast == {"roc_auc", "accuracy", "balanced_accuracy", "log_loss", "r2", "rmse", "mae"}
+    assert fast == {
+        "roc_auc",
+        "accuracy",
+        "balanced_accuracy",
+        "f1",
+        "f1_macro",
+        "log_loss",
+        "r2",
+        "rmse",
+        "mae",
+    }
 
 
 def test_a_wrapped_scorer_is_known_by_the_name_it_computes() -> None:
@@ -236,7 +262,7 @@ def test_plain_inputs_are_scored_without_scikit_learns_scorer(
     regressor = _Regressor(np.linspace(0, 1, 169)).fit(None)
     expected = {
         name: get_scorer(name)(classifier, X[400:], y[400:])
-        for name in ("roc_auc", "accuracy", "balanced_accuracy", "neg_log_loss")
+        for name in ("roc_auc", "accuracy", "balanced_accuracy", "neg_log_loss", "f1", "f1_macro")
     }
     expected["r2"] = get_scorer("r2")(regressor, np.arange(169), y[400:] * 1.0)
     monkeypatch.setattr(Scorer, "fallback", refuse)

@@ -212,6 +212,41 @@ def _balanced_accuracy(estimator: Any, X: Any, y: np.ndarray) -> float | None:
     return float(np.mean(per_class))
 
 
+def _f_scores(y: np.ndarray, predicted: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per label of ``labels``, F1 as ``precision_recall_fscore_support`` computes it
+    (``2 tp / (true + predicted)``, in float64), or NaN where nothing is true or predicted."""
+    truth = y[:, np.newaxis] == labels
+    guess = predicted[:, np.newaxis] == labels
+    tp = np.count_nonzero(truth & guess, axis=0)
+    true_sum, pred_sum = np.count_nonzero(truth, axis=0), np.count_nonzero(guess, axis=0)
+    denominator = 1 * true_sum.astype(np.float64) + pred_sum.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray((1 + 1) * tp.astype(np.float64) / denominator)
+
+
+def _f1(estimator: Any, X: Any, y: np.ndarray) -> float | None:
+    """Binary F1 of the label 1 (scikit-learn's ``pos_label``): numeric labels only, two
+    at most, 1 among them, and something true or predicted (else scikit-learn raises or
+    warns)."""
+    predicted = _predicted_labels(estimator, X, y)
+    if predicted is None or y.dtype.kind not in "iub":
+        return None
+    present = np.unique(np.concatenate([np.unique(y), np.unique(predicted)]))
+    if len(present) > 2 or 1 not in present:
+        return None
+    f = _f_scores(y, predicted, np.asarray([1]))
+    return None if np.isnan(f).any() else float(np.nanmean(f))
+
+
+def _f1_macro(estimator: Any, X: Any, y: np.ndarray) -> float | None:
+    """Macro F1 over the sorted labels of ``y`` and the predictions."""
+    predicted = _predicted_labels(estimator, X, y)
+    if predicted is None:
+        return None
+    labels = np.unique(np.concatenate([np.unique(y), np.unique(predicted)]))
+    return float(np.nanmean(_f_scores(y, predicted, labels)))
+
+
 def _log_loss(estimator: Any, X: Any, y: np.ndarray) -> float | None:
     """Negated log loss, as ``neg_log_loss``: a binary classifier's probability of its
     last class is expanded to ``[1 - p, p]``, as scikit-learn's scorer does."""
@@ -299,6 +334,8 @@ _FAST: dict[str, _Fast] = {
     "roc_auc": _roc_auc,
     "accuracy": _accuracy,
     "balanced_accuracy": _balanced_accuracy,
+    "f1": _f1,
+    "f1_macro": _f1_macro,
     "neg_log_loss": _log_loss,
     "r2": _r2,
     "neg_root_mean_squared_error": _rmse,
