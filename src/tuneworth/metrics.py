@@ -7,6 +7,7 @@ from typing import Any
 
 from tuneworth.data import Task
 from tuneworth.errors import TuneworthError, closest
+from tuneworth.scoring import Scorer
 
 CLASSIFICATION: tuple[Task, ...] = ("binary", "multiclass")
 
@@ -17,7 +18,7 @@ class Metric:
 
     name: str
     label: str
-    scorer: str
+    scorer: str  # scikit-learn's name; :attr:`scoring` computes it
     tasks: tuple[Task, ...]
     greater_is_better: bool = True
     heading: str = ""  # a narrow table column's header, when the label is long
@@ -58,11 +59,15 @@ class Metric:
         """
         return self.sign * (arm - reference)
 
+    @property
+    def scoring(self) -> Scorer:
+        """The scorer to give a search and to score outer folds with: scikit-learn's
+        ``scorer`` (greater is better), bitwise, without its per-call checks."""
+        return Scorer(self.scorer)
+
     def score(self, estimator: Any, X: Any, y: Any) -> float:
         """The metric in its natural orientation (scikit-learn negates error scorers)."""
-        from sklearn.metrics import get_scorer
-
-        return self.sign * float(get_scorer(self.scorer)(estimator, X, y))
+        return self.sign * float(self.scoring(estimator, X, y))
 
 
 def orientation(greater_is_better: bool) -> float:

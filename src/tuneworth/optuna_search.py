@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from tuneworth.scoring import scorer_name
 from tuneworth.space import Space, suggest
 from tuneworth.studies import SharedStudy, configuration, open_storage
 from tuneworth.trials import report_failures, study_table
@@ -97,8 +98,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         Parameter names (``model__C``) to :mod:`tuneworth.space` dimensions.
     n_trials : int
         Configurations to evaluate.
-    scoring : str
-        A scikit-learn scorer name; greater is better.
+    scoring : str or callable
+        A scikit-learn scorer name or a scorer (``scorer(estimator, X, y)``, such as
+        :class:`tuneworth.scoring.Scorer`); greater is better.
     cv : int or cross-validation splitter
         The inner cross-validation.
     random_state : int or None
@@ -155,7 +157,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         estimator: Any,
         space: Space,
         n_trials: int = 20,
-        scoring: str | None = None,
+        scoring: Any = None,
         cv: Any = 3,
         random_state: int | None = None,
         storage: str | None = None,
@@ -238,9 +240,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
 
         name, key = self.study_name, None
         if self.storage is not None:
-            # A wrapped scorer (progress ticks) names the same study as the scorer it wraps. The
-            # budget is not in the key, so a larger one extends the study instead of restarting.
-            scoring = getattr(self.scoring, "__wrapped__", self.scoring)
+            # A scorer is keyed by its scikit-learn name, and a wrapped one (progress ticks) as
+            # the scorer it wraps. The budget is not in the key, so a larger one extends the
+            # study instead of restarting.
+            scoring = scorer_name(self.scoring)
             searched = (
                 clone(self.estimator),
                 dict(self.space),

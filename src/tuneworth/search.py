@@ -115,7 +115,7 @@ def make_search(
     gives each outer fold a child stream of it.
     """
     common: dict[str, Any] = {
-        "scoring": ctx.metric.scorer,
+        "scoring": ctx.metric.scoring,
         "cv": inner_cv(ctx),
         "n_jobs": 1,  # parallelism lives at the outer level (arms x folds)
         "error_score": np.nan,  # a failing configuration is recorded, the search goes on
@@ -148,7 +148,7 @@ def make_search(
             pipeline,
             space,
             n_trials=budget,
-            scoring=ctx.metric.scorer,
+            scoring=ctx.metric.scoring,
             cv=common["cv"],
             random_state=stream_seed(ctx.seed, f"{strategy}.{sampler}"),
             storage=storage,
