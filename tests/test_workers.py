@@ -143,7 +143,7 @@ def test_a_worker_killed_mid_search_loses_no_trial_and_none_counts_twice(
                     killed = [(study.study_name, t.number) for t in mine]
                     break
         doomed.wait()
-        assert survivor.wait(timeout=90) == 0, survivor.stderr.read().decode()  # type: ignore[union-attr]
+        assert survivor.wait(timeout=180) == 0, survivor.stderr.read().decode()  # type: ignore[union-attr]
     finally:
         for process in (doomed, survivor):
             if process.poll() is None:
