@@ -172,7 +172,7 @@ def _roc_auc(estimator: Any, X: Any, y: np.ndarray) -> float | None:
         keep = np.where(np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True])[0]
         fps, tps = fps[keep], tps[keep]
     tps, fps = np.r_[0.0, tps], np.r_[0.0, fps]
-    return float(1 * float(trapezoid(tps / tps[-1], fps / fps[-1])))
+    return float(trapezoid(tps / tps[-1], fps / fps[-1]))
 
 
 def _predicted_labels(estimator: Any, X: Any, y: np.ndarray) -> np.ndarray | None:
@@ -219,9 +219,9 @@ def _f_scores(y: np.ndarray, predicted: np.ndarray, labels: np.ndarray) -> np.nd
     guess = predicted[:, np.newaxis] == labels
     tp = np.count_nonzero(truth & guess, axis=0)
     true_sum, pred_sum = np.count_nonzero(truth, axis=0), np.count_nonzero(guess, axis=0)
-    denominator = 1 * true_sum.astype(np.float64) + pred_sum.astype(np.float64)
+    denominator = true_sum.astype(np.float64) + pred_sum.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray((1 + 1) * tp.astype(np.float64) / denominator)
+        return np.asarray(2 * tp.astype(np.float64) / denominator)
 
 
 def _f1(estimator: Any, X: Any, y: np.ndarray) -> float | None:
@@ -303,8 +303,8 @@ def _r2(estimator: Any, X: Any, y: np.ndarray) -> float | None:
     if pair is None:
         return None
     truth, predicted = pair
-    numerator = np.sum(1.0 * (truth - predicted) ** 2, axis=0)
-    denominator = np.sum(1.0 * (truth - np.average(truth, axis=0)) ** 2, axis=0)
+    numerator = np.sum((truth - predicted) ** 2, axis=0)
+    denominator = np.sum((truth - np.average(truth, axis=0)) ** 2, axis=0)
     scores = np.ones([1], dtype=numerator.dtype)
     valid = (denominator != 0) & (numerator != 0)
     scores[valid] = 1 - (numerator[valid] / denominator[valid])
