@@ -569,3 +569,40 @@ def test_the_dataset_digest_and_schema_are_mlflows_own_without_a_call_per_cell()
     assert required == [False, True, False, True, True, True, True, False]
     mixed = pd.DataFrame({"value": pd.Series(["x", 1, None], dtype=object)})
     assert _pandas_schema(mixed) is None and from_pandas(mixed).schema is None
+
+
+def test_ui_names_the_newest_study_in_the_model_training_view(
+    tiny_run: Any, tracking_uri: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    import os
+
+    from tuneworth.cli import main
+
+    monkeypatch.setattr(os, "execve", lambda *args: None)
+    main(["ui", "--tracking-uri", tracking_uri, "--port", "5123"])
+    mlflow.set_tracking_uri(tracking_uri)
+    newest = mlflow.search_runs(
+        search_all_experiments=True,
+        filter_string="tags.`tuneworth.kind` = 'study'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    ).iloc[0]
+    experiment = mlflow.get_experiment(newest.experiment_id).name
+    link = (
+        f"http://127.0.0.1:5123/#/experiments/{newest.experiment_id}/runs/{newest.run_id}"
+        "?workflowType=machine_learning"
+    )
+    assert f"newest study ({experiment}): {link}" in capsys.readouterr().err.splitlines()
+
+
+def test_ui_of_a_store_not_yet_created_names_no_study_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    import os
+
+    from tuneworth.cli import main
+
+    monkeypatch.setattr(os, "execve", lambda *args: None)
+    main(["ui", "--tracking-uri", f"sqlite:///{tmp_path / 'none.db'}"])
+    assert "newest study" not in capsys.readouterr().err
+    assert not (tmp_path / "none.db").exists()

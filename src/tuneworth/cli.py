@@ -580,7 +580,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _ui(args: argparse.Namespace) -> int:
-    from tuneworth.tracking import artifact_root, resolve_tracking_uri
+    from tuneworth.tracking import artifact_root, newest_study, resolve_tracking_uri, run_url
 
     uri = resolve_tracking_uri(args.tracking_uri)
     command = [
@@ -601,7 +601,15 @@ def _ui(args: argparse.Namespace) -> int:
     if root:
         command += ["--default-artifact-root", root]
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    print(f"MLflow UI for {uri} at http://127.0.0.1:{args.port} (Ctrl-C to stop)", file=sys.stderr)
+    address = f"http://127.0.0.1:{args.port}"
+    print(f"MLflow UI for {uri} at {address} (Ctrl-C to stop)", file=sys.stderr)
+    newest = newest_study(uri)
+    if newest:
+        # The study run holds the comparison; a bare address opens a new browser on the
+        # UI's GenAI home page, and the experiment from there in its GenAI view.
+        experiment, experiment_id, run_id = newest
+        link = run_url(address, experiment_id, run_id)
+        print(f"newest study ({experiment}): {link}", file=sys.stderr, flush=True)
     os.execve(sys.executable, command, env)
     return 0
 

@@ -872,6 +872,33 @@ def run_url(uri: str, experiment_id: str, run_id: str) -> str:
     return f"{uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}{_TRAINING_VIEW}"
 
 
+def newest_study(uri: str) -> tuple[str, str, str] | None:
+    """The newest study run in the store at ``uri``, as ``(experiment name, experiment ID,
+    run ID)``; ``None`` when there is none or the store cannot be read (a missing SQLite
+    file is not created)."""
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        return None
+    from mlflow.tracking import MlflowClient
+
+    _quiet_mlflow()
+    try:
+        client = MlflowClient(tracking_uri=uri)
+        experiments = client.search_experiments()
+        runs = client.search_runs(
+            [e.experiment_id for e in experiments],
+            filter_string="tags.`tuneworth.kind` = 'study'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
+    except Exception:  # a broken or unreachable store: the UI says so itself
+        return None
+    if not runs:
+        return None
+    run = runs[0]
+    names = {e.experiment_id: e.name for e in experiments}
+    return names[run.info.experiment_id], run.info.experiment_id, run.info.run_id
+
+
 def metric_key(name: str) -> str:
     """``name`` as a part of an MLflow metric key, which takes letters, digits, ``_-.`` and
     spaces: a ``+`` between stacked levers becomes ``plus``, other characters go.
