@@ -727,8 +727,6 @@ class _Progress:
     def curves_begin(self, what: str, total: int) -> None:
         """The data-size curves start (:class:`tuneworth.comparison.CurveProgress`): one
         line says what runs, then a bar (or a line at times) counts their fits."""
-        import textwrap
-
         from tqdm import tqdm
 
         from tuneworth.report import terminal_width

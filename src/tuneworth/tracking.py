@@ -82,11 +82,16 @@ def resolve_tracking_uri(uri: str | None) -> str:
     return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
 
+def _sqlite_file(uri: str) -> Path | None:
+    """The database file of an SQLite store's URI; ``None`` for any other store."""
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
 def artifact_root(uri: str) -> str | None:
     """Artifacts of a SQLite store live beside it in ``artifacts/``; a server decides itself."""
-    if not uri.startswith("sqlite:///"):
+    database = _sqlite_file(uri)
+    if database is None:
         return None
-    database = Path(uri.removeprefix("sqlite:///"))
     return (database.parent / "artifacts").resolve().as_uri()
 
 
@@ -103,8 +108,8 @@ def check_store(uri: str) -> None:
         One line naming the store, what is wrong with it and the fix.
     """
     kind = store_kind(uri)
-    if kind == "sqlite":
-        database = Path(uri.removeprefix("sqlite:///"))
+    database = _sqlite_file(uri)
+    if kind == "sqlite" and database is not None:
         _check_directory(database.parent, f"the MLflow store {uri}")
         root = artifact_root(uri)
         if root is not None:
@@ -876,7 +881,8 @@ def newest_study(uri: str) -> tuple[str, str, str] | None:
     """The newest study run in the store at ``uri``, as ``(experiment name, experiment ID,
     run ID)``; ``None`` when there is none or the store cannot be read (a missing SQLite
     file is not created)."""
-    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+    database = _sqlite_file(uri)
+    if database is not None and not database.is_file():
         return None
     from mlflow.tracking import MlflowClient
 
@@ -919,14 +925,14 @@ def _curve_series(curve: pd.DataFrame, prefix: str) -> list[tuple[str, int, floa
     ]
 
 
+# The artifacts holding a Marginal's folds, curves and steps, in that order.
+_MARGINAL_TABLES = ("marginal_folds", "marginal_curves", "marginal_steps")
+
+
 def _marginal_tables(marginal: Marginal) -> dict[str, pd.DataFrame]:
     """The tables of ``marginal`` by artifact name; the empty ones are not written."""
-    tables = {
-        "marginal_folds": marginal.folds,
-        "marginal_curves": marginal.curves,
-        "marginal_steps": marginal.steps,
-    }
-    return {name: table for name, table in tables.items() if not table.empty}
+    tables = zip(_MARGINAL_TABLES, (marginal.folds, marginal.curves, marginal.steps), strict=True)
+    return {name: table for name, table in tables if not table.empty}
 
 
 def load_marginal(uri: str, run_id: str, tags: Mapping[str, str]) -> Marginal | None:
@@ -942,7 +948,7 @@ def load_marginal(uri: str, run_id: str, tags: Mapping[str, str]) -> Marginal | 
     tables: dict[str, pd.DataFrame] = {}
     with store_errors(uri, "reading the curves"), tempfile.TemporaryDirectory() as tmp:
         stored = {a.path for a in client.list_artifacts(run_id)}
-        for name in ("marginal_folds", "marginal_curves", "marginal_steps"):
+        for name in _MARGINAL_TABLES:
             if f"{name}.csv" not in stored:
                 tables[name] = pd.DataFrame()
                 continue
@@ -953,10 +959,11 @@ def load_marginal(uri: str, run_id: str, tags: Mapping[str, str]) -> Marginal | 
                 continue
             tables[name] = pd.read_csv(path, dtype={"family": "str", "arm": "str"})
     notes = tags.get("tuneworth.marginal.notes", "")
+    folds, curves, steps = (tables[name] for name in _MARGINAL_TABLES)
     return Marginal(
-        tables["marginal_folds"],
-        tables["marginal_curves"],
-        tables["marginal_steps"],
+        folds,
+        curves,
+        steps,
         tags["tuneworth.marginal.sentence"],
         tuple(notes.splitlines()),
     )
@@ -1161,7 +1168,8 @@ def load_study(uri: str, experiment: str, run_id: str | None = None) -> StoredSt
     """The latest finished study run of ``experiment`` (or run ``run_id``), with its tables."""
     from mlflow.tracking import MlflowClient
 
-    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+    database = _sqlite_file(uri)
+    if database is not None and not database.is_file():
         raise TuneworthError(
             f"no MLflow store at {uri}: run an experiment first, or pass --tracking-uri"
         )
