@@ -41,6 +41,14 @@ def test_detectable_effect_is_the_corrected_standard_error_times_two_t_quantiles
     assert corrected_ttest(d, 400, 100).detectable == pytest.approx(by_hand, rel=1e-5)
 
 
+def test_folds_that_all_gain_the_same_have_no_variance_not_its_rounding_residue() -> None:
+    c = corrected_ttest([1 / 3] * 10, n_train=275, n_test=69)
+    assert c.variance == 0.0 and c.detectable == 0.0
+    assert c.delta == 1 / 3 and c.ci_low == c.ci_high == 1 / 3 and c.p_value == 0.0
+    tie = corrected_ttest([0.0] * 10, n_train=275, n_test=69)
+    assert (tie.delta, tie.detectable, tie.p_value) == (0.0, 0.0, 1.0)
+
+
 def test_repeats_shrink_the_detectable_effect_down_to_the_fold_size_floor() -> None:
     variance = 1e-3  # per-fold gains 0.01, 0.03, 0.05, 0.07, 0.09
     floor = (Z975 + Z80) * math.sqrt(0.25 * variance)

@@ -88,8 +88,13 @@ def corrected_ttest(
     j = len(d)
     if j < 2:
         return Comparison(float(d.mean()) if j else math.nan, math.nan, math.nan, math.nan, j)
-    mean = float(d.mean())
-    variance = float(d.var(ddof=1))
+    if (d == d[0]).all():
+        # Every fold the same: the variance is exactly zero. ``d.var`` would keep the
+        # residue of a mean that ``sum / n`` misses by a rounding error (3e-33 for ten folds
+        # of 1/3), and with it an interval and a detectable effect of 1e-16 instead of none.
+        mean, variance = float(d[0]), 0.0
+    else:
+        mean, variance = float(d.mean()), float(d.var(ddof=1))
     counts = {"positive": int((d > 0).sum()), "negative": int((d < 0).sum())}
     alpha = 1 - confidence
     detectable = detectable_effect(variance, j, n_train, n_test, alpha)
