@@ -285,6 +285,27 @@ def test_a_win_on_every_fold_within_noise_says_so_and_what_the_design_could_dete
     )
 
 
+@pytest.mark.parametrize("metric", ["roc_auc", "log_loss"])
+def test_a_loss_on_some_folds_and_ties_on_the_rest_is_not_a_loss_on_every_fold(
+    metric: str,
+) -> None:
+    # A baseline at the best possible score on most folds: a lever can only tie or lose.
+    m = METRICS[metric]
+    perfect = 1.0 if m.greater_is_better else 0.0
+    base = [perfect] * 5
+    arm = [perfect - m.sign * loss for loss in (0.004, 0.0, 0.003, 0.0, 0.0)]
+    arms = [ArmInfo("baseline", "baseline", "baseline"), ArmInfo("forest", "model", "forest")]
+    frame = folds({"baseline": (base, 1.0), "forest": (arm, 2.0)})
+    verdict = decide(frame, arms, m, "one_at_a_time")
+    (effect,) = verdict.effects
+    assert (effect.folds_better, effect.folds_worse, effect.folds) == (0, 2, 5)
+    assert not effect.on_every_fold
+    text = " ".join(verdict.sentences)
+    assert "of 5 folds" not in text and "within noise (could detect ≥ " in text
+    forest = next(line for line in format_table(verdict).splitlines() if line.startswith("forest"))
+    assert forest.endswith(" noise")
+
+
 @pytest.mark.parametrize(
     ("metric", "header"),
     [

@@ -19,7 +19,7 @@ import pandas as pd
 
 from tuneworth.design import BASELINE
 from tuneworth.stats import Outcome, is_noise
-from tuneworth.verdict import Effect, Verdict, describe_outcome, ratio
+from tuneworth.verdict import Effect, Verdict, describe_outcome, ratio, swept
 
 if TYPE_CHECKING:
     from tuneworth.diagnose import Finding
@@ -152,6 +152,7 @@ def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
             row["detectable"],
             int(row["folds_better"]),
             int(row["folds_paired"]),
+            int(row["folds_worse"]),
         )
         rows.append(
             (
@@ -212,10 +213,10 @@ def short_outcome(row: Mapping[Any, Any]) -> str:
     outcome = str(row["outcome"])
     if is_noise(outcome):
         text = "noise" if outcome == Outcome.NOISE else "noise after Holm"
-        gain, folds, won = row["gain"], int(row["folds_paired"]), int(row["folds_better"])
+        gain, folds = row["gain"], int(row["folds_paired"])
         if row["detectable"] == 0 and gain == 0:
             text += ", no difference"
-        elif folds >= 2 and won in (0, folds) and gain != 0:
+        elif swept(gain, folds, int(row["folds_better"]), int(row["folds_worse"])):
             text += f", {Outcome.of_gain(gain)} on {folds}/{folds} folds"
     else:
         text = outcome

@@ -65,7 +65,8 @@ class Effect:
     points. ``outcome`` is ``better``, ``worse`` or ``within noise``; ``cost_factor`` is how
     many times the fit cost of the arm without this lever the arm with it spent;
     ``detectable`` is the smallest gain the folds detect (80% power at 5%), and
-    ``folds_better`` of ``folds`` paired folds the lever won.
+    ``folds_better`` of ``folds`` paired folds the lever won, ``folds_worse`` it lost (the
+    rest are ties, common when the baseline scores the best possible on some folds).
     """
 
     name: str
@@ -79,6 +80,24 @@ class Effect:
     detectable: float = math.nan
     folds_better: int = 0
     folds: int = 0
+    folds_worse: int = 0
+
+    @property
+    def on_every_fold(self) -> bool:
+        """Whether the lever won every paired fold, or lost every one (:func:`swept`)."""
+        return swept(self.gain, self.folds, self.folds_better, self.folds_worse)
+
+
+def swept(gain: float, folds: int, better: int, worse: int) -> bool:
+    """Whether a gain was won on every one of ``folds`` paired folds (``better`` of them),
+    or, for a loss, lost on every one (``worse``); a tie on any fold is neither.
+
+    >>> swept(0.01, 5, 5, 0), swept(-0.0004, 10, 0, 3), swept(-0.0004, 10, 0, 10)
+    (True, False, True)
+    """
+    if folds < 2 or gain == 0:
+        return False
+    return (better if gain > 0 else worse) == folds
 
 
 @dataclass(frozen=True)
@@ -184,6 +203,7 @@ def _effect(name: str, family: str, c: Comparison, cost_factor: float) -> Effect
         c.detectable,
         c.positive,
         c.n_folds,
+        c.negative,
     )
 
 
@@ -202,6 +222,7 @@ def _arm_effects(summary: pd.DataFrame) -> tuple[Effect, ...]:
             row["detectable"],
             row["folds_better"],
             row["folds_paired"],
+            row["folds_worse"],
         )
         for row in summary.to_dict("records")
         if row["arm"] != BASELINE
@@ -287,7 +308,7 @@ def describe_outcome(e: Effect) -> str:
         return f"{e.outcome} (no difference on any fold)"
     seen = f"could detect ≥ {e.detectable:.3f}"
     holm = " after Holm" if e.outcome == Outcome.NOISE_AFTER_HOLM else ""
-    if e.folds >= 2 and e.folds_better in (0, e.folds) and e.gain != 0:
+    if e.on_every_fold:
         side = Outcome.of_gain(e.gain)
         return (
             f"{side} on {e.folds} of {e.folds} folds, but the design cannot separate it from "
