@@ -666,7 +666,7 @@ def test_the_sentence_weighs_tuning_against_data() -> None:
     assert say(stuck, pays) == (
         "More data pays most: doubling the training rows (+1,600) is estimated to add +0.020 "
         "ROC-AUC [+0.008, +0.032] (+0.013 per 1,000 rows); the last doubling of tuning (10 to "
-        "20 trials) added +0.000 ROC-AUC [-0.004, +0.004], inside the noise: stop tuning."
+        "20 trials) added 0.000 ROC-AUC [-0.004, +0.004], inside the noise: stop tuning."
     )
     assert say(hurts).endswith("a loss beyond the noise: stop tuning.")
     assert say(stuck, flat).startswith("Neither more data nor more tuning is shown to pay")

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import support
 
+from tuneworth.formatting import signed
 from tuneworth.marginal import MORE_DATA, TUNING_BUDGET, Marginal
 from tuneworth.metrics import METRICS
 from tuneworth.report import Context, render_html, render_markdown, write_report
@@ -267,14 +268,15 @@ def test_the_markdown_report_has_the_section_after_the_arms_table(
     rows = {line.split(" | ")[0].removeprefix("| "): line for line in text.splitlines()}
     search = steps.loc[SEARCHES[0]]
     assert rows[f"tuning budget: {SEARCHES[0]}"].startswith(
-        f"| tuning budget: {SEARCHES[0]} | 16 → 20 trials | {search['gain']:+.3f} | "
-        f"[{search['ci_low']:+.3f}, {search['ci_high']:+.3f}] | 0.400 | within noise "
+        f"| tuning budget: {SEARCHES[0]} | 16 → 20 trials | {signed(search['gain'])} | "
+        f"[{signed(search['ci_low'])}, {signed(search['ci_high'])}] | 0.400 | within noise "
         f"(could detect ≥ {search['detectable']:.3f}) |"
     )
     base = steps.loc["baseline"]
     assert rows["more data: baseline"].endswith(
-        f"| concave | 455 → 910 rows: {base['next_gain']:+.3f} "
-        f"[{base['next_low']:+.3f}, {base['next_high']:+.3f}] | {base['per_1000_rows']:+.3f} |"
+        f"| concave | 455 → 910 rows: {signed(base['next_gain'])} "
+        f"[{signed(base['next_low'])}, {signed(base['next_high'])}] | "
+        f"{signed(base['per_1000_rows'])} |"
     )
     assert rows["more data: label noise filter"].endswith(
         "| not monotone | not extrapolated: not monotone |  |"

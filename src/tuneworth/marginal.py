@@ -31,6 +31,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tuneworth.formatting import (
+    DIGITS,
+    NO_DIFFERENCE,
+    interval,
+    no_spread,
+    reach,
+    signed,
+    signed_small,
+)
 from tuneworth.stats import Comparison, Outcome, corrected_ttest
 
 # The two families a curve belongs to; "more data" joins the lever families of the verdict.
@@ -547,11 +556,23 @@ def power_law_exponent(rows: np.ndarray, scores: np.ndarray) -> float:
 
 
 def _num(value: float) -> str:
-    return f"{value:+.3f}"
+    return signed(value, missing="n/a")
 
 
 def _interval(low: float, high: float) -> str:
-    return "" if math.isnan(low) else f" [{_num(low)}, {_num(high)}]"
+    text = interval(low, high)
+    return f" {text}" if text else ""
+
+
+def is_flat(next_gain: float) -> bool:
+    """Whether the extrapolated next doubling of the rows gains nothing measurable: its
+    gain rounds to zero, or below, at the precision gains are said in. A slope of
+    ``-0.000 per 1,000 rows`` is a flat curve, not a loss.
+
+    >>> is_flat(0.0004), is_flat(-0.0003), is_flat(0.002), is_flat(float("nan"))
+    (True, True, False, False)
+    """
+    return not math.isnan(next_gain) and float(f"{next_gain:.{DIGITS}f}") <= 0
 
 
 def sentence(steps: pd.DataFrame, unit: str = "", baseline: str = "baseline") -> str:
@@ -608,10 +629,16 @@ def _tuning_clause(tuning: pd.DataFrame, unit: str) -> tuple[str, bool]:
         return f"{what}{spent}, beyond the noise: a larger budget may pay more", True
     if top["outcome"] == Outcome.WORSE:
         return f"{what}, a loss beyond the noise: stop tuning", False
+    detectable, gain = float(top.get("detectable", math.nan)), float(top["gain"])
+    if no_spread(detectable) and gain == 0:
+        # The best search's choice scored the same on every fold: there is no noise to be
+        # inside, nor a detectable effect of 0.000 to report.
+        rest = ", and no search gained beyond the noise" if several else ""
+        return f"{what}, {NO_DIFFERENCE}{rest}: stop tuning", False
     where = " for every search" if several else ""
-    # As every within-noise gain is said: with the gain these folds could have detected.
-    detect = top.get("detectable", math.nan)
-    could = "" if math.isnan(detect) else f" (could detect ≥ {detect:.3f})"
+    # As every within-noise gain is said: with what these folds could have detected.
+    seen = reach(detectable, gain)
+    could = f" ({seen})" if seen else ""
     return f"{what}, inside the noise{where}{could}: stop tuning", False
 
 
@@ -641,9 +668,11 @@ def _data_clause(data: pd.DataFrame, unit: str, baseline: str) -> tuple[str, boo
         return f"{last}, inside the noise: the curve has flattened", False
     estimate = (
         f"doubling the training rows (+{rows:,}) is estimated to add "
-        f"{_num(row['next_gain'])}{unit}{_interval(row['next_low'], row['next_high'])}{to} "
-        f"({_num(row['per_1000_rows'])} per 1,000 rows)"
+        f"{_num(row['next_gain'])}{unit}{_interval(row['next_low'], row['next_high'])}{to}"
     )
+    if is_flat(row["next_gain"]):
+        return f"{estimate}: the curve is flat, no measurable gain per 1,000 rows", False
+    estimate += f" ({signed_small(row['per_1000_rows'], missing='n/a')} per 1,000 rows)"
     if row["next_low"] > 0:
         return estimate, True
     return f"{estimate}, inside the noise", False

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from tuneworth.design import BASELINE
+from tuneworth.formatting import signed
 from tuneworth.marginal import MORE_DATA, TUNING_BUDGET, Marginal
 from tuneworth.stats import Outcome
 from tuneworth.verdict import Verdict
@@ -74,7 +75,7 @@ def gains(verdict: Verdict) -> Figure:
                 linewidth=1,
             )
         axes.annotate(
-            f"{effect.gain:+.3f}",
+            signed(effect.gain),
             (level + max(effect.gain, 0), i),
             xytext=(4, 0),
             textcoords="offset points",

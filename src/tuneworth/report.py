@@ -18,6 +18,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tuneworth.design import BASELINE
+from tuneworth.formatting import (
+    detectable_cell,
+    interval,
+    is_point,
+    no_spread,
+    signed,
+    signed_small,
+)
 from tuneworth.stats import Outcome, is_noise
 from tuneworth.verdict import Effect, Verdict, describe_outcome, ratio, swept
 
@@ -119,11 +127,7 @@ def _per_minute(outcome: str, gain: float, extra_cpu_seconds: float) -> str:
     than the baseline, or less, is just free."""
     if outcome != Outcome.BETTER:
         return ""
-    return "free" if extra_cpu_seconds < 1 or math.isnan(gain) else f"{gain:+.3f}"
-
-
-def _signed(value: float, digits: int = 3) -> str:
-    return "" if math.isnan(value) else f"{value:+.{digits}f}"
+    return "free" if extra_cpu_seconds < 1 or math.isnan(gain) else signed(gain)
 
 
 def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
@@ -132,11 +136,7 @@ def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
     base_cost = float(verdict.summary.set_index("arm")["fit_cpu_seconds"][BASELINE])
     for row in verdict.summary.to_dict("records"):
         baseline = row["arm"] == BASELINE
-        interval = (
-            ""
-            if math.isnan(row["ci_low"])
-            else (f"[{_signed(row['ci_low'])}, {_signed(row['ci_high'])}]")
-        )
+        bounds = interval(row["ci_low"], row["ci_high"])
         partly = row["n_failed_folds"] and row["outcome"] != Outcome.FAILED
         failed = f" ({row['n_failed_folds']} folds failed)" if partly else ""
         per_minute = row["gain_per_cpu_minute"]
@@ -161,9 +161,9 @@ def table_rows(verdict: Verdict) -> list[tuple[str, ...]]:
                 "failed"
                 if math.isnan(row["score_mean"])
                 else f"{row['score_mean']:.3f} ± {row['score_std']:.3f}",
-                "" if baseline else _signed(row["gain"]),
-                interval,
-                "" if baseline or math.isnan(row["detectable"]) else f"{row['detectable']:.3f}",
+                "" if baseline else signed(row["gain"]),
+                bounds,
+                "" if baseline else detectable_cell(row["detectable"]),
                 p_value(row["p_holm"]),
                 ratio(row["cost_ratio"]),
                 _per_minute(row["outcome"], per_minute, row["fit_cpu_seconds"] - base_cost),
@@ -185,6 +185,8 @@ _LEGEND = (
     "detect: the smallest gain these folds detect (80% power); cost: fit CPU time against the "
     "baseline's."
 )
+# Said only when a detect cell is n/a.
+_NO_SPREAD_LEGEND = " detect n/a: the arm gained the same on every fold, no spread to judge by."
 
 
 def terminal_width() -> int:
@@ -196,27 +198,30 @@ def terminal_width() -> int:
 
 def _gain_interval(gain: float, low: float, high: float) -> str:
     """``+0.177 ± 0.002``: the corrected t interval is symmetric about the gain; an interval
-    that is not (another test's) keeps its bounds."""
+    that is not (another test's) keeps its bounds, and a point (the same gain on every fold)
+    is no interval at all."""
     if math.isnan(gain):
         return ""
-    if math.isnan(low):
-        return _signed(gain)
+    if math.isnan(low) or is_point(low, high):
+        return signed(gain)
     half = (high - low) / 2
     if abs(gain - (low + half)) > 5e-4:
-        return f"{_signed(gain)} [{_signed(low)}, {_signed(high)}]"
-    return f"{_signed(gain)} ± {half:.3f}"
+        return f"{signed(gain)} {interval(low, high)}"
+    return f"{signed(gain)} ± {half:.3f}"
 
 
 def short_outcome(row: Mapping[Any, Any]) -> str:
     """The outcome in a few words for the terminal table, its detectable gain in a column
-    of its own: ``better``, ``noise``, ``noise after Holm, better on 5/5 folds``."""
+    of its own: ``better``, ``noise``, ``noise after Holm, better on 5/5 folds``, or
+    ``no difference`` for an arm that scored as the baseline did on every fold."""
     outcome = str(row["outcome"])
-    if is_noise(outcome):
+    gain = row["gain"]
+    if is_noise(outcome) and no_spread(row["detectable"]) and gain == 0:
+        text = "no difference"
+    elif is_noise(outcome):
         text = "noise" if outcome == Outcome.NOISE else "noise after Holm"
-        gain, folds = row["gain"], int(row["folds_paired"])
-        if row["detectable"] == 0 and gain == 0:
-            text += ", no difference"
-        elif swept(gain, folds, int(row["folds_better"]), int(row["folds_worse"])):
+        folds = int(row["folds_paired"])
+        if swept(gain, folds, int(row["folds_better"]), int(row["folds_worse"])):
             text += f", {Outcome.of_gain(gain)} on {folds}/{folds} folds"
     else:
         text = outcome
@@ -238,7 +243,7 @@ def compact_rows(verdict: Verdict) -> list[tuple[str, ...]]:
                 str(row["arm"]),
                 "failed" if math.isnan(row["score_mean"]) else f"{row['score_mean']:.3f}",
                 "" if baseline else _gain_interval(row["gain"], row["ci_low"], row["ci_high"]),
-                "" if baseline or math.isnan(row["detectable"]) else f"{row['detectable']:.3f}",
+                "" if baseline else detectable_cell(row["detectable"]),
                 p_value(row["p_holm"]),
                 ratio(row["cost_ratio"]),
                 _per_minute(
@@ -293,7 +298,11 @@ def format_table(verdict: Verdict, width: int = TERMINAL_WIDTH) -> str:
         said = textwrap.wrap(cells[-1], widths[-1]) or [""]
         out.append(line((arm, *cells[1:-1], said[0])))
         out += [indent + more for more in said[1:]]
-    out += _wrap(_LEGEND, width)
+    spreadless = any(
+        row["arm"] != BASELINE and no_spread(row["detectable"])
+        for row in verdict.summary.to_dict("records")
+    )
+    out += _wrap(_LEGEND + (_NO_SPREAD_LEGEND if spreadless else ""), width)
     return "\n".join(out)
 
 
@@ -385,7 +394,7 @@ def headline(verdict: Verdict) -> str:
     else:
         gain, cost = float(table["gain"][r.arm]), float(table["cost_ratio"][r.arm])
         at = f" at {ratio(cost)} the fit cost" if ratio(cost) else ""
-        first = f"Use {r.arm}: {_signed(gain)} {unit} gain over the baseline{at}"
+        first = f"Use {r.arm}: {signed(gain)} {unit} gain over the baseline{at}"
     searches = [e for e in verdict.effects if "tuning" in e.family.split("+")]
     ran = [e for e in searches if e.outcome != Outcome.FAILED]
     paid = [e for e in ran if e.outcome == Outcome.BETTER]
@@ -395,7 +404,7 @@ def headline(verdict: Verdict) -> str:
         rest = "; every search failed"
     elif paid:
         top = max(paid, key=lambda e: e.gain)
-        rest = f"; tuning also pays ({top.name}: {_signed(top.gain)})"
+        rest = f"; tuning also pays ({top.name}: {signed(top.gain)})"
     else:
         rest = "; no search beats the noise"
     if verdict.cut:
@@ -443,9 +452,9 @@ def effect_rows(verdict: Verdict) -> list[tuple[str, ...]]:
         (
             e.name,
             e.family,
-            _signed(e.gain),
-            "" if math.isnan(e.ci_low) else f"[{_signed(e.ci_low)}, {_signed(e.ci_high)}]",
-            "" if math.isnan(e.detectable) else f"{e.detectable:.3f}",
+            signed(e.gain),
+            interval(e.ci_low, e.ci_high),
+            detectable_cell(e.detectable),
             p_value(e.p_value),
             ratio(e.cost_factor),
             describe_outcome(e),
@@ -478,8 +487,8 @@ def search_rows(verdict: Verdict) -> list[tuple[str, ...]]:
                 if needed == math.inf
                 else ("" if math.isnan(needed) else f"{needed:g}"),
                 str(row["folds_matching_grid"]),
-                _signed(row["optimism_gap"]),
-                _signed(row["gain_vs_untuned"]),
+                signed(row["optimism_gap"]),
+                signed(row["gain_vs_untuned"]),
                 ratio(row["cost_vs_untuned"]),
             )
         )
@@ -502,18 +511,19 @@ def _effects_heading(verdict: Verdict) -> str:
 
 
 _TABLE_NOTE = (
-    "Gain is the mean paired improvement over the baseline on the outer folds, positive when "
-    "the arm is better (for a loss or an error, baseline minus arm); the 95% interval and "
-    "p-value come from the Nadeau–Bengio corrected resampled t-test, and p-values are "
-    "Holm-adjusted across the arms (p adj). Detectable is the smallest true gain these folds "
+    "Gain is the mean paired improvement over the baseline on the outer folds, positive when"
+    " the arm is better (for a loss or an error, baseline minus arm); the 95% interval and "
+    "p-value come from the Nadeau–Bengio corrected resampled t-test, and p-values are Holm-"
+    "adjusted across the arms (p adj). Detectable is the smallest true gain these folds "
     "would find significant at 5% with 80% power, from the same corrected variance: a gain "
     "within noise but smaller than that is not shown to be absent, only too small for the "
-    "design. Within noise means not significant at 5% after the Holm adjustment; within "
-    "noise (Holm) marks an arm whose own interval excludes zero but which does not stand out "
-    "once every arm's chance of a lucky draw is counted. Fit cost is CPU seconds of fitting "
-    "(every inner search fit included) relative to the baseline; gain/CPU-min is the gain "
-    "per extra CPU minute, for significant gains only (free when the arm costs less than the "
-    "baseline, or under a CPU second more)."
+    "design; n/a when the arm gained the same on every fold, so that the folds have no "
+    "spread to measure noise by. Within noise means not significant at 5% after the Holm "
+    "adjustment; within noise (Holm) marks an arm whose own interval excludes zero but which"
+    " does not stand out once every arm's chance of a lucky draw is counted. Fit cost is CPU"
+    " seconds of fitting (every inner search fit included) relative to the baseline; "
+    "gain/CPU-min is the gain per extra CPU minute, for significant gains only (free when "
+    "the arm costs less than the baseline, or under a CPU second more)."
 )
 
 
@@ -595,7 +605,7 @@ _MARGINAL_NOTE = (
     "step before last (about half the last) to its last, with its corrected 95% interval. "
     "Next doubling: the gain doubling the rows again would buy, extrapolated only from a "
     "curve that rises and flattens (concave); per 1,000 rows: that gain for each thousand "
-    "rows added."
+    "rows added, flat when the next doubling gains nothing to three decimals."
 )
 
 
@@ -603,13 +613,6 @@ def _count(value: Any) -> str:
     """A step as people count it: ``20``, ``1,250``."""
     number = float(value)
     return "" if math.isnan(number) else f"{number:,.0f}"
-
-
-def _small(value: float) -> str:
-    """A gain per 1,000 rows: three decimals, or two significant digits when smaller."""
-    if math.isnan(value):
-        return ""
-    return _signed(value) if value == 0 or abs(value) >= 0.001 else f"{value:+.2g}"
 
 
 def _text(value: Any) -> str:
@@ -621,7 +624,7 @@ def marginal_rows(marginal: Marginal) -> list[tuple[str, ...]]:
     """One row per curve of ``marginal.steps``, in MARGINAL_HEADERS order: the last
     doubling's gain and verdict and, for a data-size curve, its shape and the next doubling
     extrapolated, or why not."""
-    from tuneworth.marginal import MORE_DATA
+    from tuneworth.marginal import MORE_DATA, is_flat
 
     rows: list[tuple[str, ...]] = []
     for row in marginal.steps.to_dict("records"):
@@ -648,23 +651,21 @@ def marginal_rows(marginal: Marginal) -> list[tuple[str, ...]]:
             next_doubling = f"not extrapolated: {shape}" if shape else "not extrapolated"
         else:
             to = float(row["to_step"])
-            next_doubling = (
-                f"{_count(to)} → {_count(2 * to)} rows: {_signed(ahead)} "
-                f"[{_signed(row['next_low'])}, {_signed(row['next_high'])}]"
-            )
+            bounds = interval(float(row["next_low"]), float(row["next_high"]))
+            said = f"{_count(to)} → {_count(2 * to)} rows: {signed(ahead)}"
+            next_doubling = f"{said} {bounds}" if bounds else said
+        per_1000 = float(row.get("per_1000_rows", math.nan)) if data else math.nan
         rows.append(
             (
                 f"{family}: {row['arm']}",
                 f"{_count(row['from_step'])} → {_count(row['to_step'])} {unit}",
-                _signed(effect.gain),
-                ""
-                if math.isnan(effect.ci_low)
-                else f"[{_signed(effect.ci_low)}, {_signed(effect.ci_high)}]",
+                signed(effect.gain),
+                interval(effect.ci_low, effect.ci_high),
                 p_value(effect.p_value),
                 describe_outcome(effect),
                 shape,
                 next_doubling,
-                _small(float(row.get("per_1000_rows", math.nan))) if data else "",
+                "flat" if is_flat(ahead) else signed_small(per_1000),
             )
         )
     return rows

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tuneworth.design import BASELINE
+from tuneworth.formatting import NO_DIFFERENCE, interval, magnitude, no_spread, reach, signed
 from tuneworth.levers import FAMILIES
 from tuneworth.metrics import Metric
 from tuneworth.stats import (
@@ -286,11 +287,12 @@ def ratio(value: float) -> str:
 
 
 def _num(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:+.3f}"
+    return signed(value, missing="n/a")
 
 
 def _interval(low: float, high: float) -> str:
-    return "" if math.isnan(low) else f" [{_num(low)}, {_num(high)}]"
+    text = interval(low, high)
+    return f" {text}" if text else ""
 
 
 def describe_outcome(e: Effect) -> str:
@@ -298,15 +300,17 @@ def describe_outcome(e: Effect) -> str:
 
     ``better``, ``worse``, ``within noise (could detect ≥ 0.045)``, or for a lever that won
     (or lost) on every fold ``better on 5 of 5 folds, but the design cannot separate it
-    from noise (could detect ≥ 0.045)``.
+    from noise (could detect ≥ 0.045)``. A lever that scored the same as its reference on
+    every fold is ``no difference on any fold``: with no spread over the folds there is no
+    noise to be within, and nothing the folds could detect to report.
     """
     if not is_noise(e.outcome):
         return e.outcome
     if math.isnan(e.detectable):
         return e.outcome
-    if e.detectable == 0 and e.gain == 0:
-        return f"{e.outcome} (no difference on any fold)"
-    seen = f"could detect ≥ {e.detectable:.3f}"
+    if no_spread(e.detectable) and e.gain == 0:
+        return NO_DIFFERENCE
+    seen = reach(e.detectable, e.gain)
     holm = " after Holm" if e.outcome == Outcome.NOISE_AFTER_HOLM else ""
     if e.on_every_fold:
         side = Outcome.of_gain(e.gain)
@@ -405,11 +409,12 @@ def _tuning_sentence(v: Verdict) -> str:
             if rival is not None
             else ""
         )
-        why = (
-            "it made things worse"
-            if top.outcome == Outcome.WORSE
-            else "its gain is inside the noise"
-        )
+        if top.outcome == Outcome.WORSE:
+            why = "it made things worse"
+        elif no_spread(top.detectable) and top.gain == 0:
+            why = "the best search scored the same as the baseline on every fold"
+        else:
+            why = "its gain is inside the noise"
         return f"Tuning is not worth it here: {why} ({_describe(top, unit)}).{instead}"
     if rival is not None and rival.gain >= top.gain:
         cheaper = " and for less compute" if rival.cost_factor < top.cost_factor else ""
@@ -506,8 +511,11 @@ def _power_sentences(v: Verdict) -> list[str]:
     if weak.empty:
         return []
     folds = int(compared["folds_paired"].max())
-    low, high = float(compared["detectable"].min()), float(compared["detectable"].max())
-    span = f"{low:.3f}" if f"{low:.3f}" == f"{high:.3f}" else f"{low:.3f} to {high:.3f}"
+    # An arm that gained the same on every fold has a detectable effect of zero: it says
+    # nothing of what the design can detect, and would open the span at 0.000.
+    measured = compared["detectable"][compared["detectable"] > 0]
+    low, high = magnitude(float(measured.min())), magnitude(float(measured.max()))
+    span = low if low == high else f"{low} to {high}"
     k = v.folds_per_repeat
     said = (
         f"Power: these {folds} outer folds detect a gain of at least {span} {v.metric.label}"
