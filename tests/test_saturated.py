@@ -85,6 +85,44 @@ def test_the_terminal_table_shows_a_loss_that_rounds_to_zero_without_a_sign() ->
     assert rows["random forest"][-1] == "noise"  # it tied on 7 folds: no sweep
 
 
+def test_a_baseline_at_the_best_on_every_fold_is_said_once_and_kept() -> None:
+    said = saturated().sentences
+    assert said[0] == (
+        "The baseline already scores the best possible ROC-AUC, 1.000, on every fold: no "
+        "lever can beat it, and the folds cannot tell an arm that matches it from the baseline."
+    )
+    assert said[-1] == (
+        "Recommendation: keep the baseline (1.000 ROC-AUC); it already scores the best "
+        "possible on every fold."
+    )
+
+
+def test_a_baseline_within_rounding_of_the_best_says_how_little_is_left() -> None:
+    near = [1.0] * 7 + [0.9997, 0.9996, 0.9998]
+    said = saturated(near).sentences
+    assert said[0] == (
+        "The baseline already scores 1.000 ROC-AUC, within 0.00009 of the best possible: no "
+        "lever has more than that to gain."
+    )
+    assert said[-1].startswith("Recommendation: keep the baseline (1.000 ROC-AUC); no arm beat")
+
+
+def test_a_baseline_short_of_the_best_gets_no_saturation_sentence() -> None:
+    short = [0.99] * 10
+    assert not any(s.startswith("The baseline already") for s in saturated(short).sentences)
+
+
+def test_a_loss_at_zero_on_every_fold_is_the_best_possible_too() -> None:
+    zeros = [0.0] * 10
+    frame = fold_table({"baseline": (zeros, 1.0), "forest": (zeros, 2.0)}, n_train=275, n_test=69)
+    arms = [ArmInfo("baseline", "baseline", "baseline"), ArmInfo("forest", "model", "forest")]
+    verdict = decide(frame, arms, METRICS["log_loss"], "one_at_a_time")
+    assert verdict.sentences[0].startswith(
+        "The baseline already scores the best possible log loss, 0.000, on every fold"
+    )
+    assert all(metric.best is not None for metric in METRICS.values())
+
+
 def test_the_terminal_table_says_no_difference_instead_of_zeros() -> None:
     verdict = saturated()
     rows = {row[0]: row for row in compact_rows(verdict)}

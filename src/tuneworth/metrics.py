@@ -22,6 +22,9 @@ class Metric:
     tasks: tuple[Task, ...]
     greater_is_better: bool = True
     heading: str = ""  # a narrow table column's header, when the label is long
+    # The best score there is (1 for a perfect ROC-AUC, 0 for no error), None if unbounded:
+    # a baseline there has nothing left for any lever to gain.
+    best: float | None = None
 
     @property
     def column(self) -> str:
@@ -81,14 +84,26 @@ def orientation(greater_is_better: bool) -> float:
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        Metric("roc_auc", "ROC-AUC", "roc_auc", ("binary",)),
+        Metric("roc_auc", "ROC-AUC", "roc_auc", ("binary",), best=1.0),
         Metric(
-            "roc_auc_ovr", "ROC-AUC (one-vs-rest)", "roc_auc_ovr", ("multiclass",), True, "ROC-AUC"
+            "roc_auc_ovr",
+            "ROC-AUC (one-vs-rest)",
+            "roc_auc_ovr",
+            ("multiclass",),
+            True,
+            "ROC-AUC",
+            best=1.0,
         ),
         Metric(
-            "average_precision", "average precision", "average_precision", ("binary",), True, "AP"
+            "average_precision",
+            "average precision",
+            "average_precision",
+            ("binary",),
+            True,
+            "AP",
+            best=1.0,
         ),
-        Metric("accuracy", "accuracy", "accuracy", CLASSIFICATION),
+        Metric("accuracy", "accuracy", "accuracy", CLASSIFICATION, best=1.0),
         Metric(
             "balanced_accuracy",
             "balanced accuracy",
@@ -96,13 +111,21 @@ METRICS: dict[str, Metric] = {
             CLASSIFICATION,
             True,
             "bal. acc.",
+            best=1.0,
         ),
-        Metric("f1", "F1", "f1", ("binary",)),
-        Metric("f1_macro", "macro F1", "f1_macro", CLASSIFICATION),
-        Metric("log_loss", "log loss", "neg_log_loss", CLASSIFICATION, greater_is_better=False),
-        Metric("r2", "R²", "r2", ("regression",)),
-        Metric("rmse", "RMSE", "neg_root_mean_squared_error", ("regression",), False),
-        Metric("mae", "MAE", "neg_mean_absolute_error", ("regression",), False),
+        Metric("f1", "F1", "f1", ("binary",), best=1.0),
+        Metric("f1_macro", "macro F1", "f1_macro", CLASSIFICATION, best=1.0),
+        Metric(
+            "log_loss",
+            "log loss",
+            "neg_log_loss",
+            CLASSIFICATION,
+            greater_is_better=False,
+            best=0.0,
+        ),
+        Metric("r2", "R²", "r2", ("regression",), best=1.0),
+        Metric("rmse", "RMSE", "neg_root_mean_squared_error", ("regression",), False, best=0.0),
+        Metric("mae", "MAE", "neg_mean_absolute_error", ("regression",), False, best=0.0),
     )
 }
 

@@ -340,6 +340,7 @@ def _sentences(v: Verdict) -> list[str]:
             f"Cut by {v.cut_by or 'the time budget'}: {sep.join(v.cut)} "
             "(not compared: a paired comparison needs every fold)."
         )
+    said += _saturation_sentences(v)
     if v.design == "one_at_a_time":
         for family in FAMILIES:
             mine = [e for e in v.effects if e.family == family]
@@ -436,6 +437,40 @@ def _tuning_sentence(v: Verdict) -> str:
             "beyond the noise: more repeats of the outer folds would tell which is worth more."
         )
     return f"Tuning is worth it here: {_describe(top, unit)}, more than any other lever."
+
+
+def _saturation_sentences(v: Verdict) -> list[str]:
+    """When the baseline already scores the best the metric allows, or within rounding of
+    it, said once before the levers: no lever has room to gain, whatever the folds show."""
+    headroom = _headroom(v)
+    if math.isnan(headroom):
+        return []
+    best = float(v.metric.best or 0.0)
+    score = float(v.summary.set_index("arm")["score_mean"][BASELINE])
+    unit = v.metric.label
+    if headroom == 0:
+        return [
+            f"The baseline already scores the best possible {unit}, {best:.3f}, on every "
+            "fold: no lever can beat it, and the folds cannot tell an arm that matches it "
+            "from the baseline."
+        ]
+    if f"{score:.3f}" == f"{best:.3f}":
+        return [
+            f"The baseline already scores {score:.3f} {unit}, within "
+            f"{magnitude(headroom)} of the best possible: no lever has more than that "
+            "to gain."
+        ]
+    return []
+
+
+def _headroom(v: Verdict) -> float:
+    """How far the baseline's mean score is from the best the metric allows; zero when it
+    scores the best on every fold (no fold scores beyond the best, so a mean there is the
+    best everywhere); NaN when the metric has no best or the baseline failed."""
+    scores = v.summary.set_index("arm")["score_mean"]
+    if v.metric.best is None or BASELINE not in scores.index:
+        return math.nan
+    return abs(v.metric.best - float(scores[BASELINE]))
 
 
 def _search_sentences(v: Verdict) -> list[str]:
@@ -554,6 +589,11 @@ def _cheapest_sentence(v: Verdict) -> str:
         return "Every arm failed on some fold, so none is recommended."
     unit = v.metric.label
     score = table["score_mean"]
+    if r.reference == BASELINE and _headroom(v) == 0:
+        return (
+            f"Recommendation: keep the baseline ({score[BASELINE]:.3f} {unit}); it already "
+            "scores the best possible on every fold."
+        )
     if r.reference == BASELINE:
         everywhere = v.summary[
             v.summary["outcome"].map(is_noise).astype(bool)
