@@ -216,3 +216,16 @@ def test_a_data_size_slope_beyond_rounding_keeps_its_number() -> None:
     (row,) = marginal_rows(Marginal(pd.DataFrame(), steps=steps))
     assert row[-1] == "+0.007"
     assert not math.isnan(float(row[-1]))
+
+
+def test_the_gains_plot_draws_what_the_design_can_detect_without_the_tied_arms() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from tuneworth.plots import gains
+
+    verdict = saturated()
+    axes = gains(verdict).axes[0]
+    (band,) = [p for p in axes.patches if p.get_label() == "detectable (median)"]
+    forest = verdict.summary.set_index("arm")["detectable"]["random forest"]
+    assert band.get_bbox().x1 == pytest.approx(forest)

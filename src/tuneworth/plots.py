@@ -128,8 +128,10 @@ def _gain_bars(verdict: Verdict) -> Figure:
         linewidth=1,
     )
     # What the folds could detect, either side of zero: a bar inside the band is too small
-    # for the design to tell from noise, not shown to be zero.
-    reach = rows["detectable"].dropna()
+    # for the design to tell from noise, not shown to be zero. An arm that gained the same
+    # on every fold has a detectable effect of exactly zero, which says nothing of the
+    # design: counted, ties with a saturated baseline would shrink the band to nothing.
+    reach = rows["detectable"][rows["detectable"] > 0]
     if len(reach):
         width = float(reach.median())
         axes.axvspan(-width, width, color="#eef1f5", zorder=0, label="detectable (median)")
