@@ -132,6 +132,16 @@ def test_the_terminal_table_says_no_difference_instead_of_zeros() -> None:
     assert "detect n/a: the arm gained the same on every fold" in " ".join(table.split())
 
 
+def test_an_interval_narrower_than_three_decimals_keeps_its_width() -> None:
+    # Ties on eight folds, a ten-thousandth either way on two: a half-width of 0.000063.
+    arm = [1.0] * 8 + [0.9999, 1.0]
+    near = [1.0] * 9 + [0.9999]
+    frame = fold_table({"baseline": (near, 1.0), "scaling": (arm, 1.0)}, n_train=275, n_test=69)
+    arms = [ArmInfo("baseline", "baseline", "baseline"), ArmInfo("scaling", "preprocess", "s")]
+    (_, scaling) = compact_rows(decide(frame, arms, AUC, "one_at_a_time"))
+    assert re.fullmatch(r"0\.000 ± 0\.0000[1-9][0-9]?", scaling[2]), scaling[2]
+
+
 @pytest.mark.parametrize("baseline", [ONES, [1.0] * 7 + [0.9997, 0.9996, 0.9998]])
 def test_nothing_said_of_a_saturated_study_shows_a_signed_zero_or_a_zero_to_detect(
     baseline: list[float],

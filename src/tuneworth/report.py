@@ -22,6 +22,7 @@ from tuneworth.formatting import (
     detectable_cell,
     interval,
     is_point,
+    magnitude,
     no_spread,
     signed,
     signed_small,
@@ -199,7 +200,8 @@ def terminal_width() -> int:
 def _gain_interval(gain: float, low: float, high: float) -> str:
     """``+0.177 ± 0.002``: the corrected t interval is symmetric about the gain; an interval
     that is not (another test's) keeps its bounds, and a point (the same gain on every fold)
-    is no interval at all."""
+    is no interval at all. A half-width too small for three decimals keeps two significant
+    digits (``± 0.00031``) rather than reading ``± 0.000``."""
     if math.isnan(gain):
         return ""
     if math.isnan(low) or is_point(low, high):
@@ -207,7 +209,7 @@ def _gain_interval(gain: float, low: float, high: float) -> str:
     half = (high - low) / 2
     if abs(gain - (low + half)) > 5e-4:
         return f"{signed(gain)} {interval(low, high)}"
-    return f"{signed(gain)} ± {half:.3f}"
+    return f"{signed(gain)} ± {magnitude(half)}"
 
 
 def short_outcome(row: Mapping[Any, Any]) -> str:
