@@ -17,7 +17,6 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import FitFailedWarning
 
 from tuneworth.metrics import orientation
 
@@ -72,6 +71,8 @@ def report_failures(table: pd.DataFrame, first_error: str) -> None:
             f"every one of the {len(configs)} configurations failed; the first error: {first_error}"
         )
     if failed:
+        from sklearn.exceptions import FitFailedWarning
+
         warnings.warn(
             f"{failed} of {len(configs)} configurations failed; the first error: {first_error}",
             FitFailedWarning,
