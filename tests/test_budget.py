@@ -315,28 +315,19 @@ def test_a_report_rebuilt_from_the_store_names_the_cut_arms(
 
 
 def test_the_model_is_not_refitted_when_the_refit_would_end_past_the_budget() -> None:
-    from types import SimpleNamespace
-
     from tuneworth.evaluate import FoldResult
-    from tuneworth.study_log import log_model
+    from tuneworth.study_log import refit_past_budget
 
-    class Notes:
-        def __init__(self) -> None:
-            self.tags: dict[str, str] = {}
-
-        def note(self, tags: dict[str, str] | None = None, **_: Any) -> None:
-            self.tags.update(tags or {})
-
-    tracker = Notes()
-    plan = SimpleNamespace(spec=parse_spec(BUDGETED))
     # The folds' fits took 40 s each, on 4/5 of the rows: on every row about 50 s.
     folds = [FoldResult("baseline", k, 0, 0.9, 40.0, 40.0, 0.1, 1, 455, 114) for k in range(5)]
     budget = TimeBudget(60, time.time() + 8, "1 min")
-    log_model(tracker, plan, "baseline", None, budget, folds)  # type: ignore[arg-type]
-    assert tracker.tags["tuneworth.model_not_logged"] == (
+    assert refit_past_budget("baseline", folds, 5, budget) == (
         "refitting baseline on every row would take about 50 s, past the 1 min time budget: "
         "run with a longer budget to get the model"
     )
+    # With a minute left, or no budget, it is refitted.
+    assert refit_past_budget("baseline", folds, 5, TimeBudget(60, time.time() + 60, "")) is None
+    assert refit_past_budget("baseline", folds, 5, None) is None
 
 
 def test_one_search_stays_while_any_arm_but_the_baseline_does() -> None:

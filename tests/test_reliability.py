@@ -189,6 +189,7 @@ def test_an_arm_that_fails_is_recorded_and_the_experiment_goes_on(
     assert summary.loc["standard scaling", "outcome"] == "within noise"
     incomplete = [s for s in result.verdict.sentences if s.startswith("Incomplete")]
     assert len(incomplete) == 1 and "n_neighbors" in incomplete[0]
+    mlflow.set_tracking_uri(tracking_uri)  # the run tracked in a process of its own
     runs = mlflow.search_runs(experiment_names=["failing"]).set_index("tags.tuneworth.arm")
     assert runs.loc["k-nearest neighbours", "status"] == "FAILED"
     assert "n_neighbors" in runs.loc["k-nearest neighbours", "tags.tuneworth.errors"]
@@ -232,6 +233,7 @@ def test_interrupted_study_is_killed_then_resumed_without_recomputing(
         run_experiment(
             spec, tracking_uri=tracking_uri, n_jobs=1, progress=_FailsOnFold(7), report_dir=None
         )
+    mlflow.set_tracking_uri(tracking_uri)  # the run tracked in a process of its own
     runs = mlflow.search_runs(experiment_names=["resumable"])
     study = runs[runs["tags.tuneworth.kind"] == "study"]
     assert list(study["status"]) == ["KILLED"]

@@ -56,6 +56,7 @@ def test_run_writes_a_study_with_one_nested_run_per_arm(tiny_run: Any, tracking_
 
 
 def test_arm_runs_hold_scores_gains_and_cost(tiny_run: Any, tracking_uri: str) -> None:
+    mlflow.set_tracking_uri(tracking_uri)
     runs = mlflow.search_runs(experiment_names=["tiny"])
     arms = runs[runs["tags.tuneworth.kind"] == "arm"].set_index("tags.tuneworth.arm")
     summary = tiny_run.verdict.summary.set_index("arm")

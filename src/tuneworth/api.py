@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -95,8 +96,9 @@ def compare(
         The comparison's name: the report's title and, when tracked, the MLflow experiment.
     tracking : str or Tracker, optional
         An MLflow tracking URI or a :class:`tuneworth.tracking.Tracker`: the study is
-        written there as ``tuneworth run`` writes it. Without one nothing is written
-        anywhere and MLflow is not imported.
+        written there as ``tuneworth run`` writes it, by a URI's tracker in a process of
+        its own (:mod:`tuneworth.tracking_process`), by a tracker given here in this
+        process. Without one nothing is written anywhere and MLflow is not imported.
     progress : Progress, optional
         Told of each arm-fold as it finishes.
     curves : bool
@@ -173,16 +175,22 @@ def compare(
         )
     from tuneworth.experiment import run_tracked
     from tuneworth.tracking import Tracker, resolve_tracking_uri
+    from tuneworth.tracking_process import remote_tracker
 
-    tracker = tracking if isinstance(tracking, Tracker) else Tracker(resolve_tracking_uri(tracking))
-    return run_tracked(
-        plan,
-        tracker,
-        n_jobs=n_jobs,
-        budget=time_budget,
-        deadline=deadline,
-        progress=progress,
-    ).comparison
+    with ExitStack() as stack:
+        tracker = (
+            tracking
+            if isinstance(tracking, Tracker)
+            else stack.enter_context(remote_tracker(resolve_tracking_uri(tracking)))
+        )
+        return run_tracked(
+            plan,
+            tracker,
+            n_jobs=n_jobs,
+            budget=time_budget,
+            deadline=deadline,
+            progress=progress,
+        ).comparison
 
 
 def _table(X: Any, y: Any) -> tuple[pd.DataFrame, str, str]:

@@ -224,6 +224,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from tuneworth.tracking_process import prestart
+
+    # MLflow is imported in a process of its own while this one reads the data and plans.
+    prestart()
     from tuneworth.budget import parse_duration
     from tuneworth.diagnose import Finding
     from tuneworth.experiment import plan_experiment, run_experiment

@@ -40,6 +40,7 @@ from tuneworth.verdict import ArmInfo, Verdict, decide
 
 if TYPE_CHECKING:
     from tuneworth.tracking import Tracker
+    from tuneworth.tracking_process import RemoteTracker
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,8 @@ def run_experiment(
     that finished every fold are compared, and the verdict names those cut. ``findings``,
     the table's diagnosis, go into the report and onto the study run.
     """
-    from tuneworth.tracking import Tracker, resolve_tracking_uri
+    from tuneworth.tracking import resolve_tracking_uri
+    from tuneworth.tracking_process import remote_tracker
 
     started = time.time()
     uri = resolve_tracking_uri(tracking_uri)
@@ -195,9 +197,11 @@ def run_experiment(
         # The cluster is reached before the study run exists: a wrong address writes nothing.
         if scheduler is not None:
             stack.enter_context(dask_cluster(scheduler))
+        # MLflow in a process of its own: its writes, the model and the report beside the work.
+        tracker = stack.enter_context(remote_tracker(uri))
         return run_tracked(
             plan,
-            Tracker(uri),
+            tracker,
             n_jobs=n_jobs,
             fresh=fresh,
             findings=findings,
@@ -215,7 +219,7 @@ def run_experiment(
 
 def run_tracked(
     plan: Plan,
-    tracker: Tracker,
+    tracker: Tracker | RemoteTracker,
     *,
     n_jobs: int = 1,
     fresh: bool = False,
@@ -240,7 +244,7 @@ def run_tracked(
     resuming = log.open(fresh, findings)
     try:
         names = {arm.name for arm in plan.arms}
-        found = finished_arms(tracker) if resuming else {}
+        found = tracker.apply(finished_arms) if resuming else {}
         kept = {name: value for name, value in found.items() if name in names}
         log.run_ids.update({name: run_id for name, (run_id, _) in kept.items()})
         with ExitStack() as stack:

@@ -8,10 +8,13 @@ per arm, opened when its first fold starts and closed after its last, and at the
 comparisons, the tables, the report and the recommended arm's model
 (:meth:`StudyLog.finish`).
 
-The arm runs' writes never hold up the folds: the events only queue them, and one writer
-thread writes them to the store in their order, with the times the events happened. A
-store's failure there surfaces, as raised by the tracker, at the next event or at
-:meth:`StudyLog.flush`; the writes queued after it are dropped.
+The writes never hold up the work: the events only queue them, and one writer thread
+writes them to the store in their order, with the times the events happened; at the end,
+the report is drawn there too, while the recommended arm is
+refitted. With a :class:`tuneworth.tracking_process.RemoteTracker`, the writer thread only
+waits for a process of its own that does the writing. A store's failure there surfaces,
+as raised by the tracker, at the next event or at :meth:`StudyLog.flush`; the writes queued
+after it are dropped.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -42,6 +46,9 @@ from tuneworth.report import (
 from tuneworth.tracking import Tracker, run_url
 from tuneworth.verdict import ArmInfo
 
+if TYPE_CHECKING:
+    from tuneworth.tracking_process import RemoteTracker
+
 
 class StudyLog:
     """The MLflow record of one run of a plan, written as the run goes.
@@ -51,7 +58,10 @@ class StudyLog:
     """
 
     def __init__(
-        self, tracker: Tracker, plan: Plan, run_ids: Mapping[str, str] | None = None
+        self,
+        tracker: Tracker | RemoteTracker,
+        plan: Plan,
+        run_ids: Mapping[str, str] | None = None,
     ) -> None:
         self.tracker, self.plan = tracker, plan
         self.run_ids = dict(run_ids or {})
@@ -61,14 +71,14 @@ class StudyLog:
             for lever in arm.levers
             if (storage := getattr(lever, "storage", None)) is not None
         }
-        self._writes: queue.SimpleQueue[Callable[[], None] | threading.Event | None] = (
+        self._writes: queue.SimpleQueue[Callable[[], object] | threading.Event | None] = (
             queue.SimpleQueue()
         )
         self._writer: threading.Thread | None = None
         self._failure: BaseException | None = None
         self._reported = False
 
-    def _write(self, write: Callable[[], None]) -> None:
+    def _write(self, write: Callable[[], object]) -> None:
         """Queue ``write`` for the writer thread, after raising a failure of an earlier one."""
         self._raise_failure()
         if self._writer is None:
@@ -237,18 +247,20 @@ class StudyLog:
         study run, which closes.
         The report also goes to ``report_dir`` when given; returns that directory.
         ``started`` is when the whole study began (:func:`time.time`; by default, when its
-        comparison did)."""
+        comparison did).
+
+        The writes and the report are queued like the arms' writes, so that they are done
+        while the recommended arm is refitted here; this returns once all are done.
+        """
         self.flush()
-        self.close()
         tracker, verdict, metric = self.tracker, comparison.verdict, self.plan.metric
         if budget is not None and verdict.cut:
-            tracker.end_cut_arms(verdict.cut, budget.cut_by)
-        tracker.log_comparisons(self.run_ids, verdict.summary)
-        tracker.log_tuning(self.run_ids, comparison.tuning)
+            self._write(lambda: tracker.end_cut_arms(verdict.cut, budget.cut_by))
+        self._write(lambda: tracker.log_comparisons(self.run_ids, verdict.summary))
+        self._write(lambda: tracker.log_tuning(self.run_ids, comparison.tuning))
         if comparison.marginal is not None:
-            tracker.log_marginal(self.run_ids, comparison.marginal)
-        chosen = comparison.recommended
-        log_model(tracker, self.plan, chosen, register, budget, comparison.by_arm[chosen])
+            marginal = comparison.marginal
+            self._write(lambda: tracker.log_marginal(self.run_ids, marginal))
         began = comparison.started if started is None else started
         context = comparison.context(
             study_run_id=tracker.study_run_id,
@@ -273,72 +285,101 @@ class StudyLog:
             saved = new_report_dir(report_dir, self.plan.spec.name) if report_dir else None
             report = saved or Path(tmp, "report")
             trials = comparison.trials if not comparison.trials.empty else None
-            write_report(verdict, context, comparison.results, trials, report, comparison.marginal)
-            scores = verdict.summary.set_index("arm")["score_mean"]
-            tracker.finish_study(
-                {
-                    f"baseline_{metric.name}_mean": scores[BASELINE],
-                    f"best_{metric.name}_mean": scores[verdict.best],
-                },
-                tables,
-                report,
-                (f"{verdict.convention}.", *verdict.sentences),
-                description="\n\n".join(
-                    part
-                    for part in (
-                        verdict_markdown(verdict),
-                        marginal_description(comparison.marginal),
-                        diagnosis_markdown(comparison.findings),
-                    )
-                    if part
-                ),
+            self._write(
+                lambda: tracker.apply(
+                    _write_report,
+                    verdict,
+                    context,
+                    comparison.results,
+                    trials,
+                    report,
+                    comparison.marginal,
+                )
             )
+            chosen = comparison.recommended
+            self.log_model(chosen, register, budget, comparison.by_arm[chosen])
+            scores = verdict.summary.set_index("arm")["score_mean"]
+            metrics = {
+                f"baseline_{metric.name}_mean": scores[BASELINE],
+                f"best_{metric.name}_mean": scores[verdict.best],
+            }
+            description = "\n\n".join(
+                part
+                for part in (
+                    verdict_markdown(verdict),
+                    marginal_description(comparison.marginal),
+                    diagnosis_markdown(comparison.findings),
+                )
+                if part
+            )
+            sentences = (f"{verdict.convention}.", *verdict.sentences)
+            self._write(
+                lambda: tracker.finish_study(
+                    metrics, tables, report, sentences, description=description
+                )
+            )
+            self.flush()
+        self.close()
         return saved
 
+    def log_model(
+        self,
+        arm: str,
+        register: str | None,
+        budget: TimeBudget | None = None,
+        folds: Sequence[FoldResult] = (),
+    ) -> None:
+        """Refit ``arm`` on every row, here, and queue its logging on the study run, with
+        the refit's seconds.
 
-def log_model(
-    tracker: Tracker,
-    plan: Plan,
-    arm: str,
-    register: str | None,
-    budget: TimeBudget | None = None,
-    folds: Sequence[FoldResult] = (),
-) -> None:
-    """Refit ``arm`` on every row and log it on the study run, with the refit's seconds.
-
-    A refit that fails leaves a tag saying why on the study run, not a failed study: the
-    verdict stands without a model. So does a refit that would end past a time ``budget``:
-    its cost is estimated from the arm's folds (``folds``), on all rows instead of a
-    training fold's.
-    """
-    if budget is not None and folds:
-        training_share = 1 - 1 / plan.spec.cv.folds
-        estimate = sum(r.fit_seconds for r in folds) / len(folds) / training_share
-        if time.time() + estimate > budget.ends:
-            tracker.note(
-                tags={
-                    "tuneworth.model_not_logged": f"refitting {arm} on every row would take "
-                    f"about {estimate:.0f} s, past {budget.cut_by}: run with a longer budget "
-                    "to get the model"
-                }
-            )
+        A refit that fails leaves a tag saying why on the study run, not a failed study:
+        the verdict stands without a model. So does a refit that would end past a time
+        ``budget``: its cost is estimated from the arm's folds (``folds``), on all rows
+        instead of a training fold's.
+        """
+        tracker, plan = self.tracker, self.plan
+        late = refit_past_budget(arm, folds, plan.spec.cv.folds, budget)
+        if late is not None:
+            self._write(lambda: tracker.note(tags={"tuneworth.model_not_logged": late}))
             return
-    try:
-        model, seconds, cpu_seconds = refit_arm(plan, arm)
-    except Exception as exc:
-        first = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-        tracker.note(tags={"tuneworth.model_not_logged": f"refitting {arm} failed: {first}"})
-        return
-    tracker.note(
-        metrics={"refit_seconds": seconds, "refit_cpu_seconds": cpu_seconds},
-        tags={"tuneworth.model_arm": arm},
+        try:
+            model, seconds, cpu_seconds = refit_arm(plan, arm)
+        except Exception as exc:
+            first = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+            failed = f"refitting {arm} failed: {first}"
+            self._write(lambda: tracker.note(tags={"tuneworth.model_not_logged": failed}))
+            return
+        self._write(
+            lambda: tracker.note(
+                metrics={"refit_seconds": seconds, "refit_cpu_seconds": cpu_seconds},
+                tags={"tuneworth.model_arm": arm},
+            )
+        )
+        example = plan.dataset.X.head(5)
+        tags = {"tuneworth.arm": arm, "tuneworth.spec": plan.spec.name}
+        self._write(lambda: tracker.log_model(model, example, tags=tags, register=register))
+
+
+def refit_past_budget(
+    arm: str, folds: Sequence[FoldResult], cv_folds: int, budget: TimeBudget | None
+) -> str | None:
+    """Why ``arm`` is not refitted on every row: the refit would end past the time
+    ``budget``, its cost estimated from the arm's ``folds`` (fitted on ``1 - 1/cv_folds``
+    of the rows); ``None`` when it would not."""
+    if budget is None or not folds:
+        return None
+    estimate = sum(r.fit_seconds for r in folds) / len(folds) / (1 - 1 / cv_folds)
+    if time.time() + estimate <= budget.ends:
+        return None
+    return (
+        f"refitting {arm} on every row would take about {estimate:.0f} s, past "
+        f"{budget.cut_by}: run with a longer budget to get the model"
     )
-    tracker.log_model(
-        model,
-        plan.dataset.X.head(5),
-        tags={"tuneworth.arm": arm, "tuneworth.spec": plan.spec.name},
-        register=register,
-    )
+
+
+def _write_report(_: Any, *args: Any) -> None:
+    """:func:`tuneworth.report.write_report` of ``args``, run where the tracker runs."""
+    write_report(*args)
 
 
 def arm_description(arm: Arm, metric: Metric, folds: int) -> str:

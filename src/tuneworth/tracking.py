@@ -317,9 +317,11 @@ class Tracker:
 
     The store is probed when the tracker is made; afterwards every failure of the store
     raises :class:`StoreError`, and every run this tracker created is ended on the way out.
+    ``owner``, the process ID a study run records as its owner (by default, this process's),
+    is the process whose death orphans the runs it writes.
     """
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, owner: int | None = None) -> None:
         import mlflow
         from mlflow.tracking import MlflowClient
 
@@ -332,7 +334,13 @@ class Tracker:
         self.client = MlflowClient(tracking_uri=uri)
         self.experiment_id = ""
         self.study_run_id = ""
+        self.owner = os.getpid() if owner is None else owner
         self._dataset: Any = None  # the DatasetInput logged on every run, once built
+
+    def apply(self, function: Callable[..., _R], /, *args: Any, **kwargs: Any) -> _R:
+        """``function(self, *args, **kwargs)``: work that needs the tracker, run where it
+        runs (see :class:`tuneworth.tracking_process.RemoteTracker`)."""
+        return function(self, *args, **kwargs)
 
     def _errors(self, doing: str) -> contextlib.AbstractContextManager[None]:
         return store_errors(self.uri, doing)
@@ -366,7 +374,7 @@ class Tracker:
         previous = self.client.search_runs(
             [self.experiment_id], same, order_by=["attributes.start_time DESC"], max_results=1
         )
-        owner = {"tuneworth.host": socket.gethostname(), "tuneworth.pid": str(os.getpid())}
+        owner = {"tuneworth.host": socket.gethostname(), "tuneworth.pid": str(self.owner)}
         last = previous[0] if previous else None
         if last is not None and last.info.status == "RUNNING":
             if _orphaned(last.data.tags):

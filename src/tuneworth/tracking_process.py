@@ -1,0 +1,351 @@
+"""The tracker in a process of its own, beside the process that fits.
+
+Importing MLflow and opening a store cost about a second of CPU; logging the chosen model
+and drawing the report's plots cost about as much again. Done by the process that fits the
+arms, all of it lies on a run's critical path; on a machine with a core to spare, none of
+it needs to. A :class:`TrackingProcess` is a child process that imports MLflow while its
+parent reads the data and plans (:func:`prestart`), opens a store when asked
+(:func:`remote_tracker`), and then runs every :class:`~tuneworth.tracking.Tracker` call
+made through the :class:`RemoteTracker` it returns, one at a time, in the order they were
+made, returning each result, or raising each error, in the parent as if the call had run
+there. :class:`tuneworth.study_log.StudyLog` makes those calls on its writer thread, so the
+fitting never waits for them; while idle, the child imports what the end of a study needs
+(MLflow's scikit-learn flavour, skops, matplotlib).
+
+One such process serves every study of its parent, one after another or side by side (a
+notebook's second run starts with MLflow loaded), until the parent exits. It ignores SIGINT,
+so that a parent interrupted by Ctrl-C can still end its studies through it, and exits when
+the parent closes it or is gone. An error it cannot send back as it is arrives as a
+:class:`~tuneworth.tracking.StoreError` with the same text; a process that died (killed, out
+of memory) is a :class:`~tuneworth.tracking.StoreError` too, its studies are left RUNNING
+(the next run of their spec marks them FAILED, as after a killed parent), and the next
+study starts a new process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tuneworth.tracking import Tracker
+
+# Only the standard library at import: the child is started before the parent imports
+# pandas, scikit-learn and the rest, and imports them itself meanwhile.
+
+# Imported by the child as soon as it starts: what opening a store needs (a database
+# store's code is most of the time MLflow takes to open one).
+_OPENING = (
+    "tuneworth.tracking",
+    "mlflow",
+    "mlflow.tracking",
+    "mlflow.store.tracking.sqlalchemy_store",
+    "tuneworth.checkpoint",
+)
+# Imported by the child while it has nothing else to do, once a store is open: what
+# logging the model and writing the report need.
+_FINISHING = (
+    "sklearn.pipeline",
+    "mlflow.sklearn",
+    "skops.io",
+    "matplotlib.figure",
+    "matplotlib.backends.backend_agg",
+    "tuneworth.report",
+    "tuneworth.plots",
+)
+# How long the child waits for a call before it imports the next of _FINISHING: calls made
+# one right after another (the study opened after the store) never wait for an import.
+_IDLE_SECONDS = 0.05
+# The attributes of a Tracker its proxy mirrors after every call.
+_MIRRORED = ("uri", "experiment_id", "study_run_id")
+
+
+class TrackingProcess:
+    """A child process that runs functions for its parent, one at a time, in call order."""
+
+    def __init__(self) -> None:
+        # A fresh interpreter unless forking is known to be safe: on Linux, with no other
+        # thread that could hold a lock and no MLflow store whose connections the child
+        # would share.
+        fork = (
+            sys.platform == "linux"
+            and threading.active_count() == 1
+            and "mlflow" not in sys.modules
+        )
+        context: Any = multiprocessing.get_context("fork" if fork else "spawn")
+        self._connection, child = context.Pipe()
+        self._process = context.Process(
+            target=_serve, args=(child, os.getpid()), name="tuneworth-tracking", daemon=True
+        )
+        self._process.start()
+        child.close()
+        self._lock = threading.Lock()
+        self._calls = 0
+
+    @property
+    def alive(self) -> bool:
+        return bool(self._process.is_alive())
+
+    def call(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """``function(*args, **kwargs)`` run in the child: its result, or its error raised.
+
+        ``function`` must be importable by name (a module-level function); its arguments and
+        its result cross the process boundary pickled. Thread-safe: calls from several
+        threads run one after another.
+        """
+        with self._lock:
+            self._calls += 1
+            number = self._calls
+            try:
+                self._connection.send((number, function, args, kwargs))
+                while True:
+                    # An answer to an earlier call whose caller was interrupted is dropped.
+                    answered, ok, value = self._connection.recv()
+                    if answered == number:
+                        break
+            except (EOFError, OSError) as exc:
+                from tuneworth.tracking import StoreError
+
+                raise StoreError(
+                    f"the tracking process ended unexpectedly ({_exit_reason(self._process)}); "
+                    "run again: the next run of this spec resumes the study"
+                ) from exc
+        if not ok:
+            raise value
+        return value
+
+    def close(self, timeout: float = 0.5) -> None:
+        """Stop the child once the call at hand is answered; kill it if it has not exited
+        ``timeout`` seconds later (it may be importing modules: nothing is written then)."""
+        with self._lock:
+            with suppress(OSError):
+                self._connection.send(None)
+            self._process.join(timeout)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join(5)
+            self._connection.close()
+
+
+class RemoteTracker:
+    """A :class:`~tuneworth.tracking.Tracker` living in a :class:`TrackingProcess`.
+
+    Every public method of :class:`~tuneworth.tracking.Tracker` is called as on the tracker
+    itself and runs in the process; ``uri``, ``experiment_id`` and ``study_run_id`` mirror
+    the tracker's after each call.
+    """
+
+    uri: str
+    experiment_id: str
+    study_run_id: str
+
+    def __init__(self, process: TrackingProcess, uri: str) -> None:
+        self._process = process
+        self._key, attributes = process.call(_open, uri, os.getpid())
+        self._mirror(attributes)
+
+    def _mirror(self, attributes: dict[str, str]) -> None:
+        for name in _MIRRORED:
+            setattr(self, name, attributes[name])
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        from tuneworth.tracking import Tracker
+
+        if name.startswith("_") or not callable(getattr(Tracker, name, None)):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            result, attributes = self._process.call(_method, self._key, name, args, kwargs)
+            self._mirror(attributes)
+            return result
+
+        method.__name__ = name
+        return method
+
+    def apply(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """``function(tracker, *args, **kwargs)`` with the tracker, run in its process."""
+        result, attributes = self._process.call(_apply, self._key, function, args, kwargs)
+        self._mirror(attributes)
+        return result
+
+    def abort(self, status: str = "KILLED", cause: BaseException | None = None) -> str | None:
+        """:meth:`~tuneworth.tracking.Tracker.abort`, which never raises for the store: nor
+        for a tracking process that is gone."""
+        from tuneworth.tracking import StoreError
+
+        # The cause as its text, which is all abort reads of it: any exception pickles so.
+        stand_in = None if cause is None else Exception(str(cause))
+        try:
+            result: str | None = self.__getattr__("abort")(status, stand_in)
+        except StoreError as exc:
+            return (
+                f"study run {self.study_run_id} is left RUNNING ({exc}); the next run of this "
+                "spec on this machine marks it FAILED"
+            )
+        return result
+
+    def close(self) -> None:
+        """Let the process forget the tracker."""
+        with suppress(Exception):
+            self._process.call(_forget, self._key)
+
+
+_shared: list[TrackingProcess] = []
+_shared_lock = threading.Lock()
+
+
+def prestart() -> None:
+    """Start this process's tracking process now, if it is not running, so that it imports
+    MLflow while this process reads data and plans."""
+    _shared_process()
+
+
+def _shared_process() -> TrackingProcess:
+    with _shared_lock:
+        if _shared and _shared[0].alive:
+            return _shared[0]
+        if not _shared:
+            process = TrackingProcess()
+            # After the start, which imports multiprocessing's own exit handler: this one,
+            # registered later, runs first and stops the child before that one waits for it.
+            atexit.register(_close_shared)
+            _shared.append(process)
+        else:
+            _shared[0] = TrackingProcess()
+        return _shared[0]
+
+
+def _close_shared() -> None:
+    while _shared:
+        _shared.pop().close()
+
+
+@contextmanager
+def remote_tracker(uri: str) -> Iterator[RemoteTracker]:
+    """A :class:`RemoteTracker` of the store at ``uri`` (probed when it is made, as a
+    :class:`~tuneworth.tracking.Tracker` probes it), in this process's tracking process."""
+    tracker = RemoteTracker(_shared_process(), uri)
+    try:
+        yield tracker
+    finally:
+        tracker.close()
+
+
+# What runs in the child.
+
+_trackers: dict[int, Tracker] = {}
+_keys = itertools.count()
+
+
+def _serve(connection: Any, parent: int) -> None:
+    """The child's loop: run each call received and send back its answer, until told to
+    stop or the parent is gone."""
+    # Ctrl-C reaches the whole process group: the parent, which handles it, ends its
+    # studies through this process, which must live until then.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch, args=(parent,), name="tuneworth-watch", daemon=True).start()
+    _import(_OPENING)
+    finishing = list(_FINISHING)
+    while True:
+        try:
+            if _trackers and finishing and not connection.poll(_IDLE_SECONDS):
+                _import([finishing.pop(0)])
+                continue
+            message = connection.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        number, function, args, kwargs = message
+        try:
+            answer = (number, True, function(*args, **kwargs))
+        except BaseException as exc:
+            answer = (number, False, _sendable(exc))
+        try:
+            connection.send(answer)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            from tuneworth.tracking import StoreError
+
+            connection.send((number, False, StoreError(f"{type(exc).__name__}: {exc}")))
+        except OSError:
+            return
+
+
+def _watch(parent: int, interval: float = 1.0) -> None:
+    """Exit the child once its parent is gone (it is then re-parented)."""
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)
+
+
+def _import(modules: list[str] | tuple[str, ...]) -> None:
+    for module in modules:
+        # A module that fails to import fails again, with its error, where it is needed.
+        with suppress(Exception):
+            dir(import_module(module))  # loads a module MLflow imports lazily (its flavours)
+
+
+def _sendable(exc: BaseException) -> BaseException:
+    """``exc`` if the parent can rebuild it (pickled, an exception is rebuilt from its type
+    and ``args``), else a :class:`StoreError` with its text."""
+    try:
+        pickle.dumps(exc)
+        type(exc)(*exc.args)
+    except Exception:
+        from tuneworth.tracking import StoreError
+
+        return StoreError(str(exc).strip() or type(exc).__name__)
+    return exc
+
+
+def _attributes(tracker: Tracker) -> dict[str, str]:
+    return {name: getattr(tracker, name) for name in _MIRRORED}
+
+
+def _open(uri: str, owner: int) -> tuple[int, dict[str, str]]:
+    from tuneworth.tracking import Tracker
+
+    tracker = Tracker(uri, owner=owner)
+    key = next(_keys)
+    _trackers[key] = tracker
+    return key, _attributes(tracker)
+
+
+def _method(
+    key: int, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, dict[str, str]]:
+    tracker = _trackers[key]
+    return getattr(tracker, name)(*args, **kwargs), _attributes(tracker)
+
+
+def _apply(
+    key: int, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, dict[str, str]]:
+    tracker = _trackers[key]
+    return function(tracker, *args, **kwargs), _attributes(tracker)
+
+
+def _forget(key: int) -> None:
+    _trackers.pop(key, None)
+
+
+def _exit_reason(process: Any) -> str:
+    process.join(1)
+    code = process.exitcode
+    if code is None:
+        return "it stopped answering"
+    if code < 0:
+        with suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
