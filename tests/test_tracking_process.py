@@ -139,3 +139,13 @@ def test_one_process_serves_every_study_of_its_parent(tracking_uri: str) -> None
         second.abort("KILLED")
     with remote_tracker(tracking_uri) as third:
         assert third.apply(_pid) == child
+
+
+def test_the_rehearsal_of_a_model_log_leaves_nothing_behind(tmp_path: Path) -> None:
+    import tempfile
+
+    from tuneworth.tracking import rehearse_model_logging
+
+    before = set(Path(tempfile.gettempdir()).iterdir())
+    rehearse_model_logging()
+    assert set(Path(tempfile.gettempdir()).iterdir()) <= before

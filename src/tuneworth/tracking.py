@@ -977,6 +977,28 @@ def load_marginal(uri: str, run_id: str, tags: Mapping[str, str]) -> Marginal | 
     )
 
 
+def rehearse_model_logging() -> None:
+    """Save a tiny model as :meth:`Tracker.log_model` saves one, into a directory then
+    removed: what MLflow loads and computes once per process for a first model (its
+    scikit-learn flavour, skops, the map of installed packages it checks a model's
+    requirements against: about 0.4 s) is then ready for the real one."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+    from sklearn.dummy import DummyClassifier
+
+    X = pd.DataFrame({"x": [0.0, 1.0]})
+    model = DummyClassifier().fit(X, [0, 1])
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlflow.sklearn.save_model(
+            model,
+            str(Path(tmp, "model")),
+            signature=infer_signature(X, model.predict(X)),
+            input_example=X,
+            **_serialization(model),
+        )
+
+
 def _serialization(model: Any) -> dict[str, Any]:
     """How MLflow saves ``model``: skops, MLflow's safe default, trusting the types of this
     model (tuneworth's own steps among them), which tuneworth itself made; cloudpickle for a
