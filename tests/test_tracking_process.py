@@ -141,11 +141,13 @@ def test_one_process_serves_every_study_of_its_parent(tracking_uri: str) -> None
         assert third.apply(_pid) == child
 
 
-def test_the_rehearsal_of_a_model_log_leaves_nothing_behind(tmp_path: Path) -> None:
+def test_the_rehearsal_of_a_model_log_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import tempfile
 
     from tuneworth.tracking import rehearse_model_logging
 
-    before = set(Path(tempfile.gettempdir()).iterdir())
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     rehearse_model_logging()
-    assert set(Path(tempfile.gettempdir()).iterdir()) <= before
+    assert list(tmp_path.iterdir()) == []
