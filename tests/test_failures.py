@@ -251,6 +251,24 @@ def test_an_unreadable_data_file_is_named_for_what_it_is(tmp_path: Path, read_on
 # --- no run left RUNNING ---------------------------------------------------------------
 
 
+def test_a_fresh_run_on_a_store_only_mlflow_refuses_is_one_line_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fresh study does not wait for the store to open: MLflow's refusal arrives with the
+    first fold, still as one line, and nothing is written."""
+    database = tmp_path / "odd.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+        connection.execute("INSERT INTO alembic_version VALUES ('0123456789ab')")
+    connection.close()
+    uri = f"sqlite:///{database}"
+    report = tmp_path / "reports"
+    args = ["run", write_spec(tmp_path), "--tracking-uri", uri, "--fresh"]
+    err = fails_in_one_line([*args, "--report-dir", str(report), "--quiet"], capsys)
+    assert f"the MLflow store {uri}" in err and "Can't locate revision" in err
+    assert not report.exists() or not any(report.rglob("*.html"))
+
+
 def test_a_store_failing_in_the_middle_ends_every_run_it_created(
     tmp_path: Path, store: str
 ) -> None:

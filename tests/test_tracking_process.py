@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -85,6 +86,8 @@ def test_a_dead_child_is_a_store_error_and_abort_still_answers(tracking_uri: str
     assert problem is not None and problem.startswith(f"study run {tracker.study_run_id} is left")
     assert "marks it FAILED" in problem
     process.close()
+    # Left RUNNING, as said: ended here so that the session's store holds no open run.
+    MlflowClient(tracking_uri).set_terminated(tracker.study_run_id, "KILLED")
 
 
 def test_the_child_outlives_ctrl_c_so_the_parent_can_end_the_study(tracking_uri: str) -> None:
@@ -151,3 +154,32 @@ def test_the_rehearsal_of_a_model_log_leaves_nothing_behind(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     rehearse_model_logging()
     assert list(tmp_path.iterdir()) == []
+
+
+def _unmigratable(tmp_path: Path) -> str:
+    """An SQLite store its files pass for, at a schema revision MLflow does not know."""
+    database = tmp_path / "odd.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+        connection.execute("INSERT INTO alembic_version VALUES ('0123456789ab')")
+    connection.close()
+    return f"sqlite:///{database}"
+
+
+def test_without_waiting_a_store_only_mlflow_refuses_fails_at_every_call(tmp_path: Path) -> None:
+    with remote_tracker(_unmigratable(tmp_path), wait=False) as tracker:
+        with pytest.raises(StoreError, match="Can't locate revision"):
+            tracker.start_study("remote", tags=TAGS, params={}, resume=False)
+        with pytest.raises(StoreError, match="Can't locate revision"):
+            tracker.note(tags={"t": "v"})
+        assert tracker.abort("FAILED") is None  # nothing was opened: nothing to end
+
+
+def test_without_waiting_a_store_whose_files_are_wrong_still_fails_at_once(
+    tmp_path: Path,
+) -> None:
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database at all, " * 100)
+    with pytest.raises(StoreError, match="not an SQLite database"):  # noqa: SIM117
+        with remote_tracker(f"sqlite:///{garbage}", wait=False):
+            pass

@@ -197,8 +197,9 @@ def run_experiment(
         # The cluster is reached before the study run exists: a wrong address writes nothing.
         if scheduler is not None:
             stack.enter_context(dask_cluster(scheduler))
-        # MLflow in a process of its own: its writes, the model and the report beside the work.
-        tracker = stack.enter_context(remote_tracker(uri))
+        # MLflow in a process of its own: its writes, the model and the report beside the
+        # work. A fresh study resumes nothing: the work need not wait for the store to open.
+        tracker = stack.enter_context(remote_tracker(uri, wait=not fresh))
         return run_tracked(
             plan,
             tracker,

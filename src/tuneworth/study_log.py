@@ -131,7 +131,17 @@ class StudyLog:
 
     def open(self, fresh: bool = False, findings: Sequence[Finding] = ()) -> bool:
         """Open (or, unless ``fresh``, resume) the study run with the spec's tags and
-        parameters, and log the data as its input; whether a study was resumed."""
+        parameters, and log the data as its input; whether a study was resumed.
+
+        A ``fresh`` study resumes nothing, so the caller need not wait for the store: it
+        opens on the writer thread, first of the writes, while the work starts.
+        """
+        if fresh:
+            self._write(lambda: self._open(resume=False, findings=findings))
+            return False
+        return self._open(resume=True, findings=findings)
+
+    def _open(self, resume: bool, findings: Sequence[Finding]) -> bool:
         spec, dataset = self.plan.spec, self.plan.dataset
         notes = {"tuneworth.notes": "\n".join(dataset.notes)} if dataset.notes else {}
         found = [f"{f.name} ({f.severity}): {f.summary}" for f in findings if f.severity != "ok"]
@@ -155,7 +165,7 @@ class StudyLog:
                 "features": len(dataset.schema.features),
                 "arms": len(self.plan.arms),
             },
-            resume=not fresh,
+            resume=resume,
             description=spec.description,
         )
         target = dataset.y.name if dataset.y.name is not None else spec.dataset.target

@@ -107,6 +107,24 @@ def check_store(uri: str) -> None:
     StoreError
         One line naming the store, what is wrong with it and the fix.
     """
+    check_store_files(uri)
+    with _http_limits(_PROBE_HTTP), store_errors(uri, "opening it"):
+        from mlflow.tracking import MlflowClient
+
+        # Creates a new SQLite store's tables, and refuses an unmigrated one.
+        MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+
+
+def check_store_files(uri: str) -> None:
+    """What :func:`check_store` checks without MLflow: a known kind of store and, for an
+    SQLite one, writable directories for it and its artifacts, and a database file that is
+    SQLite and not locked for long by another writer.
+
+    Raises
+    ------
+    StoreError
+        One line naming the store, what is wrong with it and the fix.
+    """
     kind = store_kind(uri)
     database = _sqlite_file(uri)
     if kind == "sqlite" and database is not None:
@@ -116,11 +134,6 @@ def check_store(uri: str) -> None:
             _check_directory(Path(urlsplit(root).path), f"the artifacts of {uri}")
         if database.exists():
             _check_sqlite_file(database, uri)
-    with _http_limits(_PROBE_HTTP), store_errors(uri, "opening it"):
-        from mlflow.tracking import MlflowClient
-
-        # Creates a new SQLite store's tables, and refuses an unmigrated one.
-        MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
 
 
 def store_kind(uri: str) -> str:

@@ -99,6 +99,9 @@ class TrackingProcess:
         child.close()
         self._lock = threading.Lock()
         self._calls = 0
+        # Answers read while waiting for another's: a call whose caller was interrupted
+        # leaves its answer here.
+        self._answers: dict[int, tuple[bool, Any]] = {}
 
     @property
     def alive(self) -> bool:
@@ -111,26 +114,40 @@ class TrackingProcess:
         its result cross the process boundary pickled. Thread-safe: calls from several
         threads run one after another.
         """
+        return self.result(self.submit(function, *args, **kwargs))
+
+    def submit(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> int:
+        """Send the call :meth:`call` makes without waiting for it: its number, for
+        :meth:`result`."""
         with self._lock:
             self._calls += 1
-            number = self._calls
             try:
-                self._connection.send((number, function, args, kwargs))
-                while True:
-                    # An answer to an earlier call whose caller was interrupted is dropped.
-                    answered, ok, value = self._connection.recv()
-                    if answered == number:
-                        break
-            except (EOFError, OSError) as exc:
-                from tuneworth.tracking import StoreError
+                self._connection.send((self._calls, function, args, kwargs))
+            except OSError as exc:
+                raise self._gone() from exc
+            return self._calls
 
-                raise StoreError(
-                    f"the tracking process ended unexpectedly ({_exit_reason(self._process)}); "
-                    "run again: the next run of this spec resumes the study"
-                ) from exc
+    def result(self, number: int) -> Any:
+        """The answer to the call ``number`` (:meth:`submit`): its result, or its error."""
+        with self._lock:
+            try:
+                while number not in self._answers:
+                    answered, ok, value = self._connection.recv()
+                    self._answers[answered] = ok, value
+            except (EOFError, OSError) as exc:
+                raise self._gone() from exc
+            ok, value = self._answers.pop(number)
         if not ok:
             raise value
         return value
+
+    def _gone(self) -> Exception:
+        from tuneworth.tracking import StoreError
+
+        return StoreError(
+            f"the tracking process ended unexpectedly ({_exit_reason(self._process)}); "
+            "run again: the next run of this spec resumes the study"
+        )
 
     def close(self, timeout: float = 0.5) -> None:
         """Stop the child once the call at hand is answered; kill it if it has not exited
@@ -157,10 +174,31 @@ class RemoteTracker:
     experiment_id: str
     study_run_id: str
 
-    def __init__(self, process: TrackingProcess, uri: str) -> None:
+    def __init__(self, process: TrackingProcess, uri: str, wait: bool = True) -> None:
         self._process = process
-        self._key, attributes = process.call(_open, uri, os.getpid())
-        self._mirror(attributes)
+        self.uri, self.experiment_id, self.study_run_id = uri, "", ""
+        self._lock = threading.Lock()
+        self._key = -1
+        self._failed: BaseException | None = None
+        self._opening: int | None = process.submit(_open, uri, os.getpid())
+        if wait:
+            self._opened()
+
+    def _opened(self) -> int:
+        """The tracker's key in the process, once it is made: a store that cannot be used
+        raises here, and at every later call."""
+        with self._lock:
+            if self._opening is not None:
+                number, self._opening = self._opening, None
+                try:
+                    self._key, attributes = self._process.result(number)
+                except BaseException as exc:
+                    self._failed = exc
+                    raise
+                self._mirror(attributes)
+            if self._failed is not None:
+                raise self._failed
+            return self._key
 
     def _mirror(self, attributes: dict[str, str]) -> None:
         for name in _MIRRORED:
@@ -173,7 +211,7 @@ class RemoteTracker:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
         def method(*args: Any, **kwargs: Any) -> Any:
-            result, attributes = self._process.call(_method, self._key, name, args, kwargs)
+            result, attributes = self._process.call(_method, self._opened(), name, args, kwargs)
             self._mirror(attributes)
             return result
 
@@ -182,7 +220,7 @@ class RemoteTracker:
 
     def apply(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """``function(tracker, *args, **kwargs)`` with the tracker, run in its process."""
-        result, attributes = self._process.call(_apply, self._key, function, args, kwargs)
+        result, attributes = self._process.call(_apply, self._opened(), function, args, kwargs)
         self._mirror(attributes)
         return result
 
@@ -193,6 +231,10 @@ class RemoteTracker:
 
         # The cause as its text, which is all abort reads of it: any exception pickles so.
         stand_in = None if cause is None else Exception(str(cause))
+        try:
+            self._opened()
+        except StoreError:
+            return None  # the store was never opened: nothing to end
         try:
             result: str | None = self.__getattr__("abort")(status, stand_in)
         except StoreError as exc:
@@ -205,7 +247,7 @@ class RemoteTracker:
     def close(self) -> None:
         """Let the process forget the tracker."""
         with suppress(Exception):
-            self._process.call(_forget, self._key)
+            self._process.call(_forget, self._opened())
 
 
 _shared: list[TrackingProcess] = []
@@ -239,10 +281,19 @@ def _close_shared() -> None:
 
 
 @contextmanager
-def remote_tracker(uri: str) -> Iterator[RemoteTracker]:
+def remote_tracker(uri: str, wait: bool = True) -> Iterator[RemoteTracker]:
     """A :class:`RemoteTracker` of the store at ``uri`` (probed when it is made, as a
-    :class:`~tuneworth.tracking.Tracker` probes it), in this process's tracking process."""
-    tracker = RemoteTracker(_shared_process(), uri)
+    :class:`~tuneworth.tracking.Tracker` probes it), in this process's tracking process.
+
+    Its files are checked here at once (:func:`~tuneworth.tracking.check_store_files`);
+    without ``wait``, the store is opened while the caller goes on, and a problem only
+    MLflow finds (a database it has not migrated, a server that is not MLflow's) raises at
+    the tracker's first call.
+    """
+    from tuneworth.tracking import check_store_files
+
+    check_store_files(uri)
+    tracker = RemoteTracker(_shared_process(), uri, wait)
     try:
         yield tracker
     finally:
