@@ -315,12 +315,15 @@ def _serve(connection: Any, parent: int) -> None:
     threading.Thread(target=_watch, args=(parent,), name="tuneworth-watch", daemon=True).start()
     _prepare(_OPENING)
     finishing: list[str | Callable[[], None]] = [*_FINISHING, _rehearse]
+    idle = _IDLE_SECONDS  # how long to wait for a call before the next step; none once idle
     while True:
         try:
-            if _trackers and finishing and not connection.poll(_IDLE_SECONDS):
+            if _trackers and finishing and not connection.poll(idle):
                 _prepare([finishing.pop(0)])
+                idle = 0.0
                 continue
             message = connection.recv()
+            idle = _IDLE_SECONDS
         except (EOFError, OSError):
             return
         if message is None:
