@@ -10,11 +10,11 @@ comparisons, the tables, the report and the recommended arm's model
 
 The writes never hold up the work: the events only queue them, and one writer thread
 writes them to the store in their order, with the times the events happened; at the end,
-the report is drawn there too, while the recommended arm is
-refitted. With a :class:`tuneworth.tracking_process.RemoteTracker`, the writer thread only
-waits for a process of its own that does the writing. A store's failure there surfaces,
-as raised by the tracker, at the next event or at :meth:`StudyLog.flush`; the writes queued
-after it are dropped.
+the report is drawn there too, while the recommended arm is refitted. With a
+:class:`tuneworth.tracking_process.RemoteTracker`, the writer thread only waits for a
+process of its own that does the writing. A store's failure there surfaces, as raised by
+the tracker, at the next event or at :meth:`StudyLog.flush`; the writes queued after it
+are dropped.
 """
 
 from __future__ import annotations

@@ -151,11 +151,12 @@ class TrackingProcess:
 
     def close(self, timeout: float = 0.5) -> None:
         """Stop the child once the call at hand is answered; kill it if it has not exited
-        ``timeout`` seconds later (it may be importing modules: nothing is written then)."""
+        ``timeout`` seconds later (it may be importing modules: nothing is written then),
+        or at once if it was never called (a command that failed before opening a store)."""
         with self._lock:
             with suppress(OSError):
                 self._connection.send(None)
-            self._process.join(timeout)
+            self._process.join(timeout if self._calls else 0)
             if self._process.is_alive():
                 self._process.kill()
                 self._process.join(5)
