@@ -436,6 +436,13 @@ def watch_parent(interval: float = 1.0) -> None:
             pass
         return  # another process's worker, or a grandchild: not ours to watch
 
+    exit_with_parent(parent, interval)
+
+
+def exit_with_parent(parent: int, interval: float = 1.0) -> None:
+    """End this process within ``interval`` seconds of its parent ``parent``'s death (it
+    is then re-parented), from a daemon thread started here."""
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(interval)

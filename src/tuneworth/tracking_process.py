@@ -32,7 +32,6 @@ import pickle
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from importlib import import_module
@@ -212,9 +211,7 @@ class RemoteTracker:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
         def method(*args: Any, **kwargs: Any) -> Any:
-            result, attributes = self._process.call(_method, self._opened(), name, args, kwargs)
-            self._mirror(attributes)
-            return result
+            return self.apply(_call, name, *args, **kwargs)
 
         method.__name__ = name
         return method
@@ -251,7 +248,7 @@ class RemoteTracker:
             self._process.call(_forget, self._opened())
 
 
-_shared: list[TrackingProcess] = []
+_shared: TrackingProcess | None = None
 _shared_lock = threading.Lock()
 
 
@@ -262,23 +259,23 @@ def prestart() -> None:
 
 
 def _shared_process() -> TrackingProcess:
+    global _shared
     with _shared_lock:
-        if _shared and _shared[0].alive:
-            return _shared[0]
-        if not _shared:
-            process = TrackingProcess()
-            # After the start, which imports multiprocessing's own exit handler: this one,
-            # registered later, runs first and stops the child before that one waits for it.
-            atexit.register(_close_shared)
-            _shared.append(process)
-        else:
-            _shared[0] = TrackingProcess()
-        return _shared[0]
+        if _shared is None or not _shared.alive:
+            first, _shared = _shared is None, TrackingProcess()
+            if first:
+                # After the start, which imports multiprocessing's own exit handler: this
+                # one, registered later, runs first and stops the child before that one
+                # waits for it.
+                atexit.register(_close_shared)
+        return _shared
 
 
 def _close_shared() -> None:
-    while _shared:
-        _shared.pop().close()
+    global _shared
+    if _shared is not None:
+        _shared.close()
+        _shared = None
 
 
 @contextmanager
@@ -313,7 +310,9 @@ def _serve(connection: Any, parent: int) -> None:
     # Ctrl-C reaches the whole process group: the parent, which handles it, ends its
     # studies through this process, which must live until then.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch, args=(parent,), name="tuneworth-watch", daemon=True).start()
+    from tuneworth.evaluate import exit_with_parent
+
+    exit_with_parent(parent)
     _prepare(_OPENING)
     finishing: list[str | Callable[[], None]] = [*_FINISHING, _rehearse]
     idle = _IDLE_SECONDS  # how long to wait for a call before the next step; none once idle
@@ -342,13 +341,6 @@ def _serve(connection: Any, parent: int) -> None:
             connection.send((number, False, StoreError(f"{type(exc).__name__}: {exc}")))
         except OSError:
             return
-
-
-def _watch(parent: int, interval: float = 1.0) -> None:
-    """Exit the child once its parent is gone (it is then re-parented)."""
-    while os.getppid() == parent:
-        time.sleep(interval)
-    os._exit(1)
 
 
 def _prepare(steps: Sequence[str | Callable[[], None]]) -> None:
@@ -394,11 +386,9 @@ def _open(uri: str, owner: int) -> tuple[int, dict[str, str]]:
     return key, _attributes(tracker)
 
 
-def _method(
-    key: int, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[Any, dict[str, str]]:
-    tracker = _trackers[key]
-    return getattr(tracker, name)(*args, **kwargs), _attributes(tracker)
+def _call(tracker: Tracker, name: str, /, *args: Any, **kwargs: Any) -> Any:
+    """The tracker's method ``name`` called with the arguments."""
+    return getattr(tracker, name)(*args, **kwargs)
 
 
 def _apply(
