@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import tuneworth
 from tuneworth.data import Task, detect_task, infer_schema
 from tuneworth.diagnose import Finding, diagnose
 
@@ -195,3 +200,48 @@ def test_thirty_thousand_rows_take_seconds() -> None:
     found = _run(X, y)
     assert time.perf_counter() - start < 20
     assert "sample of 5,000 of 30,000 rows" in found["label noise"].summary
+
+
+def test_diagnosing_a_table_imports_no_imbalanced_learn(tmp_path: Path) -> None:
+    # imbalanced-learn costs a run a fifth of a second to import (it imports scikit-learn's
+    # test utilities and pytest); the diagnosis judges rows without the samplers.
+    script = textwrap.dedent(
+        """
+        import sys
+        import numpy as np
+        import pandas as pd
+        from tuneworth.data import detect_task, infer_schema
+        from tuneworth.diagnose import diagnose
+
+        rng = np.random.default_rng(0)
+        frame = pd.DataFrame(
+            {
+                "a": rng.normal(size=200),
+                "b": rng.normal(size=200),
+                "c": rng.choice(["u", "v"], size=200),
+                "label": rng.choice(["no", "yes"], size=200),
+                "value": rng.normal(size=200),
+            }
+        )
+        frame.loc[:9, "a"] = np.nan
+        frame = pd.concat([frame, frame.iloc[:5]], ignore_index=True)  # five repeated rows
+        X = frame[["a", "b", "c"]]
+        for y in (frame["label"], frame["value"]):
+            found = {f.name: f for f in diagnose(X, y, detect_task(y), infer_schema(X))}
+            noise = found.get("label noise") or found["target noise"]
+            assert "share" in noise.numbers, noise
+            assert found["duplicates"].numbers["exact"] == 5, found["duplicates"]
+        print(sorted({m.split(".")[0] for m in sys.modules} & {"imblearn", "sklearn_compat"}))
+        """
+    )
+    src = Path(tuneworth.__file__).parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -2,10 +2,13 @@
 
 Pure: a frame and a target in, :class:`Finding` records out; no printing, no tracking. Each
 check runs on at most ``max_rows`` rows (a seeded sample, and its finding says so), so the
-whole diagnosis takes seconds on tens of thousands of rows. The row-level checks reuse the
-project's cleaning steps: the out-of-fold confident learning of
-:class:`~tuneworth.steps.LabelNoiseFilter` (and :class:`~tuneworth.steps.TargetNoiseFilter`
-for a numeric target) and the fence scores of :class:`~tuneworth.steps.OutlierFilter`.
+whole diagnosis takes seconds on tens of thousands of rows. The row-level checks judge rows
+as the project's cleaning steps do, by the same functions: the out-of-fold confident
+learning of :class:`~tuneworth.steps.LabelNoiseFilter` (and
+:class:`~tuneworth.steps.TargetNoiseFilter` for a numeric target), the fence scores of
+:class:`~tuneworth.steps.OutlierFilter` and the row hashes of
+:class:`~tuneworth.steps.DuplicateFilter`. They call those functions, not the samplers, so
+diagnosing a table imports no imbalanced-learn.
 """
 
 from __future__ import annotations
@@ -254,7 +257,7 @@ def duplicate_rows(X: pd.DataFrame, y: pd.Series) -> Finding:
     Features are compared as :class:`~tuneworth.steps.DuplicateFilter` compares them, by
     the same function.
     """
-    from tuneworth.steps.clean import duplicate_groups
+    from tuneworth.steps._judgements import duplicate_groups
 
     _, repeat, conflicts = duplicate_groups(X, y)
     exact, conflicting = int(repeat.sum()), int(conflicts.sum())
@@ -289,7 +292,7 @@ def label_noise(
     The out-of-fold model is a linear one over the numeric and categorical columns: an
     estimate, high on data no linear model separates well.
     """
-    from tuneworth.steps import LabelNoiseFilter, TargetNoiseFilter
+    from tuneworth.steps import _judgements as judge
 
     columns = [c for c in (*schema.numeric, *schema.categorical) if c in X.columns]
     name = "label noise" if task != "regression" else "target noise"
@@ -297,17 +300,20 @@ def label_noise(
     if not columns or not _judgeable(target, task):
         return Finding(name, "not estimated: no numeric or categorical columns, or tiny classes")
     frame = X.iloc[sample][columns].reset_index(drop=True)
-    cleaner = (
-        TargetNoiseFilter(_ridge(frame), cv=FOLDS, random_state=seed)
-        if task == "regression"
-        else LabelNoiseFilter(cv=FOLDS, random_state=seed)
-    )
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence warnings of a quick estimate
-        cleaner.fit(frame, target.to_numpy())
-    flagged = len(target) - len(cleaner.sample_indices_)
+        if task == "regression":
+            values = target.to_numpy(dtype="float64")
+            keep, _, _ = judge.target_noise(
+                frame, values, _ridge(frame), cv=FOLDS, random_state=seed
+            )
+        else:
+            labels = target.to_numpy()
+            keep, _ = judge.label_noise(frame, labels, cv=FOLDS, random_state=seed)
+            keep = judge.keep_every_class(keep, labels)  # as the filter keeps them
+    flagged = int(len(keep) - keep.sum())
     share = flagged / len(target)
     numbers = {"rows": float(flagged), "share": share}
     what = "labels" if task != "regression" else "targets"
@@ -332,8 +338,8 @@ def _ridge(frame: pd.DataFrame) -> Any:
     from sklearn.linear_model import Ridge
     from sklearn.pipeline import make_pipeline
 
-    from tuneworth.steps import Preprocessor
-    from tuneworth.steps._sampling import column_kinds
+    from tuneworth.steps._judgements import column_kinds
+    from tuneworth.steps.preprocess import Preprocessor
 
     return make_pipeline(
         Preprocessor(column_kinds(frame), impute="median", scale="standard"), Ridge()
@@ -367,7 +373,7 @@ def _numeric(X: pd.DataFrame, schema: Schema) -> pd.DataFrame:
 def outlying_rows(X: pd.DataFrame, schema: Schema) -> Finding:
     """Rows with a numeric value beyond Tukey's 3-IQR fences, scored as
     :class:`~tuneworth.steps.OutlierFilter` scores them."""
-    from tuneworth.steps.clean import fence_scores
+    from tuneworth.steps._judgements import fence_scores
 
     values = _numeric(X, schema)
     if values.empty:

@@ -1,4 +1,4 @@
-"""What every tuneworth sampler shares: input checks, column kinds and output containers.
+"""What every tuneworth sampler shares: input checks, the template and output containers.
 
 The samplers work on raw tabular data: a pandas DataFrame with numeric and categorical
 (``str``, ``object``, ``category``, ``bool``) columns and missing values, or an array. They
@@ -9,8 +9,6 @@ values intact and return the same kind of container they were given.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
-from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,62 +25,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from tuneworth.steps._judgements import keep_every_class
+
 # The parameter constraint shared by every sampler's ``categorical_features``.
 CATEGORICAL_FEATURES = ["array-like", StrOptions({"auto"})]
-
-
-@dataclass(frozen=True)
-class Columns:
-    """The numeric and categorical column labels of a frame."""
-
-    numeric: tuple[Hashable, ...]
-    categorical: tuple[Hashable, ...]
-
-
-def column_kinds(frame: pd.DataFrame, categorical_features: Any = "auto") -> Columns:
-    """Sort the frame's columns into numeric and categorical ones."""
-    labels = list(frame.columns)
-    if isinstance(categorical_features, str) and categorical_features == "auto":
-        categorical = [c for c in labels if not is_numeric(frame[c])]
-    else:
-        given = list(categorical_features)
-        if given and all(isinstance(v, bool | np.bool_) for v in given):
-            if len(given) != len(labels):
-                raise ValueError(
-                    f"categorical_features is a mask of {len(given)} values for "
-                    f"{len(labels)} columns"
-                )
-            categorical = [c for c, flag in zip(labels, given, strict=True) if flag]
-        elif all(v in labels for v in given):
-            categorical = given
-        elif all(isinstance(v, Integral) and 0 <= int(v) < len(labels) for v in given):
-            categorical = [labels[int(v)] for v in given]
-        else:
-            unknown = next(v for v in given if v not in labels)
-            raise ValueError(f"categorical_features names unknown column {unknown!r}")
-    numeric = [c for c in labels if c not in categorical]
-    for column in numeric:
-        if not is_numeric(frame[column]):
-            raise ValueError(f"column {column!r} is not numeric: list it in categorical_features")
-    return Columns(tuple(numeric), tuple(categorical))
-
-
-def is_numeric(column: pd.Series) -> bool:
-    """Numeric and not boolean: what can be averaged, jittered or interpolated."""
-    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
-
-
-def as_float(frame: pd.DataFrame, columns: tuple[Hashable, ...]) -> np.ndarray:
-    """The given numeric columns as a float matrix, missing values as NaN."""
-    if not columns:
-        return np.empty((len(frame), 0))
-    return frame[list(columns)].astype("float64").to_numpy(dtype="float64", na_value=np.nan)
-
-
-def dense(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with pandas sparse columns made dense, for estimators that need it."""
-    sparse = {c: d.subtype for c, d in frame.dtypes.items() if isinstance(d, pd.SparseDtype)}
-    return frame.astype(sparse) if sparse else frame
 
 
 def with_values(like: pd.DataFrame, rows: np.ndarray, updates: dict[Hashable, np.ndarray]) -> Any:
@@ -258,10 +204,7 @@ class Cleaner(TabularSampler):
     def _fit_resample(self, frame: pd.DataFrame, y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
         keep = np.array(self._keep(frame, y), dtype=bool)  # a copy: pandas' may be read-only
         if self._judges_classes():
-            for label in np.unique(y):
-                of_class = y == label
-                if not keep[of_class].any():
-                    keep[of_class] = True
+            keep = keep_every_class(keep, y)
         if not keep.any():
             raise ValueError(
                 f"{type(self).__name__} removed every one of the {len(keep)} training rows"

@@ -18,14 +18,8 @@ from imblearn.utils import check_sampling_strategy
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from tuneworth.steps._sampling import (
-    CATEGORICAL_FEATURES,
-    Augmenter,
-    as_float,
-    column_kinds,
-    is_numeric,
-    with_values,
-)
+from tuneworth.steps._judgements import as_float, column_kinds, is_numeric
+from tuneworth.steps._sampling import CATEGORICAL_FEATURES, Augmenter, with_values
 
 
 class NoiseInjection(Augmenter):

@@ -14,14 +14,17 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from tuneworth.steps._sampling import (
-    CATEGORICAL_FEATURES,
-    Cleaner,
+from tuneworth.steps._judgements import (
+    CONFIDENT_LEARNING,
+    ROBUST_Z,
     as_float,
     column_kinds,
-    dense,
+    duplicate_groups,
+    fence_scores,
+    label_noise,
+    target_noise,
 )
-from tuneworth.steps.preprocess import Preprocessor
+from tuneworth.steps._sampling import CATEGORICAL_FEATURES, Cleaner
 
 
 class LabelNoiseFilter(Cleaner):
@@ -93,7 +96,7 @@ class LabelNoiseFilter(Cleaner):
         estimator: Any = None,
         *,
         cv: int = 5,
-        threshold: str | float = "confident_learning",
+        threshold: str | float = CONFIDENT_LEARNING,
         categorical_features: Any = "auto",
         random_state: Any = None,
     ) -> None:
@@ -104,54 +107,16 @@ class LabelNoiseFilter(Cleaner):
         self.random_state = random_state
 
     def _keep(self, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
-        from sklearn.model_selection import StratifiedKFold, cross_val_predict
-        from sklearn.utils import check_random_state
-
-        keep = np.ones(len(y), dtype=bool)
-        self.label_quality_ = np.full(len(y), np.nan)
-        classes, counts = np.unique(y, return_counts=True)
-        judged = classes[counts >= self.cv]
-        if len(judged) < 2:
-            return keep
-        rows = np.flatnonzero(np.isin(y, judged))
-        folds = StratifiedKFold(
-            self.cv, shuffle=True, random_state=check_random_state(self.random_state)
+        keep, self.label_quality_ = label_noise(
+            frame,
+            y,
+            self.estimator,
+            cv=self.cv,
+            threshold=self.threshold,
+            categorical_features=self.categorical_features,
+            random_state=self.random_state,
         )
-        proba = cross_val_predict(
-            self._estimator(frame),
-            dense(frame.iloc[rows]),
-            y[rows],
-            cv=folds,
-            method="predict_proba",
-        )
-        given = np.searchsorted(judged, y[rows])
-        self.label_quality_[rows] = proba[np.arange(len(rows)), given]
-        keep[rows[self._flag(proba, given)]] = False
         return keep
-
-    def _estimator(self, frame: pd.DataFrame) -> Any:
-        from sklearn.base import clone
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-
-        if self.estimator is not None:
-            return clone(self.estimator)
-        columns = column_kinds(frame, self.categorical_features)
-        return make_pipeline(
-            Preprocessor(columns, impute="median", scale="standard"),
-            LogisticRegression(max_iter=1000),
-        )
-
-    def _flag(self, proba: np.ndarray, given: np.ndarray) -> np.ndarray:
-        rows = np.arange(len(given))
-        if self.threshold == "prediction":
-            return np.asarray(proba.argmax(axis=1) != given)
-        if not isinstance(self.threshold, str):
-            return np.asarray(proba[rows, given] < self.threshold)
-        thresholds = np.array([proba[given == k, k].mean() for k in range(proba.shape[1])])
-        confident = proba >= thresholds
-        best = np.where(confident, proba, -np.inf).argmax(axis=1)
-        return np.asarray(confident.any(axis=1) & (best != given))
 
 
 class TargetNoiseFilter(Cleaner):
@@ -220,7 +185,7 @@ class TargetNoiseFilter(Cleaner):
         estimator: Any = None,
         *,
         cv: int = 5,
-        threshold: float = 3.5,
+        threshold: float = ROBUST_Z,
         categorical_features: Any = "auto",
         random_state: Any = None,
     ) -> None:
@@ -231,36 +196,16 @@ class TargetNoiseFilter(Cleaner):
         self.random_state = random_state
 
     def _keep(self, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
-        from sklearn.model_selection import KFold, cross_val_predict
-        from sklearn.utils import check_random_state
-
-        if len(y) < 2 * self.cv:  # too few rows to judge any
-            self.residual_, self.residual_scale_ = np.full(len(y), np.nan), np.nan
-            return np.ones(len(y), dtype=bool)
-        folds = KFold(self.cv, shuffle=True, random_state=check_random_state(self.random_state))
-        predicted = cross_val_predict(self._estimator(frame), dense(frame), y, cv=folds)
-        self.residual_ = y - predicted
-        distance = np.abs(self.residual_ - np.median(self.residual_))
-        # MAD is zero when most residuals are equal; the mean absolute deviation, scaled
-        # the same way for Gaussian residuals, then stands in (Iglewicz and Hoaglin).
-        scale = 1.4826 * float(np.median(distance)) or 1.2533 * float(distance.mean())
-        self.residual_scale_ = scale
-        if scale == 0:
-            return np.ones(len(y), dtype=bool)
-        return np.asarray(distance <= self.threshold * scale)
-
-    def _estimator(self, frame: pd.DataFrame) -> Any:
-        from sklearn.base import clone
-        from sklearn.linear_model import HuberRegressor
-        from sklearn.pipeline import make_pipeline
-
-        if self.estimator is not None:
-            return clone(self.estimator)
-        columns = column_kinds(frame, self.categorical_features)
-        return make_pipeline(
-            Preprocessor(columns, impute="median", scale="standard"),
-            HuberRegressor(max_iter=1000),
+        keep, self.residual_, self.residual_scale_ = target_noise(
+            frame,
+            y,
+            self.estimator,
+            cv=self.cv,
+            threshold=self.threshold,
+            categorical_features=self.categorical_features,
+            random_state=self.random_state,
         )
+        return keep
 
 
 class OutlierFilter(Cleaner):
@@ -388,27 +333,6 @@ class OutlierFilter(Cleaner):
         return drop
 
 
-def fence_scores(values: np.ndarray, threshold: float) -> np.ndarray:
-    """Each row's summed distance beyond the ``threshold``-IQR fences of its columns.
-
-    Distances are in interquartile ranges of their column; columns with a zero interquartile
-    range and missing values add nothing.
-
-    >>> import numpy as np
-    >>> fence_scores(np.array([[1.0], [2.0], [3.0], [4.0], [20.0]]), 3.0).tolist()
-    [0.0, 0.0, 0.0, 0.0, 5.0]
-    """
-    if values.shape[1] == 0:
-        return np.zeros(len(values))
-    q1, q3 = np.nanpercentile(values, [25, 75], axis=0)
-    spread = q3 - q1
-    used = spread > 0
-    values, q1, q3, spread = values[:, used], q1[used], q3[used], spread[used]
-    with np.errstate(invalid="ignore"):
-        beyond = np.maximum(q1 - threshold * spread - values, values - q3 - threshold * spread)
-    return np.asarray(np.nansum(np.clip(beyond / spread, 0, None), axis=1), dtype=float)
-
-
 class DuplicateFilter(Cleaner):
     """Drop repeated training rows, and rows whose repeats disagree about the label.
 
@@ -467,19 +391,6 @@ class DuplicateFilter(Cleaner):
         winner = rows["features"].map(majority)
         first_of_winner = keep & (rows["y"] == winner).to_numpy()
         return np.where(conflicting, first_of_winner, keep)
-
-
-def duplicate_groups(frame: pd.DataFrame, y: Any) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Rows as (feature hash, label), which rows repeat an earlier row exactly, and which
-    share their features with a row of another label.
-
-    Features are equal when every value is; two missing values are equal.
-    """
-    features = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    rows = pd.DataFrame({"features": features, "y": np.asarray(y)})
-    repeat = rows.duplicated().to_numpy()
-    conflicting = rows.groupby("features")["y"].transform("nunique").to_numpy() > 1
-    return rows, repeat, conflicting
 
 
 class IncompleteRowFilter(Cleaner):
