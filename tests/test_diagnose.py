@@ -14,7 +14,7 @@ import pytest
 
 import tuneworth
 from tuneworth.data import Task, detect_task, infer_schema
-from tuneworth.diagnose import Finding, diagnose
+from tuneworth.diagnose import Finding, _score, diagnose
 
 
 def _clean(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
@@ -245,3 +245,25 @@ def test_diagnosing_a_table_imports_no_imbalanced_learn(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_scores_of_out_of_fold_lookups_are_scikit_learns_to_the_bit(seed: int) -> None:
+    from sklearn.metrics import r2_score, roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    # Lookup tables predict one of a few values per bin: many ties, as in the leak check.
+    pool = rng.dirichlet(np.ones(3), size=8)
+    predicted = pool[rng.integers(0, 8, size=n)]
+    labels = np.array(["ash", "elm", "oak"])
+    y = labels[rng.integers(0, 3, size=n)]
+    expected = roc_auc_score(y, predicted, multi_class="ovr", labels=labels)
+    assert _score("multiclass", y, predicted, labels) == expected
+    binary = np.array(["no", "yes"])
+    y2 = binary[(predicted[:, 0] + rng.normal(scale=0.3, size=n) > 0.4).astype(int)]
+    two = np.column_stack([1 - predicted[:, 0], predicted[:, 0]])
+    assert _score("binary", y2, two, binary) == roc_auc_score(y2 == "yes", two[:, 1])
+    values = rng.normal(size=n)
+    guess = np.round(values + rng.normal(size=n), 1)
+    assert _score("regression", values, guess, np.array([])) == r2_score(values, guess)

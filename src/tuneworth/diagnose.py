@@ -162,14 +162,18 @@ def _judgeable(y: pd.Series, task: Task) -> bool:
 
 
 def _score(task: Task, y: np.ndarray, predicted: np.ndarray, classes: np.ndarray) -> float:
-    """ROC AUC (one-vs-rest for several classes) or R2 of out-of-fold predictions."""
-    from sklearn.metrics import r2_score, roc_auc_score
+    """ROC AUC (the mean of the one-vs-rest ones for several classes) or R2 of out-of-fold
+    predictions, bitwise as ``roc_auc_score`` (``multi_class="ovr"``) and ``r2_score``
+    compute them, without their checks of each call: the predictions are finite (class
+    shares summing to one, a column per class of ``classes``) and every class has rows."""
+    from tuneworth.scoring import r2, roc_auc
 
     if task == "regression":
-        return float(r2_score(y, predicted))
+        return r2(y, predicted)
     if task == "binary":
-        return float(roc_auc_score(y == classes[1], predicted[:, 1]))
-    return float(roc_auc_score(y, predicted, multi_class="ovr", labels=classes))
+        return roc_auc(y == classes[1], predicted[:, 1])
+    per_class = [roc_auc(y == label, predicted[:, k]) for k, label in enumerate(classes)]
+    return float(np.mean(per_class))
 
 
 def _score_name(task: Task) -> str:
@@ -493,12 +497,8 @@ def leaking_columns(
     target = y.iloc[sample].reset_index(drop=True)
     if X.shape[1] == 0 or not _judgeable(target, task):
         return Finding("leaking columns", "not checked: tiny classes or no columns")
-    scores = {
-        str(column): _lookup_score(
-            X[column].iloc[sample].reset_index(drop=True), target, task, seed
-        )
-        for column in X.columns
-    }
+    lookup = _Lookup.of(target, task, seed)
+    scores = {str(column): lookup.score(X[column].iloc[sample]) for column in X.columns}
     ranked = sorted(scores.items(), key=lambda item: -item[1])
     limit = LEAK_R2 if task == "regression" else LEAK_AUC
     leaks = [c for c, s in ranked if s >= limit]
@@ -514,39 +514,55 @@ def leaking_columns(
     return Finding("leaking columns", summary, numbers, "severe", columns=tuple(leaks))
 
 
-def _lookup_score(values: pd.Series, y: pd.Series, task: Task, seed: int) -> float:
-    """Out-of-fold score of predicting ``y`` from the bin of ``values`` alone."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        bins = pd.qcut(values, LEAK_BINS, labels=False, duplicates="drop")
-        keys: pd.Series = bins.astype("float64").fillna(-1.0)
-    else:
-        keys = values.astype("str").where(values.notna(), "\x00missing")
-    codes, uniques = pd.factorize(keys)
-    if task == "regression":
-        encoded = y.to_numpy(dtype="float64")[:, None]
-        classes = np.array([])
-    else:
-        classes = np.unique(y.to_numpy())
-        encoded = (y.to_numpy()[:, None] == classes).astype("float64")
-    predicted = np.zeros(encoded.shape)
-    splits = _folds(task, seed).split(np.zeros(len(y)), y)
-    for train, test in splits:
-        # Each bin's mean target (or class shares) in the training folds; a bin they lack
-        # gets their overall mean. Bin counts and sums in one pass over the rows.
-        counts = np.bincount(codes[train], minlength=len(uniques))
-        sums = np.column_stack(
-            [
-                np.bincount(codes[train], weights=column, minlength=len(uniques))
-                for column in encoded[train].T
-            ]
-        )
-        seen = counts[codes[test]] > 0
-        looked = np.tile(encoded[train].mean(axis=0), (len(test), 1))
-        looked[seen] = sums[codes[test][seen]] / counts[codes[test][seen], None]
-        predicted[test] = looked
-    if task == "regression":
-        return _score(task, y.to_numpy(dtype=float), predicted[:, 0], classes)
-    return _score(task, y.to_numpy(), predicted, classes)
+@dataclass(frozen=True)
+class _Lookup:
+    """The target of the one-column lookup tables and its folds, shared by every column."""
+
+    task: Task
+    truth: np.ndarray  # the target as the score takes it
+    encoded: np.ndarray  # the target as columns to average: itself, or one per class
+    classes: np.ndarray
+    folds: list[tuple[np.ndarray, np.ndarray]]  # (train, test) positions
+
+    @classmethod
+    def of(cls, y: pd.Series, task: Task, seed: int) -> _Lookup:
+        if task == "regression":
+            truth = y.to_numpy(dtype="float64")
+            classes, encoded = np.array([]), truth[:, None]
+        else:
+            truth = y.to_numpy()
+            classes = np.unique(truth)
+            encoded = (truth[:, None] == classes).astype("float64")
+        folds = list(_folds(task, seed).split(np.zeros(len(y)), y))
+        return cls(task, truth, encoded, classes, folds)
+
+    def score(self, values: pd.Series) -> float:
+        """Out-of-fold score of predicting the target from the bin of ``values`` alone."""
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            bins = pd.qcut(values, LEAK_BINS, labels=False, duplicates="drop")
+            keys: pd.Series = bins.astype("float64").fillna(-1.0)
+        else:
+            keys = values.astype("str").where(values.notna(), "\x00missing")
+        codes, uniques = pd.factorize(keys)
+        encoded = self.encoded
+        predicted = np.zeros(encoded.shape)
+        for train, test in self.folds:
+            # Each bin's mean target (or class shares) in the training folds; a bin they
+            # lack gets their overall mean. Bin counts and sums in one pass over the rows.
+            counts = np.bincount(codes[train], minlength=len(uniques))
+            sums = np.column_stack(
+                [
+                    np.bincount(codes[train], weights=column, minlength=len(uniques))
+                    for column in encoded[train].T
+                ]
+            )
+            seen = counts[codes[test]] > 0
+            looked = np.tile(encoded[train].mean(axis=0), (len(test), 1))
+            looked[seen] = sums[codes[test][seen]] / counts[codes[test][seen], None]
+            predicted[test] = looked
+        if self.task == "regression":
+            return _score(self.task, self.truth, predicted[:, 0], self.classes)
+        return _score(self.task, self.truth, predicted, self.classes)
 
 
 def column_roles(schema: Schema) -> Finding:

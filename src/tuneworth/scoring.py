@@ -152,17 +152,30 @@ def _binary_score(estimator: Any, X: Any, y: np.ndarray) -> np.ndarray | None:
 
 
 def _roc_auc(estimator: Any, X: Any, y: np.ndarray) -> float | None:
-    """Binary ROC-AUC as ``roc_auc_score`` computes it: the ROC curve's distinct
-    thresholds, collinear points dropped, then the trapezoidal rule."""
-    from scipy.integrate import trapezoid
-
     score = _binary_score(estimator, X, y)
     if score is None:
         return None
     labels = np.unique(y)
     if len(labels) != 2:
         return None  # a single class: scikit-learn warns and returns NaN
-    positive = (y == labels[1]).astype(np.float64)
+    return roc_auc(y == labels[1], score)
+
+
+def roc_auc(positive: np.ndarray, score: np.ndarray) -> float:
+    """Binary ROC-AUC of ``score`` for the rows where ``positive`` is true, bitwise as
+    ``roc_auc_score(positive, score)`` computes it: the ROC curve's distinct thresholds,
+    collinear points dropped, then the trapezoidal rule.
+
+    Without its checks: ``positive`` must be a 1-D boolean array holding both values and
+    ``score`` a finite float array of its length.
+
+    >>> import numpy as np
+    >>> roc_auc(np.array([False, True, False, True]), np.array([0.1, 0.4, 0.5, 0.8]))
+    0.75
+    """
+    from scipy.integrate import trapezoid
+
+    positive = positive.astype(np.float64)
     order = np.argsort(score, kind="stable")[::-1]
     score, positive = score[order], positive[order]
     thresholds = np.r_[np.nonzero(np.diff(score))[0], len(positive) - 1]
@@ -302,7 +315,20 @@ def _r2(estimator: Any, X: Any, y: np.ndarray) -> float | None:
     pair = _regression(estimator, X, y)
     if pair is None:
         return None
-    truth, predicted = pair
+    return r2(*pair)
+
+
+def r2(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """The coefficient of determination, bitwise as ``r2_score(truth, predicted)``.
+
+    Without its checks: both finite float64 arrays of the same shape, one column or 1-D,
+    with two rows at least.
+
+    >>> import numpy as np
+    >>> r2(np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 2.0, 3.0, 5.0]))
+    0.8
+    """
+    truth, predicted = truth.reshape(-1, 1), predicted.reshape(-1, 1)
     numerator = np.sum((truth - predicted) ** 2, axis=0)
     denominator = np.sum((truth - np.average(truth, axis=0)) ** 2, axis=0)
     scores = np.ones([1], dtype=numerator.dtype)
