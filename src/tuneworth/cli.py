@@ -341,7 +341,10 @@ def _frozen_heap() -> Iterator[None]:
     When a run starts the work, the heap holds the libraries it imported, the data and the
     plan, all alive until it ends. The imports of the finishing stages (MLflow's model code,
     skops, matplotlib) then trigger a full collection that walks all of them again (0.24 s
-    of a 7 s experiment); frozen, they are not walked (the collection here costs 0.08 s).
+    of a 7 s experiment); frozen, they are not walked. The libraries a command imports
+    first were frozen already, before its tracking process forked
+    (:func:`tuneworth.tracking_process.prestart`): the collection here walks the rest only
+    (0.01 s instead of 0.06 s on a small table).
     """
     gc.collect()
     gc.freeze()
