@@ -224,6 +224,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # From the command's start, imports included: the time a user waits, and a time budget's.
+    start, started = time.perf_counter(), time.time()
     from tuneworth.tracking_process import prestart
 
     # MLflow is imported in a process of its own while this one reads the data and plans.
@@ -241,7 +243,6 @@ def _run(args: argparse.Namespace) -> int:
     from tuneworth.spec import load_spec
 
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
-    start, started = time.perf_counter(), time.time()
     shown_notes: set[str] = set()
     if args.time_budget is not None:
         parse_duration(args.time_budget)  # a bad value stops before any work
@@ -341,7 +342,10 @@ def _frozen_heap() -> Iterator[None]:
     When a run starts the work, the heap holds the libraries it imported, the data and the
     plan, all alive until it ends. The imports of the finishing stages (MLflow's model code,
     skops, matplotlib) then trigger a full collection that walks all of them again (0.24 s
-    of a 7 s experiment); frozen, they are not walked (the collection here costs 0.08 s).
+    of a 7 s experiment); frozen, they are not walked. The libraries a command imports
+    first were frozen already, before its tracking process forked
+    (:func:`tuneworth.tracking_process.prestart`): the collection here walks the rest only
+    (0.01 s instead of 0.06 s on a small table).
     """
     gc.collect()
     gc.freeze()

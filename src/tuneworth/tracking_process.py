@@ -25,6 +25,7 @@ study starts a new process.
 from __future__ import annotations
 
 import atexit
+import gc
 import itertools
 import multiprocessing
 import os
@@ -78,14 +79,7 @@ class TrackingProcess:
     """A child process that runs functions for its parent, one at a time, in call order."""
 
     def __init__(self) -> None:
-        # A fresh interpreter unless forking is known to be safe: on Linux, with no other
-        # thread that could hold a lock and no MLflow store whose connections the child
-        # would share.
-        fork = (
-            sys.platform == "linux"
-            and threading.active_count() == 1
-            and "mlflow" not in sys.modules
-        )
+        fork = _forkable()
         if fork:
             # The child then imports MLflow alone while this process reads data and plans.
             _prepare(_INHERITED)
@@ -254,8 +248,26 @@ _shared_lock = threading.Lock()
 
 def prestart() -> None:
     """Start this process's tracking process now, if it is not running, so that it imports
-    MLflow while this process reads data and plans."""
+    MLflow while this process reads data and plans: for a command, which exits when its
+    work ends.
+
+    Before a fork, the libraries both processes need are imported and frozen
+    (:func:`gc.freeze`), as Python advises for a fork without exec: the child's garbage
+    collections then never write to, and so never copy, the memory it shares with this
+    process, and this process's never walk those objects again (importing them leaves no
+    garbage, and they live until the command ends).
+    """
+    if _shared is None and _forkable():
+        _prepare(_INHERITED)
+        gc.freeze()
     _shared_process()
+
+
+def _forkable() -> bool:
+    """Whether a new tracking process can be forked: on Linux, with no other thread that
+    could hold a lock and no MLflow store whose connections the child would share; else it
+    is a fresh interpreter."""
+    return sys.platform == "linux" and threading.active_count() == 1 and "mlflow" not in sys.modules
 
 
 def _shared_process() -> TrackingProcess:
