@@ -34,9 +34,13 @@ _ACCENT = "#4a6fa5"
 
 
 def _figure(height: float = 4.0, width: float = 9.0) -> tuple[Figure, Any]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    # Its own canvas from the start: one renderer measures the labels placed, lays the
+    # figure out and draws it, and the text it has measured once is not measured again.
+    FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="both", color="#e6e9ee", linewidth=0.8)
@@ -525,8 +529,18 @@ def _short(text: str, width: int) -> str:
 
 
 def _png(figure: Figure) -> bytes:
+    """The figure drawn once, as PNG: laid out (constrained) and drawn in one pass.
+
+    ``savefig`` would first draw the whole figure without output to lay it out, then draw
+    it again; the canvas's own PNG printer lays out as it draws, to the same pixels.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = figure.canvas
+    if not isinstance(canvas, FigureCanvasAgg):
+        canvas = FigureCanvasAgg(figure)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
+    canvas.print_png(buffer)
     return buffer.getvalue()
 
 
