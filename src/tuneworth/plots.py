@@ -456,44 +456,50 @@ def _place_labels(axes: Any, labels: Sequence[tuple[float, float, str, str]]) ->
         taken.append((x - dot, y - dot, x + dot, y + dot))
     frame = axes.get_window_extent()
     for x, y, text, colour in labels:
-        best: tuple[float, Any, _Box] | None = None
-        for dx, dy in _OFFSETS:
-            annotation = axes.annotate(
-                text,
-                (x, y),
-                xytext=(dx, dy),
-                textcoords="offset points",
-                ha="left" if dx > 0 else ("right" if dx < 0 else "center"),
-                va="center" if dy == 0 else ("bottom" if dy > 0 else "top"),
-                fontsize=_LABEL_POINTS,
-                color=colour,
-                zorder=4,
-                path_effects=halo,
-            )
+        # One label per point, moved from place to place: measuring it where it would stand
+        # costs a fraction of making a new one there.
+        annotation = axes.annotate(
+            text,
+            (x, y),
+            xytext=_OFFSETS[0],
+            textcoords="offset points",
+            fontsize=_LABEL_POINTS,
+            color=colour,
+            zorder=4,
+            path_effects=halo,
+        )
+        best: tuple[float, tuple[float, float], _Box] | None = None
+        for offset in _OFFSETS:
+            _stand(annotation, offset)
             box = annotation.get_window_extent()
             edges = (box.x0, box.y0, box.x1, box.y1)
             outside = box.width * box.height - _overlap(edges, tuple(frame.extents))
             cost = outside + sum(_overlap(edges, other) for other in taken)
             if best is None or cost < best[0]:
-                if best is not None:
-                    best[1].remove()
-                best = (cost, annotation, edges)
-            else:
-                annotation.remove()
+                best = (cost, offset, edges)
             if cost == 0:
                 break
-        if best is None:
-            continue
-        _, annotation, edges = best
-        if math.hypot(*annotation.xyann) > 12:
+        assert best is not None  # _OFFSETS is not empty
+        _, offset, edges = best
+        _stand(annotation, offset)
+        if math.hypot(*offset) > 12:
             axes.annotate(
                 "",
                 (x, y),
-                xytext=annotation.xyann,
+                xytext=offset,
                 textcoords="offset points",
                 arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.5, "alpha": 0.7},
             )
         taken.append(edges)
+
+
+def _stand(annotation: Any, offset: tuple[float, float]) -> None:
+    """Put ``annotation`` at ``offset`` points from its point, aligned on the side it is:
+    its near edge towards the point, centred on the axis it is not moved along."""
+    dx, dy = offset
+    annotation.xyann = offset
+    annotation.set_horizontalalignment("left" if dx > 0 else ("right" if dx < 0 else "center"))
+    annotation.set_verticalalignment("center" if dy == 0 else ("bottom" if dy > 0 else "top"))
 
 
 def _overlap(a: _Box, b: _Box) -> float:
