@@ -441,7 +441,8 @@ def _place_labels(axes: Any, labels: Sequence[tuple[float, float, str, str]]) ->
     is free, at the one that overlaps least. A label that had to move away from its point is
     joined to it by a thin line.
 
-    The layout is settled first, so the places measured are the places drawn.
+    The layout is settled first, so the places measured are the places drawn; labels that
+    all stand inside the axes leave it as it is, and it is not computed again to draw.
     """
     from matplotlib import patheffects
 
@@ -455,6 +456,7 @@ def _place_labels(axes: Any, labels: Sequence[tuple[float, float, str, str]]) ->
     for x, y in axes.transData.transform([(x, y) for x, y, _, _ in labels]):
         taken.append((x - dot, y - dot, x + dot, y + dot))
     frame = axes.get_window_extent()
+    inside = True
     for x, y, text, colour in labels:
         # One label per point, moved from place to place: measuring it where it would stand
         # costs a fraction of making a new one there.
@@ -468,7 +470,7 @@ def _place_labels(axes: Any, labels: Sequence[tuple[float, float, str, str]]) ->
             zorder=4,
             path_effects=halo,
         )
-        best: tuple[float, tuple[float, float], _Box] | None = None
+        best: tuple[float, tuple[float, float], _Box, float] | None = None
         for offset in _OFFSETS:
             _stand(annotation, offset)
             box = annotation.get_window_extent()
@@ -476,11 +478,12 @@ def _place_labels(axes: Any, labels: Sequence[tuple[float, float, str, str]]) ->
             outside = box.width * box.height - _overlap(edges, tuple(frame.extents))
             cost = outside + sum(_overlap(edges, other) for other in taken)
             if best is None or cost < best[0]:
-                best = (cost, offset, edges)
+                best = (cost, offset, edges, outside)
             if cost == 0:
                 break
         assert best is not None  # _OFFSETS is not empty
-        _, offset, edges = best
+        _, offset, edges, outside = best
+        inside = inside and outside == 0
         _stand(annotation, offset)
         if math.hypot(*offset) > 12:
             axes.annotate(
@@ -491,6 +494,10 @@ def _place_labels(axes: Any, labels: Sequence[tuple[float, float, str, str]]) ->
                 arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.5, "alpha": 0.7},
             )
         taken.append(edges)
+    if engine is not None and inside:
+        # Nothing the layout measures has changed (it measures what stands out of the axes):
+        # drawn, the figure keeps the layout its labels were placed in.
+        figure.set_layout_engine("none")
 
 
 def _stand(annotation: Any, offset: tuple[float, float]) -> None:
