@@ -992,24 +992,32 @@ def load_marginal(uri: str, run_id: str, tags: Mapping[str, str]) -> Marginal | 
 
 def rehearse_model_logging() -> None:
     """Save a tiny model as :meth:`Tracker.log_model` saves one, into a directory then
-    removed: what MLflow loads and computes once per process for a first model (its
+    removed, and load it back to predict, as MLflow checks that a logged model serves; and
+    resolve the context MLflow tags a logged model with (the git commit of the program
+    running): what MLflow loads and computes once per process for a first model (its
     scikit-learn flavour, skops, the map of installed packages it checks a model's
-    requirements against: about 0.4 s) is then ready for the real one."""
+    requirements against, its serving code, git: about 0.4 s) is then ready for the real
+    one."""
+    import mlflow.pyfunc
     import mlflow.sklearn
     from mlflow.models import infer_signature
+    from mlflow.tracking.context import registry
     from sklearn.dummy import DummyClassifier
 
     X = pd.DataFrame({"x": [0.0, 1.0]})
     model = DummyClassifier().fit(X, [0, 1])
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        path = str(Path(tmp, "model"))
         mlflow.sklearn.save_model(
             model,
-            str(Path(tmp, "model")),
+            path,
             signature=infer_signature(X, model.predict(X)),
             input_example=X,
             **_serialization(model),
         )
+        mlflow.pyfunc.load_model(path).predict(X)
+        registry.resolve_tags()
 
 
 def _serialization(model: Any) -> dict[str, Any]:

@@ -62,6 +62,7 @@ _OPENING = (
 _FINISHING = (
     "sklearn.pipeline",
     "mlflow.sklearn",
+    "mlflow.pyfunc.scoring_server",  # MLflow checks that a logged model serves
     "skops.io",
     "matplotlib.figure",
     "matplotlib.backends.backend_agg",
