@@ -3,10 +3,13 @@ what a reader needs to reproduce the study."""
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 import re
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -315,30 +318,124 @@ def test_gain_per_cpu_minute_is_free_for_a_better_arm_that_costs_no_more(
     assert per_minute["noise"].split()[-2:] == ["0.5x", "noise"]
 
 
-@pytest.mark.seed(7)
-def test_cost_gain_labels_never_overlap_even_for_arms_of_equal_cost_and_gain(
-    base: np.ndarray,
-) -> None:
+def drawn_cost_gain(arms: dict[str, tuple[np.ndarray, float]], metric: Any = AUC) -> Any:
+    """The cost-gain plot of ``arms`` (name -> fold scores, CPU seconds per fold), drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
     from tuneworth.plots import cost_gain
 
-    rng = np.random.default_rng(3)
-    searches = {
-        f"search {i}": (base + 0.001 * i + rng.normal(0, 0.01, FOLDS), 90.0 + i) for i in range(6)
-    }
-    frame = fold_table({"baseline": (base, 1.0), **searches})
-    arms = [ArmInfo("baseline", "baseline", ""), *(ArmInfo(a, "tuning", a) for a in searches)]
-    figure = cost_gain(decide(frame, arms, AUC, "one_at_a_time"))
+    infos = [ArmInfo(a, "baseline" if a == "baseline" else "tuning", a) for a in arms]
+    figure = cost_gain(decide(fold_table(arms), infos, metric, "one_at_a_time"))
     figure.canvas.draw()
+    return figure
+
+
+def names(figure: Any) -> dict[str, Any]:
+    """The arms' names on the plot, by name: their window extents, in pixels."""
+    return {t.get_text(): t.get_window_extent() for t in figure.axes[0].texts if t.get_text()}
+
+
+@pytest.mark.parametrize(
+    ("n", "spread"), [(6, 0.001), (14, 0.0)], ids=["6 nearly equal", "14 identical"]
+)
+def test_cost_gain_labels_never_overlap_even_for_arms_of_equal_cost_and_gain(
+    base: np.ndarray, n: int, spread: float
+) -> None:
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 0.01, FOLDS)  # the same on every search when spread is 0
+    searches = {
+        f"search {i}": (base + spread * i + noise + rng.normal(0, spread * 10, FOLDS), 90 + spread)
+        for i in range(n)
+    }
+    figure = drawn_cost_gain({"baseline": (base, 1.0), **searches})
+    boxes = names(figure)
+    assert sorted(boxes) == sorted(searches)
+    for (a, one), (b, other) in itertools.combinations(boxes.items(), 2):
+        assert not one.overlaps(other), (a, b)
+    frame = figure.axes[0].get_window_extent()
+    assert all(
+        frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1) for box in boxes.values()
+    )
+
+
+def penguins_like(base: np.ndarray) -> dict[str, tuple[np.ndarray, float]]:
+    """Saturated scores: oversampling and three searches tie the baseline on every fold
+    (gain exactly 0), the searches at 20-30x its cost; two models lose a little."""
+    return {
+        "baseline": (base, 1.0),
+        "random oversampling": (base, 1.1),
+        "grid search": (base, 26.0),
+        "random search": (base, 27.0),
+        "optuna TPE": (base, 29.0),
+        "random forest": (base - 0.0004 + noise(np.random.default_rng(1), 0.0005), 8.6),
+        "histogram gradient boosting": (
+            base - 0.0006 + noise(np.random.default_rng(2), 0.0008),
+            8.0,
+        ),
+    }
+
+
+def test_a_name_on_the_zero_line_stands_beside_its_point_off_the_line(base: np.ndarray) -> None:
+    figure = drawn_cost_gain(penguins_like(base), METRICS["roc_auc_ovr"])
     axes = figure.axes[0]
-    labels = axes.texts
-    # Where each label's centre landed, and the height of one label, in pixels.
-    centres = np.sort([axes.transData.transform(t.xyann)[1] for t in labels])
-    height = figure.text(0, 0, "search 0", fontsize=8).get_window_extent().height
-    assert len(labels) == 6
-    assert np.diff(centres).min() >= height
+    x, zero = axes.transData.transform((1.1, 0.0))
+    box = names(figure)["random oversampling"]
+    # Near its point (not in a column by the 20x points), and clear of the zero line: a
+    # leader line from a point on that line to it cannot run along the line.
+    assert max(box.x0 - x, x - box.x1, 0) < 10 and max(box.y0 - zero, zero - box.y1) < 20
+    assert box.y0 > zero + 1 or box.y1 < zero - 1
+    leaders = [t for t in axes.texts if not t.get_text()]
+    # Leader lines from the points on the zero line: their far ends (offsets in points)
+    # stand off it.
+    assert all(t.xyann[1] != 0 for t in leaders if t.xy[1] == 0)
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        METRICS["roc_auc_ovr"],
+        dataclasses.replace(RMSE, label="negative root mean squared error"),
+        dataclasses.replace(RMSE, label="a metric of many words " * 6),
+    ],
+    ids=["ROC-AUC (one-vs-rest)", "negative RMSE", "six times longer"],
+)
+def test_the_gain_axis_label_is_wrapped_to_lie_along_its_axis_inside_the_figure(
+    base: np.ndarray, metric: Any
+) -> None:
+    figure = drawn_cost_gain(penguins_like(base), metric)
+    axes = figure.axes[0]
+    label = axes.yaxis.label.get_window_extent()
+    assert metric.label.split()[0] in axes.yaxis.label.get_text()
+    assert figure.bbox.x0 <= label.x0 and label.y0 >= 0 and label.y1 <= figure.bbox.y1
+    frame = axes.get_window_extent()
+    assert frame.y0 <= label.y0 and label.y1 <= frame.y1
+    assert axes.yaxis.label.get_text().count("\n") <= 2  # three lines at most: cut beyond
+
+
+def test_a_wrapped_axis_label_leaves_the_axes_where_a_fresh_layout_puts_them(
+    base: np.ndarray,
+) -> None:
+    figure = drawn_cost_gain(penguins_like(base), METRICS["roc_auc_ovr"])
+    axes = figure.axes[0]
+    assert "\n" in axes.yaxis.label.get_text()
+    placed = axes.get_window_extent().extents
+    figure.set_layout_engine("constrained")
+    figure.get_layout_engine().execute(figure)
+    np.testing.assert_allclose(axes.get_window_extent().extents, placed, atol=0.5)
+
+
+@pytest.mark.parametrize(
+    "costs", [(21.0, 29.7, 38.0), (1.1, 8.0, 29.0), (1.2, 300.0, 2000.0)], ids=str
+)
+def test_the_cost_axis_reads_in_one_format_minor_ticks_as_major(
+    base: np.ndarray, costs: tuple[float, ...]
+) -> None:
+    arms = {f"arm {i}": (base + 0.01 * i, cost) for i, cost in enumerate(costs)}
+    figure = drawn_cost_gain({"baseline": (base, 1.0), **arms})
+    ticks = [t.get_text() for t in figure.axes[0].xaxis.get_ticklabels(which="both")]
+    shown = [t for t in ticks if t]
+    assert len(shown) >= 2 and all(re.fullmatch(r"\d+(\.\d+)?x", t) for t in shown), shown
 
 
 def test_a_long_metric_label_heads_its_column_short_and_is_said_in_full_above(

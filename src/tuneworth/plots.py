@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -106,7 +107,7 @@ def gains(verdict: Verdict) -> Figure:
     axes.set_xlabel(f"cumulative {_gain_label(verdict)}")
     kind = "Shapley shares by family" if shares else "ladder steps"
     axes.set_title(f"From the baseline to {_short(final, 40)}: {kind}", loc="left")
-    return figure
+    return _laid_out(figure)
 
 
 def _compared(verdict: Verdict) -> pd.DataFrame:
@@ -145,7 +146,7 @@ def _gain_bars(verdict: Verdict) -> Figure:
     axes.invert_yaxis()
     axes.set_xlabel(_gain_label(verdict))
     axes.set_title("Gain of each lever over the baseline, with 95% corrected intervals", loc="left")
-    return figure
+    return _laid_out(figure)
 
 
 def tuning_curves(verdict: Verdict, trials: pd.DataFrame) -> Figure:
@@ -199,22 +200,23 @@ def tuning_curves(verdict: Verdict, trials: pd.DataFrame) -> Figure:
         "Tuning curves: best configuration found so far, mean over outer folds", loc="left"
     )
     axes.legend(frameon=False, fontsize=8)
-    return figure
+    return _laid_out(figure)
 
 
 def cost_gain(verdict: Verdict) -> Figure:
     """Gain against fit cost (log scale): what each lever bought for its compute.
 
-    The labels stand in a column right of the dearest arm, in the order of their gains and
-    spaced so that none overlaps another, each joined to its point by a thin line: searches
-    of nearly equal cost and gain sit on top of one another, and labels beside the points
-    would print over each other.
+    Each arm's name stands beside its point where there is room, or in the nearest free row
+    above or below it (:data:`_ROWS`), joined to it by a slanted line: never across the zero
+    line, where a point of zero gain sits, nor along it or along an interval, which would
+    hide the line. Searches of nearly equal cost and gain sit on top of one another; their
+    names stack in rows beside them and none prints over another.
     """
     rows = _compared(verdict).sort_values("cost_ratio")
     figure, axes = _figure(height=max(4.5, 0.3 * len(rows)))
-    for row in rows.to_dict("records"):
+    colours = [_COLOURS.get(str(o), _ACCENT) for o in rows["outcome"]]
+    for row, colour in zip(rows.to_dict("records"), colours, strict=True):
         x, y = row["cost_ratio"], row["gain"]
-        colour = _COLOURS.get(str(row["outcome"]), _ACCENT)
         if not math.isnan(row["ci_low"]):
             axes.errorbar(
                 x,
@@ -228,52 +230,40 @@ def cost_gain(verdict: Verdict) -> Figure:
         else:
             axes.plot(x, y, "o", color=colour)
     axes.axhline(0, color="#333", linewidth=0.8)
-    logscale = bool(len(rows)) and bool((rows["cost_ratio"] > 0).all())
+    costs = rows["cost_ratio"].to_numpy(float)
+    logscale = bool(len(rows)) and bool((costs > 0).all())
     if logscale:
-        from matplotlib.ticker import FuncFormatter
-
         axes.set_xscale("log")
-        axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
-    if len(rows):
-        _label_column(axes, rows, logscale)
+        _plain_log_ticks(axes.xaxis, "x")
+        # Room either side for a name beside the cheapest and the dearest point.
+        axes.set_xlim(costs.min() / 1.6, costs.max() * 1.6)
+    else:
+        axes.margins(x=0.12)
+    axes.margins(y=0.08)
     axes.set_xlabel("fit cost relative to the baseline (CPU seconds, log scale)")
     axes.set_ylabel(_gain_label(verdict))
     axes.set_title("Gain against cost", loc="left")
+    labels = [
+        (x, y, _short(str(name), 28), "#222")
+        for name, x, y in zip(rows["arm"], costs, rows["gain"].to_numpy(float), strict=True)
+    ]
+    intervals = rows[["cost_ratio", "ci_low", "ci_high"]].dropna().to_numpy(float)
+    _place_labels(axes, labels, _ROWS, 8.0, intervals=intervals, halo=False)
     return figure
 
 
-def _label_column(axes: Any, rows: pd.DataFrame, logscale: bool) -> None:
-    """Each arm's name in a column right of the points, ordered by gain, never overlapping."""
-    costs, gains = rows["cost_ratio"].to_numpy(float), rows["gain"].to_numpy(float)
-    figure = axes.get_figure()
-    height_pt = axes.get_position().height * figure.get_figheight() * 72
-    order = np.argsort(gains, kind="stable")
-    places = gains.copy()
-    for _ in range(4):  # widening the y-axis to fit the column shrinks the labels' spacing
-        low, high = axes.get_ylim()
-        gap = (high - low or 1.0) * 8 * 1.5 / height_pt  # an 8-point label, in data units
-        previous = -np.inf
-        for i in order:  # bottom to top, each at its gain or just above the label below
-            places[i] = previous = max(gains[i], previous + gap)
-        overflow = places.max() - (high - gap / 2)
-        if overflow > 0:  # ran off the top: slide down, as far as the bottom allows
-            places -= min(overflow, max(places.min() - (low + gap / 2), 0.0))
-        axes.set_ylim(min(low, places.min() - gap), max(high, places.max() + gap))
-    column = costs.max() * 1.8 if logscale else costs.max() + 0.15 * (np.ptp(costs) or 1.0)
-    for name, cost, gain, place in zip(rows["arm"], costs, gains, places, strict=True):
-        axes.annotate(
-            _short(str(name), 28),
-            xy=(cost, gain),
-            xytext=(column, place),
-            textcoords="data",
-            fontsize=8,
-            va="center",
-            arrowprops={"arrowstyle": "-", "color": "#999", "linewidth": 0.6},
-            zorder=1,  # under the markers and bars, over the grid
-        )
-    left = costs.min() / 1.5 if logscale else costs.min() - 0.1 * (np.ptp(costs) or 1.0)
-    right = column * 3.2 if logscale else column + 0.5 * (np.ptp(costs) or 1.0)
-    axes.set_xlim(left, right)
+def _plain_log_ticks(axis: Any, unit: str) -> None:
+    """Label a log axis's ticks as plain numbers with ``unit`` (``20x``, ``0.1 s``), its minor
+    ticks as its major ones: where matplotlib's log formatter would label a tick, and only
+    there, so that the axis reads in one format."""
+    from matplotlib.ticker import LogFormatter
+
+    class Plain(LogFormatter):
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return f"{x:g}{unit}" if super().__call__(x, pos) else ""
+
+    axis.set_major_formatter(Plain(labelOnlyBase=True))
+    axis.set_minor_formatter(Plain(labelOnlyBase=False))
 
 
 # Okabe and Ito's palette, which reads the same to the colour-blind: the search curves take
@@ -331,10 +321,8 @@ def marginal_gains(marginal: Marginal, verdict: Verdict) -> Figure:
         handles.append(_handle(Line2D, _POINT_COLOUR, "none", marker, f"{family} lever"))
     axes.axhline(0, color="#333", linewidth=0.8, zorder=1)
     if logscale:
-        from matplotlib.ticker import FuncFormatter
-
         axes.set_xscale("log")
-        axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g} s"))
+        _plain_log_ticks(axes.xaxis, " s")
     axes.margins(x=0.12, y=0.12)
     axes.set_xlabel("CPU seconds of fitting per outer fold" + (" (log scale)" if logscale else ""))
     axes.set_ylabel(_gain_label(verdict))
@@ -349,7 +337,8 @@ def marginal_gains(marginal: Marginal, verdict: Verdict) -> Figure:
         )
     if labels:
         _place_labels(axes, labels)
-    return figure
+        return figure
+    return _laid_out(figure)
 
 
 def _lone_arms(verdict: Verdict, curves: pd.DataFrame) -> pd.DataFrame:
@@ -433,29 +422,61 @@ _OFFSETS = [
     for reach in (1.0, 2.2, 3.6)
     for dx, dy in ((6, 0), (-6, 0), (0, 7), (0, -7), (6, 7), (-6, 7), (6, -7), (-6, -7))
 ]
+# Where a name may go beside its point on the cost-gain plot, nearest first: right or left,
+# centred above or below, then in rows of an 8-point label's height above and below, on
+# either side, so that the names of points on top of one another stack without overlapping.
+# A name moved off its row is joined to its point by a slanted line (not a vertical one,
+# which would run along the point's interval).
+_ROWS = sorted(
+    [(6.0, 0.0), (-6.0, 0.0), (0.0, 6.0), (0.0, -6.0)]
+    + [(side * 6.0, sign * 11.0 * k) for k in range(1, 9) for sign in (1, -1) for side in (1, -1)],
+    key=lambda offset: math.hypot(*offset),
+)
+_LEADER = 12.0  # points: a label further from its point than this gets a leader line
 
 
-def _place_labels(axes: Any, labels: Sequence[tuple[float, float, str, str]]) -> None:
-    """Annotate each point beside it, at the first place around it (:data:`_OFFSETS`) where
-    the label overlaps no label placed before and no point, inside the axes; when no place
-    is free, at the one that overlaps least. A label that had to move away from its point is
-    joined to it by a thin line.
+def _place_labels(
+    axes: Any,
+    labels: Sequence[tuple[float, float, str, str]],
+    offsets: Sequence[tuple[float, float]] = _OFFSETS,
+    fontsize: float = _LABEL_POINTS,
+    *,
+    intervals: np.ndarray | None = None,
+    halo: bool = True,
+) -> None:
+    """Annotate each point beside it, at the first of ``offsets`` (points, nearest first)
+    where the label overlaps no label placed before, no point, no interval and not the zero
+    line, inside the axes; when no place is free, at the one that overlaps least. A label
+    that had to move away from its point is joined to it by a thin line.
 
-    The layout is settled first, so the places measured are the places drawn; labels that
-    all stand inside the axes leave it as it is, and it is not computed again to draw.
+    The zero line counts as taken: a label across it is hard to read, and the leader line of
+    a label beside a point of zero gain would run along it, hidden. ``intervals`` are rows
+    of (x, low, high), vertical intervals drawn on the axes, which count as taken too.
+
+    The layout is settled first (:func:`_settle`), so the places measured are the places
+    drawn; labels that all stand inside the axes leave it as it is, and it is not computed
+    again to draw.
     """
     from matplotlib import patheffects
 
-    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # legible over a line
+    effects = [patheffects.withStroke(linewidth=2.5, foreground="white")] if halo else []
     figure = axes.get_figure()
-    engine = figure.get_layout_engine()
-    if engine is not None:
-        engine.execute(figure)
+    engine = _settle(figure)
     dot = 4.0 * figure.dpi / 72  # a marker's half-width, in pixels
+    frame = axes.get_window_extent()
     taken: list[_Box] = []
     for x, y in axes.transData.transform([(x, y) for x, y, _, _ in labels]):
         taken.append((x - dot, y - dot, x + dot, y + dot))
-    frame = axes.get_window_extent()
+    low, high = axes.get_ylim()
+    if min(low, high) < 0 < max(low, high):
+        zero = axes.transData.transform((1.0, 0.0))[1]
+        taken.append((frame.x0, zero - 1.0, frame.x1, zero + 1.0))
+    if intervals is not None and len(intervals):
+        ends = axes.transData.transform(
+            np.concatenate([intervals[:, [0, 1]], intervals[:, [0, 2]]])
+        )
+        for (x, y0), (_, y1) in zip(ends[: len(intervals)], ends[len(intervals) :], strict=True):
+            taken.append((x - 1.0, min(y0, y1), x + 1.0, max(y0, y1)))
     inside = True
     for x, y, text, colour in labels:
         # One label per point, moved from place to place: measuring it where it would stand
@@ -463,15 +484,15 @@ def _place_labels(axes: Any, labels: Sequence[tuple[float, float, str, str]]) ->
         annotation = axes.annotate(
             text,
             (x, y),
-            xytext=_OFFSETS[0],
+            xytext=offsets[0],
             textcoords="offset points",
-            fontsize=_LABEL_POINTS,
+            fontsize=fontsize,
             color=colour,
             zorder=4,
-            path_effects=halo,
+            path_effects=effects,
         )
         best: tuple[float, tuple[float, float], _Box, float] | None = None
-        for offset in _OFFSETS:
+        for offset in offsets:
             _stand(annotation, offset)
             box = annotation.get_window_extent()
             edges = (box.x0, box.y0, box.x1, box.y1)
@@ -481,11 +502,11 @@ def _place_labels(axes: Any, labels: Sequence[tuple[float, float, str, str]]) ->
                 best = (cost, offset, edges, outside)
             if cost == 0:
                 break
-        assert best is not None  # _OFFSETS is not empty
+        assert best is not None  # offsets is not empty
         _, offset, edges, outside = best
         inside = inside and outside == 0
         _stand(annotation, offset)
-        if math.hypot(*offset) > 12:
+        if math.hypot(*offset) > _LEADER:
             axes.annotate(
                 "",
                 (x, y),
@@ -498,6 +519,71 @@ def _place_labels(axes: Any, labels: Sequence[tuple[float, float, str, str]]) ->
         # Nothing the layout measures has changed (it measures what stands out of the axes):
         # drawn, the figure keeps the layout its labels were placed in.
         figure.set_layout_engine("none")
+
+
+def _settle(figure: Figure) -> Any:
+    """Lay ``figure`` out now, with every axis label that is longer than its axis wrapped
+    onto as few lines as fit (:func:`_fit_axis_labels`); returns its layout engine.
+
+    A label longer than its axis would stand out of the figure at both ends, cut off.
+    """
+    engine = figure.get_layout_engine()
+    if engine is None:
+        return None
+    engine.execute(figure)
+    _fit_axis_labels(figure)
+    return engine
+
+
+_LABEL_LINES = 3  # an axis label longer than its axis is wrapped to this many lines at most
+
+
+def _fit_axis_labels(figure: Figure) -> None:
+    """Wrap each axis label longer than its axis onto the fewest lines of about equal length
+    that fit, up to :data:`_LABEL_LINES` (beyond, the label is cut short to fit), and give
+    the axes' room to the lines it gained.
+
+    The label stands outside the axes, beyond its tick labels: wrapped, it takes as much
+    more room from the axes as it gained in depth, which is all that laying the figure out
+    again would change, at a fraction of the cost.
+    """
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    for axes in figure.axes:
+        frame = axes.get_window_extent(renderer)
+        for label, room, along in (
+            (axes.xaxis.label, frame.width, 0),
+            (axes.yaxis.label, frame.height, 1),
+        ):
+            text = label.get_text()
+            extent = label.get_window_extent(renderer)
+            if not text or extent.size[along] <= room:
+                continue
+            lines, keep = 2, len(text)
+            while True:
+                label.set_text(_wrapped(_short(text, keep), lines))
+                wrapped = label.get_window_extent(renderer)
+                if wrapped.size[along] <= room or keep <= 1:
+                    break
+                if lines < _LABEL_LINES:
+                    lines += 1
+                else:  # a label that long is cut, to lines as long as the axis
+                    keep = min(keep - 1, int(keep * room / wrapped.size[along]))
+            gained = float(wrapped.size[1 - along] - extent.size[1 - along])
+            box = axes.get_position()
+            if along:  # the y label, left of the axes
+                dx = gained / figure.bbox.width
+                axes.set_position((box.x0 + dx, box.y0, box.width - dx, box.height))
+            else:  # the x label, below them
+                dy = gained / figure.bbox.height
+                axes.set_position((box.x0, box.y0 + dy, box.width, box.height - dy))
+
+
+def _wrapped(text: str, lines: int) -> str:
+    """``text`` on at most ``lines`` lines of about equal length, broken between words."""
+    width = math.ceil(len(text) / lines)
+    while len(wrapped := textwrap.wrap(text, width)) > lines:
+        width += 1
+    return "\n".join(wrapped)
 
 
 def _stand(annotation: Any, offset: tuple[float, float]) -> None:
@@ -534,6 +620,13 @@ def fold_deltas(verdict: Verdict, results: pd.DataFrame) -> Figure:
     axes.invert_yaxis()
     axes.set_xlabel(f"per-fold {_gain_label(verdict)}, same fold")
     axes.set_title("Paired per-fold gains (bar: mean)", loc="left")
+    return _laid_out(figure)
+
+
+def _laid_out(figure: Figure) -> Figure:
+    """``figure`` laid out once (:func:`_settle`), the layout kept to draw it."""
+    if _settle(figure) is not None:
+        figure.set_layout_engine("none")
     return figure
 
 
