@@ -496,3 +496,31 @@ def test_a_comparison_with_curves_plots_and_reports_them(curved_run: Any, tmp_pa
     assert "## Marginal gains" in (tmp_path / "report.md").read_text()
     plain = dataclasses.replace(comparison, marginal=None)
     assert "marginal_gains" not in plain.plot()
+
+
+def test_no_label_stands_across_the_zero_line_and_the_cost_axis_reads_in_seconds(
+    rng: np.random.Generator,
+) -> None:
+    # The baseline's data curve ends at a gain of exactly 0, on the zero line; a label
+    # across that line is hard to read, and its leader line would run along it.
+    verdict, _ = comparison_verdict(rng)
+    figure = drawn(marginal(rng), verdict)
+    axes = figure.axes[0]
+    zero = axes.transData.transform((1.0, 0.0))[1]
+    texts = [t for t in axes.texts if t.get_text()]
+    assert any(t.get_text() == "455 rows" and t.xy[1] == 0 for t in texts)
+    for text in texts:
+        box = text.get_window_extent()
+        assert box.y0 > zero or box.y1 < zero, text.get_text()
+    ticks = [t.get_text() for t in axes.xaxis.get_ticklabels(which="both") if t.get_text()]
+    assert ticks and all(re.fullmatch(r"\d+(\.\d+)? s", t) for t in ticks), ticks
+
+
+def test_a_point_s_label_names_an_arm_of_up_to_32_characters_in_full(
+    rng: np.random.Generator,
+) -> None:
+    name = "histogram gradient boosting"
+    verdict, _ = comparison_verdict(rng)
+    summary = verdict.summary.replace({"arm": {"random forest": name}})
+    figure = drawn(marginal(rng), dataclasses.replace(verdict, summary=summary))
+    assert name in label_texts(figure)

@@ -451,3 +451,25 @@ def test_a_long_metric_label_heads_its_column_short_and_is_said_in_full_above(
     assert lines[0].startswith("ROC-AUC (one-vs-rest) (higher is better)")
     assert lines[1].split()[:2] == ["arm", "ROC-AUC"]
     assert any(line.startswith("random oversampling ") for line in lines)  # not cut to fit
+
+
+def test_the_detectable_band_s_legend_stands_on_white_so_its_swatch_shows_over_the_band(
+    base: np.ndarray,
+) -> None:
+    import matplotlib
+    from matplotlib.colors import to_rgba
+
+    matplotlib.use("Agg")
+    from tuneworth.plots import gains
+
+    arms = {
+        "baseline": (base, 1.0),
+        "a": (base - 0.001 + noise(np.random.default_rng(1), 0.01), 2.0),
+        "b": (base + noise(np.random.default_rng(2), 0.01), 3.0),
+    }
+    infos = [ArmInfo(a, "baseline" if a == "baseline" else "model", a) for a in arms]
+    figure = gains(decide(fold_table(arms), infos, AUC, "one_at_a_time"))
+    figure.canvas.draw()
+    legend = figure.axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["detectable (median)"]
+    assert legend.get_frame_on() and legend.get_frame().get_facecolor() == to_rgba("white")

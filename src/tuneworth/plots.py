@@ -140,7 +140,8 @@ def _gain_bars(verdict: Verdict) -> Figure:
     if len(reach):
         width = float(reach.median())
         axes.axvspan(-width, width, color="#eef1f5", zorder=0, label="detectable (median)")
-        axes.legend(frameon=False, fontsize=8, loc="lower right")
+        # On a white ground: over the band, the band's own swatch would not show.
+        axes.legend(fontsize=8, loc="best", facecolor="white", edgecolor="#d0d5dd", framealpha=1)
     axes.axvline(0, color="#333", linewidth=0.8)
     axes.set_yticks(y, labels=[_short(a, 40) for a in rows["arm"]])
     axes.invert_yaxis()
@@ -317,7 +318,7 @@ def marginal_gains(marginal: Marginal, verdict: Verdict) -> Figure:
             if not math.isnan(row["ci_low"]):
                 _bars(axes, row["cost"], row["gain"], row["ci_low"], row["ci_high"], _POINT_COLOUR)
             axes.plot(row["cost"], row["gain"], marker, color=_POINT_COLOUR, markersize=6)
-            labels.append((row["cost"], row["gain"], _short(str(row["arm"]), 26), _POINT_COLOUR))
+            labels.append((row["cost"], row["gain"], _short(str(row["arm"]), 32), _POINT_COLOUR))
         handles.append(_handle(Line2D, _POINT_COLOUR, "none", marker, f"{family} lever"))
     axes.axhline(0, color="#333", linewidth=0.8, zorder=1)
     if logscale:
