@@ -413,12 +413,28 @@ def test_the_gain_axis_label_is_wrapped_to_lie_along_its_axis_inside_the_figure(
     assert axes.yaxis.label.get_text().count("\n") <= 2  # three lines at most: cut beyond
 
 
+@pytest.mark.parametrize("plot", ["cost_gain", "fold_deltas", "tuning_curves"])
 def test_a_wrapped_axis_label_leaves_the_axes_where_a_fresh_layout_puts_them(
-    base: np.ndarray,
+    rng: np.random.Generator, base: np.ndarray, plot: str
 ) -> None:
-    figure = drawn_cost_gain(penguins_like(base), METRICS["roc_auc_ovr"])
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from tuneworth import plots
+
+    verdict, frame = label_noise_verdict(rng, base)
+    long = "negative mean absolute percentage error of the predictions"
+    verdict = dataclasses.replace(verdict, metric=dataclasses.replace(LOG_LOSS, label=long))
+    trials = frame.assign(trial=0)[["arm", "fold", "trial", "score"]]
+    figure = {
+        "cost_gain": lambda: plots.cost_gain(verdict),
+        "fold_deltas": lambda: plots.fold_deltas(verdict, frame),
+        "tuning_curves": lambda: plots.tuning_curves(verdict, trials),
+    }[plot]()
+    figure.canvas.draw()
     axes = figure.axes[0]
-    assert "\n" in axes.yaxis.label.get_text()
+    wrapped = axes.xaxis.label if plot == "fold_deltas" else axes.yaxis.label
+    assert "\n" in wrapped.get_text()
     placed = axes.get_window_extent().extents
     figure.set_layout_engine("constrained")
     figure.get_layout_engine().execute(figure)
