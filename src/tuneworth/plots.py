@@ -426,8 +426,8 @@ _OFFSETS = [
 # Where a name may go beside its point on the cost-gain plot, nearest first: right or left,
 # centred above or below, then in rows of an 8-point label's height above and below, on
 # either side, so that the names of points on top of one another stack without overlapping.
-# A name moved off its row is joined to its point by a slanted line (not a vertical one,
-# which would run along the point's interval).
+# A name in a row above or below is joined to its point by a slanted line, not a vertical
+# one, which would run along the point's interval.
 _ROWS = sorted(
     [(6.0, 0.0), (-6.0, 0.0), (0.0, 6.0), (0.0, -6.0)]
     + [(side * 6.0, sign * 11.0 * k) for k in range(1, 9) for sign in (1, -1) for side in (1, -1)],
@@ -568,7 +568,7 @@ def _fit_axis_labels(figure: Figure) -> None:
                 if lines < _LABEL_LINES:
                     lines += 1
                 else:  # a label that long is cut, to lines as long as the axis
-                    keep = min(keep - 1, int(keep * room / wrapped.size[along]))
+                    keep = max(1, min(keep - 1, int(keep * room / wrapped.size[along])))
             gained = float(wrapped.size[1 - along] - extent.size[1 - along])
             box = axes.get_position()
             if along:  # the y label, left of the axes
