@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -294,3 +295,129 @@ def test_an_arms_cost_does_not_depend_on_which_arm_fitted_the_shared_preprocessi
     after = cost(other)  # its preprocessing reused from the baseline's fit
     assert preprocess_cache().info.fit_hits >= 1
     assert after == pytest.approx(alone, rel=0.5)
+
+
+def _one_block_per_column(X: pd.DataFrame) -> pd.DataFrame:
+    """``X`` built column by column, as a CSV reader or a dict of columns leaves it."""
+    built = pd.DataFrame(index=X.index)
+    for name, column in X.items():
+        built[name] = column.to_numpy().copy()
+    return built
+
+
+def test_a_fingerprint_does_not_depend_on_how_pandas_lays_out_the_columns(
+    rng: np.random.Generator,
+) -> None:
+    values = rng.normal(size=(40, 4))
+    consolidated = pd.DataFrame(values, columns=["a", "b", "c", "d"]).assign(n=np.arange(40))
+    split = _one_block_per_column(consolidated)
+    # A frame on a row-major array without a copy: each column strided in memory.
+    strided = pd.DataFrame(values, columns=["a", "b", "c", "d"], copy=False).assign(n=np.arange(40))
+    reordered = _one_block_per_column(consolidated[["d", "a", "n", "c", "b"]])
+    layouts = {frame._mgr.nblocks for frame in (consolidated.copy(), split, strided)}
+    assert len(layouts) > 1 and not strided["a"].to_numpy().flags.c_contiguous
+    assert fingerprint(consolidated) == fingerprint(split) == fingerprint(strided)
+    assert fingerprint(consolidated.copy()) == fingerprint(consolidated)
+    assert fingerprint(consolidated[["d", "a", "n", "c", "b"]]) == fingerprint(reordered)
+    mixed = consolidated.assign(s=np.where(values[:, 0] > 0, "up", "down"))
+    assert fingerprint(mixed) == fingerprint(_one_block_per_column(mixed))
+
+
+def test_a_fingerprint_separates_frames_of_one_shape_that_differ_in_anything(
+    rng: np.random.Generator,
+) -> None:
+    X = _one_block_per_column(
+        pd.DataFrame(rng.normal(size=(30, 3)), columns=["a", "b", "c"]).assign(
+            s=["x", "y", "z"] * 10
+        )
+    )
+    changed = X.copy()
+    changed.iloc[29, 2] = np.nextafter(changed.iloc[29, 2], np.inf)
+    other_string = X.copy()
+    other_string.iloc[0, 3] = "w"
+    variants = [
+        X,
+        changed,
+        other_string,
+        X[["b", "a", "c", "s"]].set_axis(["a", "b", "c", "s"], axis=1),  # columns swapped
+        X.rename(columns={"c": "C"}),
+        X.set_axis(range(1, 31)),
+        X.iloc[::-1].reset_index(drop=True),
+        X.assign(a=X["a"].astype("float32").astype("float64")),
+    ]
+    assert len({fingerprint(frame) for frame in variants}) == len(variants)
+    # The same bytes under other dtypes: float32 then int32, or int32 then float32.
+    ints = rng.integers(-(2**31), 2**31, size=(30, 2)).astype(np.int32)
+    first = pd.DataFrame({"p": ints[:, 0].view(np.float32), "q": ints[:, 1]})
+    second = pd.DataFrame({"p": ints[:, 0], "q": ints[:, 1].view(np.float32)})
+    assert fingerprint(first) != fingerprint(second)
+
+
+def _validated(X: pd.DataFrame) -> tuple[int, list[str] | None]:
+    """What validate_data sets on a fresh estimator for ``X``."""
+    from sklearn.base import BaseEstimator
+    from sklearn.utils.validation import validate_data
+
+    probe = BaseEstimator()
+    validate_data(probe, X, skip_check_array=True)
+    names = getattr(probe, "feature_names_in_", None)
+    return probe.n_features_in_, None if names is None else names.tolist()
+
+
+def test_features_in_are_what_validate_data_sets_on_every_fit_and_hit() -> None:
+    values = np.arange(12.0).reshape(4, 3)
+    frames = [
+        pd.DataFrame(values, columns=["a", "b", "c"]),
+        pd.DataFrame(values + 1, columns=["a", "b", "c"]),  # names seen: kept from the first
+        pd.DataFrame(values, columns=["a", "b", "z"]),
+        pd.DataFrame(values, columns=pd.Index([np.str_("a"), np.str_("b"), np.str_("c")])),
+        pd.DataFrame(values, columns=[0, 1, 2]),  # no names: the fitted ones go
+        pd.DataFrame(values[:, :2], columns=["a", "b"]),
+        pd.DataFrame(values, columns=["a", "b", "c"]),  # a cache hit
+    ]
+
+    def preprocessor() -> Preprocessor:  # one that takes any columns: it uses none
+        return Preprocessor(Schema(numeric=(), categorical=()), impute="none")
+
+    pre = preprocessor()
+    fitted_names = []
+    for X in frames:
+        preprocessor().fit(X)  # another estimator saw these names before
+        pre.fit(X)
+        names = getattr(pre, "feature_names_in_", None)
+        assert (pre.n_features_in_, None if names is None else names.tolist()) == _validated(X)
+        if names is not None:
+            assert names.dtype == object and all(type(name) is str for name in names)
+            fitted_names.append(names)
+    assert preprocess_cache().info.fit_hits >= 1
+    # Each fit has its own array: changing one changes no other fit's.
+    fitted_names[0][0] = "changed"
+    assert preprocessor().fit(frames[0]).feature_names_in_.tolist() == ["a", "b", "c"]
+    assert fitted_names[-1].tolist() == ["a", "b", "c"]
+    mixed = pd.DataFrame(values, columns=["a", 1, "c"])
+    for _ in range(2):
+        with pytest.raises(TypeError, match="string names"):
+            preprocessor().fit(mixed)
+
+
+@dataclass
+class _MutableSchema:
+    """Column roles in lists that can change after a fit."""
+
+    numeric: list[str]
+    categorical: list[str]
+
+
+def test_a_changed_parameter_or_parameter_object_never_reuses_a_fit(
+    frame: tuple[pd.DataFrame, pd.Series],
+) -> None:
+    X, y = frame
+    schema = _MutableSchema(numeric=["a", "b"], categorical=[])
+    pre = Preprocessor(schema, scale="standard")
+    assert pre.fit_transform(X, y).shape == (120, 2)
+    assert Preprocessor(schema, scale="robust").fit_transform(X, y).shape == (120, 2)
+    schema.numeric.append("c")  # the same object, other content
+    assert pre.fit_transform(X, y).shape == (120, 3)
+    assert Preprocessor(schema, scale="standard").fit_transform(X, y).shape == (120, 3)
+    info = preprocess_cache().info
+    assert (info.fit_misses, info.fit_hits) == (3, 1)

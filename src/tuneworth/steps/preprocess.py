@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any, Literal, Protocol
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -238,7 +239,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         and ignores extra ones); anything else is checked as a 2-D array, NaN allowed."""
         if hasattr(X, "columns"):
             if reset:
-                validate_data(self, X, skip_check_array=True)
+                _set_features_in(self, X)
             return X
         return validate_data(self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan")
 
@@ -265,6 +266,34 @@ class Preprocessor(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             dates=self.dates,
             random_state=self.random_state,
         )
+
+
+# What validate_data(estimator, X, skip_check_array=True) sets on a DataFrame depends on
+# its column names alone (n_features_in_, and feature_names_in_ when every name is a
+# string), but finding them through narwhals costs more than the rest of a cache hit:
+# kept by names, for up to _FEATURES_IN_SIZE sets of them.
+_FEATURES_IN: dict[tuple[str, ...], np.ndarray] = {}
+_FEATURES_IN_SIZE = 64
+
+
+def _set_features_in(estimator: BaseEstimator, X: Any) -> None:
+    """Set ``n_features_in_`` and ``feature_names_in_`` as
+    ``validate_data(estimator, X, skip_check_array=True)`` does, which a DataFrame whose
+    names were seen before skips."""
+    names = tuple(X.columns.tolist()) if isinstance(X, pd.DataFrame) else ()
+    # Only names of type str: equal names of another type (NumPy's str_) are not feature
+    # names to scikit-learn.
+    strings = bool(names) and all(type(name) is str for name in names)
+    known = _FEATURES_IN.get(names) if strings else None
+    if known is not None:
+        estimator.n_features_in_ = len(names)
+        estimator.feature_names_in_ = known.copy()
+        return
+    validate_data(estimator, X, skip_check_array=True)
+    if strings and estimator.n_features_in_ == len(names):
+        if len(_FEATURES_IN) >= _FEATURES_IN_SIZE:
+            _FEATURES_IN.clear()
+        _FEATURES_IN[names] = estimator.feature_names_in_.copy()
 
 
 # Constructor parameters by class: ``get_params`` reads them from the signature on every
