@@ -14,7 +14,13 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from tuneworth.tracking import StoreError, Tracker
-from tuneworth.tracking_process import RemoteTracker, TrackingProcess, prestart, remote_tracker
+from tuneworth.tracking_process import (
+    RemoteTracker,
+    TrackingProcess,
+    prestart,
+    remote_tracker,
+    warm_up,
+)
 
 TAGS = {"tuneworth.spec_hash": "h", "tuneworth.data_fingerprint": "d", "tuneworth.spec": "s"}
 
@@ -142,6 +148,29 @@ def test_one_process_serves_every_study_of_its_parent(tracking_uri: str) -> None
         second.abort("KILLED")
     with remote_tracker(tracking_uri) as third:
         assert third.apply(_pid) == child
+
+
+def _loaded(tracker: Tracker, module: str) -> bool:
+    return module in sys.modules
+
+
+def test_the_end_of_a_study_is_prepared_only_once_the_work_has_started(
+    tracking_uri: str,
+) -> None:
+    # Until then, the calls the work waits for (opening the study, reading its checkpoint)
+    # find the process free, not importing matplotlib.
+    process = TrackingProcess()
+    try:
+        tracker = RemoteTracker(process, tracking_uri)
+        time.sleep(0.5)
+        assert not tracker.apply(_loaded, "mlflow.sklearn")
+        warm_up(tracker)
+        deadline = time.monotonic() + 60
+        while not tracker.apply(_loaded, "tuneworth.plots"):
+            assert time.monotonic() < deadline, "the report's modules were never imported"
+            time.sleep(0.05)
+    finally:
+        process.close()
 
 
 def test_the_rehearsal_of_a_model_log_leaves_nothing_behind(

@@ -248,6 +248,7 @@ def run_tracked(
         found = tracker.apply(finished_arms) if resuming else {}
         kept = {name: value for name, value in found.items() if name in names}
         log.run_ids.update({name: run_id for name, (run_id, _) in kept.items()})
+        log.work_started()
         with ExitStack() as stack:
             ticks = None
             if inner and progress is not None and progress.inner and plan.tuned:

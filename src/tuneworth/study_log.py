@@ -141,6 +141,13 @@ class StudyLog:
             return False
         return self._open(resume=True, findings=findings)
 
+    def work_started(self) -> None:
+        """The work starts: a tracker in a process of its own may now prepare the end of the
+        study while it waits for writes (:func:`tuneworth.tracking_process.warm_up`)."""
+        from tuneworth.tracking_process import warm_up
+
+        self._write(lambda: warm_up(self.tracker))
+
     def _open(self, resume: bool, findings: Sequence[Finding]) -> bool:
         spec, dataset = self.plan.spec, self.plan.dataset
         notes = {"tuneworth.notes": "\n".join(dataset.notes)} if dataset.notes else {}
