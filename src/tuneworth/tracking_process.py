@@ -326,12 +326,12 @@ def _serve(connection: Any, parent: int) -> None:
     from tuneworth.evaluate import exit_with_parent
 
     exit_with_parent(parent)
-    _prepare(_OPENING)
+    _prepare(_OPENING, frozen=True)
     finishing: list[str | Callable[[], None]] = [*_FINISHING, _rehearse]
     while True:
         try:
             if _warming and finishing and not connection.poll():
-                _prepare([finishing.pop(0)])
+                _prepare([finishing.pop(0)], frozen=True)
                 continue
             message = connection.recv()
         except (EOFError, OSError):
@@ -353,13 +353,14 @@ def _serve(connection: Any, parent: int) -> None:
             return
 
 
-def _prepare(steps: Sequence[str | Callable[[], None]]) -> None:
+def _prepare(steps: Sequence[str | Callable[[], None]], frozen: bool = False) -> None:
     """Import each module named, or run each step given.
 
-    An import runs without the garbage collector, and what it loaded is then frozen
-    (:func:`gc.freeze`): modules live until the process ends, importing them leaves no
-    garbage, and the collections an import of MLflow, skops or matplotlib would trigger
-    walk every object loaded before (a fifth of the time of importing them).
+    ``frozen`` (in the child, whose heap is its own): an import runs without the garbage
+    collector, and what it loaded is then frozen (:func:`gc.freeze`). Modules live until
+    the process ends, importing them leaves no garbage, and the collections an import of
+    MLflow, skops or matplotlib would trigger walk every object loaded before (a fifth of
+    the time of importing them).
     """
     for step in steps:
         # What fails here fails again, with its error, where it is needed.
@@ -367,12 +368,14 @@ def _prepare(steps: Sequence[str | Callable[[], None]]) -> None:
             if callable(step):
                 step()
                 continue
-            gc.disable()
+            if frozen:
+                gc.disable()
             try:
                 dir(import_module(step))  # loads a module MLflow imports lazily (a flavour)
             finally:
-                gc.freeze()
-                gc.enable()
+                if frozen:
+                    gc.freeze()
+                    gc.enable()
 
 
 def warm_up(tracker: Tracker | RemoteTracker) -> None:
