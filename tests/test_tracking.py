@@ -607,15 +607,3 @@ def test_ui_of_a_store_not_yet_created_names_no_study_and_creates_nothing(
     main(["ui", "--tracking-uri", f"sqlite:///{tmp_path / 'none.db'}"])
     assert "newest study" not in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
-
-
-def test_only_an_sqlite_store_whose_file_is_missing_is_new(tmp_path: Path) -> None:
-    # A run into a new store resumes nothing, so it does not wait for the store's making.
-    from tuneworth.tracking import is_new_store
-
-    database = tmp_path / "mlflow.db"
-    assert is_new_store(f"sqlite:///{database}")
-    database.write_bytes(b"")
-    assert not is_new_store(f"sqlite:///{database}")
-    assert not is_new_store("http://localhost:5000")
-    assert not is_new_store("postgresql://user@host/db")

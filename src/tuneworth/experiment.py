@@ -184,7 +184,7 @@ def run_experiment(
     that finished every fold are compared, and the verdict names those cut. ``findings``,
     the table's diagnosis, go into the report and onto the study run.
     """
-    from tuneworth.tracking import is_new_store, resolve_tracking_uri
+    from tuneworth.tracking import resolve_tracking_uri
     from tuneworth.tracking_process import remote_tracker
 
     started = time.time()
@@ -198,9 +198,7 @@ def run_experiment(
         if scheduler is not None:
             stack.enter_context(dask_cluster(scheduler))
         # MLflow in a process of its own: its writes, the model and the report beside the
-        # work. A fresh study resumes nothing, nor does a study in a store yet to be made
-        # (whose making takes seconds): the work need not wait for the store to open.
-        fresh = fresh or is_new_store(uri)
+        # work. A fresh study resumes nothing: the work need not wait for the store to open.
         tracker = stack.enter_context(remote_tracker(uri, wait=not fresh))
         return run_tracked(
             plan,

@@ -87,13 +87,6 @@ def _sqlite_file(uri: str) -> Path | None:
     return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
 
 
-def is_new_store(uri: str) -> bool:
-    """Whether the store at ``uri`` is yet to be made, and so holds no study: an SQLite
-    store whose database file does not exist. (Of any other store, only MLflow knows.)"""
-    database = _sqlite_file(uri)
-    return database is not None and not database.exists()
-
-
 def artifact_root(uri: str) -> str | None:
     """Artifacts of a SQLite store live beside it in ``artifacts/``; a server decides itself."""
     database = _sqlite_file(uri)
