@@ -1,4 +1,5 @@
-"""What several test modules build the same way: fold tables, zero-mean noise and a tiny spec.
+"""What several test modules build the same way: fold tables, zero-mean noise, a tiny spec,
+and a fresh interpreter to run a script in.
 
 Not a test module: imported as ``support`` (pytest puts this folder on the path).
 """
@@ -6,11 +7,32 @@ Not a test module: imported as ``support`` (pytest puts this folder on the path)
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+import tuneworth
+
+
+def run_fresh(script: str, directory: Path) -> subprocess.CompletedProcess[str]:
+    """``script`` run by a new interpreter in ``directory``, importing this
+    checkout's tuneworth and nothing of the caller's environment: what importing or running
+    something loads, or writes, on its own."""
+    src = Path(tuneworth.__file__).parents[1]
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=directory,
+        env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin", "HOME": str(directory)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
 
 # A small study of the breast-cancer data with one lever of each family.
 TINY: dict[str, Any] = {

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from support import run_fresh
 
 import tuneworth
 from tuneworth import CV, Baseline, Comparison, compare
@@ -91,15 +90,7 @@ def test_a_comparison_without_a_tracker_neither_imports_mlflow_nor_writes_a_file
         assert "mlflow" not in sys.modules, "mlflow imported"
         """
     )
-    src = Path(tuneworth.__file__).parents[1]
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_fresh(script, tmp_path)
     assert done.returncode == 0, done.stderr
     assert list(tmp_path.iterdir()) == []
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -11,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from support import run_fresh
 
-import tuneworth
 from tuneworth.data import Task, detect_task, infer_schema
 from tuneworth.diagnose import Finding, _score, diagnose
 
@@ -234,15 +232,7 @@ def test_diagnosing_a_table_imports_no_imbalanced_learn(tmp_path: Path) -> None:
         print(sorted({m.split(".")[0] for m in sys.modules} & {"imblearn", "sklearn_compat"}))
         """
     )
-    src = Path(tuneworth.__file__).parents[1]
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_fresh(script, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 

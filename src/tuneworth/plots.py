@@ -641,11 +641,12 @@ _PNG_COMPRESSION = 3
 
 
 def _png(figure: Figure) -> bytes:
-    """The figure drawn once, as PNG: laid out (constrained) and drawn in one pass.
+    """The figure drawn once, as PNG, at the layout it was given (:func:`_laid_out`), or
+    laid out as it is drawn if it still has a layout engine.
 
     ``savefig`` would first draw the whole figure without output to lay it out, then draw
-    it again; the canvas's own PNG printer lays out as it draws, to the same pixels. The PNG
-    is compressed at :data:`_PNG_COMPRESSION`.
+    it again; the canvas's own PNG printer draws it once, to the same pixels. The PNG is
+    compressed at :data:`_PNG_COMPRESSION`.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
